@@ -1,0 +1,22 @@
+from django.conf import settings
+from django.urls import include, path
+
+from config.api import api
+from gonghui.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include("gonghui.accounts.urls")),
+    path("console/", include("gonghui.core.urls")),
+    path("console/organizations/", include("gonghui.organizations.urls")),
+    path("", include("gonghui.members.urls")),
+    path("", include("gonghui.benefits.urls")),
+    path("", include("gonghui.health.urls")),
+    path("api/", api.urls),
+]
+
+if settings.DEBUG:
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()

@@ -1,0 +1,49 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+
+
+class UserManager(BaseUserManager["User"]):
+    def create_user(self, username: str, password: str | None = None, **fields: object) -> "User":
+        user = self.model(username=username, **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+
+class User(AbstractBaseUser):
+    """A person who signs in: staff with a password (and TOTP for 管理员/审计员), members with
+    their phone and an SMS code. What a user may do comes from role assignments and the
+    member record, never from flags on this row."""
+
+    username = models.CharField("用户名", max_length=64, unique=True)
+    display_name = models.CharField("姓名", max_length=64, blank=True)
+    phone = models.CharField("手机号", max_length=11, blank=True, db_index=True)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(auto_now_add=True)
+    failed_logins = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    totp_secret_encrypted = models.TextField(blank=True)
+    totp_confirmed = models.BooleanField(default=False)
+
+    objects = UserManager()  # type: ignore[misc]
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS = []
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class SmsCode(models.Model):
+    """A one-time login code for a member's phone: stored hashed, single use, expires."""
+
+    phone = models.CharField(max_length=11, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)

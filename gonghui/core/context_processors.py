@@ -1,0 +1,26 @@
+from typing import Any
+
+from django.http import HttpRequest
+
+
+def console(request: HttpRequest) -> dict[str, Any]:
+    """Navigation for the staff console: which sections this user's roles open."""
+    from gonghui.core.permissions import Perm
+    from gonghui.organizations.selectors import has_perm_anywhere, is_staff_user
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or request.path.startswith("/h5/") or not is_staff_user(user):
+        return {}
+    can = {
+        "org": has_perm_anywhere(user, Perm.ORG_VIEW),
+        "members": has_perm_anywhere(user, Perm.MEMBER_VIEW),
+        "import": has_perm_anywhere(user, Perm.MEMBER_IMPORT),
+        "transfer": has_perm_anywhere(user, Perm.TRANSFER_SUBMIT) or has_perm_anywhere(user, Perm.TRANSFER_APPROVE),
+        "campaigns": has_perm_anywhere(user, Perm.CAMPAIGN_MANAGE) or has_perm_anywhere(user, Perm.CAMPAIGN_REPORT),
+        "redeem": has_perm_anywhere(user, Perm.COUPON_REDEEM),
+        "devices": has_perm_anywhere(user, Perm.DEVICE_MANAGE),
+        "health": has_perm_anywhere(user, Perm.HEALTH_VIEW),
+        "audit": has_perm_anywhere(user, Perm.AUDIT_READ),
+        "staff": has_perm_anywhere(user, Perm.STAFF_MANAGE),
+    }
+    return {"nav_can": can}

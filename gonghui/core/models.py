@@ -1,0 +1,107 @@
+from django.db import models
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditResult(models.TextChoices):
+    OK = "ok", "成功"
+    DENIED = "denied", "拒绝"
+    FAILED = "failed", "失败"
+
+
+class AuditEvent(models.Model):
+    """One link of the append-only, hash-chained audit trail.
+
+    `seq` orders the chain; `hash = sha256(prev_hash ‖ canonical(event))`. Rows are written by
+    `gonghui.core.audit.record` only, in the transaction of the change they describe. On
+    PostgreSQL a trigger refuses UPDATE and DELETE; the model refuses them everywhere.
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    created_at = models.DateTimeField(db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_label = models.CharField(max_length=150, blank=True)
+    organization_id = models.BigIntegerField(null=True, blank=True)
+    organization_path = models.CharField(max_length=255, blank=True, db_index=True)
+    action = models.CharField(max_length=80, db_index=True)
+    object_type = models.CharField(max_length=80, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    result = models.CharField(max_length=10, choices=AuditResult.choices, default=AuditResult.OK)
+    detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-seq"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise RuntimeError("audit events are append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise RuntimeError("audit events are append-only")
+
+
+class AuditChainHead(models.Model):
+    """Single row holding the chain's tip; locked while a link is appended."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class Device(models.Model):
+    """A machine that calls the device API with its own secret: a vending machine, a clerk
+    terminal, a 健康小屋 station. Requests are signed with HMAC-SHA256 (see `signing.py`)."""
+
+    class Kind(models.TextChoices):
+        VENDING = "vending", "智能售货机"
+        TERMINAL = "terminal", "核销终端"
+        HEALTH_KIOSK = "health_kiosk", "健康小屋设备"
+
+    key_id = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    organization_id = models.BigIntegerField()
+    organization_path = models.CharField(max_length=255, db_index=True)
+    secret_encrypted = models.TextField()
+    is_active = models.BooleanField(default=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_id})"
+
+
+class DeviceNonce(models.Model):
+    """Nonces seen from a device inside the freshness window; the unique key refuses a replay."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="nonces")
+    nonce = models.CharField(max_length=64)
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "nonce"], name="device_nonce_once")]
+
+
+class IdempotentResponse(models.Model):
+    """The stored answer to a request that carried an idempotency key (member claims,
+    device request ids), so a retry gets exactly the first answer back."""
+
+    scope = models.CharField(max_length=64)
+    key = models.CharField(max_length=128)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotent_scope_key")]

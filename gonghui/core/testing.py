@@ -1,0 +1,120 @@
+"""Shared test helpers: factories and the four-actor world every permission test reuses.
+
+The world: a province federation with two sibling grassroots unions A and B under one street
+union. Actors: `member_a` (a member of A with a login), `staff_a` (管理员+经办人+审核人 of A),
+`staff_b` (the same roles on sibling B), and `federation_admin` (管理员 of the province)."""
+
+import datetime as dt
+import itertools
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from django.test import Client
+
+from gonghui.accounts.models import User
+from gonghui.core.identifiers import make_resident_id
+from gonghui.core.middleware import SESSION_OTP_OK
+from gonghui.core.permissions import Role
+from gonghui.members.identity import identity_from_raw, name_initials, new_card_no, new_member_no
+from gonghui.members.models import Member
+from gonghui.organizations.models import Level, Organization
+from gonghui.organizations.services import organization_create, role_grant
+
+_seq = itertools.count(1)
+
+
+def make_org(parent: Organization | None, level: int, name: str | None = None, region: str = "320500") -> Organization:
+    n = next(_seq)
+    return organization_create(
+        actor=None,
+        parent=parent,
+        code=f"T{n:06d}",
+        name=name or f"测试工会{n}",
+        level=level,
+        region_code=region,
+    )
+
+
+def make_user(username: str | None = None, *, password: str = "Gonghui-test-2026", **roles_on: Any) -> User:
+    n = next(_seq)
+    return User.objects.create_user(username=username or f"user{n}", password=password, display_name=f"用户{n}")
+
+
+def grant(user: User, org: Organization, *roles: str) -> User:
+    for role in roles:
+        role_grant(actor=None, user=user, organization=org, role=role)
+    return user
+
+
+def make_member(
+    org: Organization,
+    *,
+    name: str = "张三",
+    phone: str | None = None,
+    birth: dt.date | None = None,
+    sex: str = "M",
+    tags: int = 0,
+    user: User | None = None,
+    **fields: Any,
+) -> Member:
+    n = next(_seq)
+    birth = birth or dt.date(1985, 1, 1) + dt.timedelta(days=n % 7000)
+    number = make_resident_id(org.region_code, birth, n % 500, sex)
+    identity = identity_from_raw(number)
+    return Member.objects.create(
+        organization=org,
+        user=user,
+        member_no=new_member_no(),
+        card_no=new_card_no(),
+        name=name,
+        name_initials=name_initials(name),
+        sex=identity.resident.sex,
+        birth_date=identity.resident.birth_date,
+        id_number_encrypted=identity.encrypted,
+        id_blind=identity.blind,
+        id_masked=identity.masked,
+        phone=phone or f"139{random.randint(0, 99999999):08d}",
+        joined_on=dt.date(2020, 5, 1),
+        tags=tags,
+        **fields,
+    )
+
+
+@dataclass
+class World:
+    province: Organization
+    city: Organization
+    street: Organization
+    union_a: Organization
+    union_b: Organization
+    member_a: Member
+    member_b: Member
+    staff_a: User
+    staff_b: User
+    federation_admin: User
+
+    def client_for(self, user: User) -> Client:
+        """A client signed in as `user`, with the second factor already passed."""
+        client = Client()
+        client.force_login(user, backend="gonghui.accounts.backends.StaffPasswordBackend")
+        session = client.session
+        session[SESSION_OTP_OK] = True
+        session.save()
+        return client
+
+
+def build_world() -> World:
+    province = make_org(None, Level.PROVINCE, "江苏省总工会", "320000")
+    city = make_org(province, Level.CITY, "苏州市总工会", "320500")
+    county = make_org(city, Level.COUNTY, "姑苏区总工会", "320508")
+    street = make_org(county, Level.STREET, "平江街道总工会", "320508")
+    union_a = make_org(street, Level.GRASSROOTS, "苏州甲公司工会", "320508")
+    union_b = make_org(street, Level.GRASSROOTS, "苏州乙公司工会", "320508")
+    member_user = User.objects.create_user(username="member_a_user", display_name="张三")
+    member_a = make_member(union_a, name="张三", phone="13900000001", user=member_user)
+    member_b = make_member(union_b, name="李四", phone="13900000002")
+    staff_a = grant(make_user("staff_a"), union_a, Role.ADMIN, Role.HANDLER, Role.REVIEWER, Role.REDEEMER, Role.HEALTH)
+    staff_b = grant(make_user("staff_b"), union_b, Role.ADMIN, Role.HANDLER, Role.REVIEWER, Role.REDEEMER, Role.HEALTH)
+    federation_admin = grant(make_user("fed_admin"), province, Role.ADMIN)
+    return World(province, city, street, union_a, union_b, member_a, member_b, staff_a, staff_b, federation_admin)

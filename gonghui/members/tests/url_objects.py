@@ -1,0 +1,22 @@
+"""How to build union A's object for each parameterised URL of this app (see
+core/tests/test_url_access.py)."""
+
+from gonghui.core.testing import World
+from gonghui.members.models import Transfer
+
+
+def _transfer(world: World) -> dict[str, int]:
+    transfer = Transfer.objects.create(
+        member=world.member_a, from_org=world.union_a, to_org=world.province, reason="测试", submitted_by=world.staff_a
+    )
+    return {"pk": transfer.pk}
+
+
+URL_OBJECTS = {
+    "members:detail": lambda w: {"pk": w.member_a.pk},
+    "members:edit": lambda w: {"pk": w.member_a.pk},
+    "members:reveal_id": lambda w: {"pk": w.member_a.pk},
+    "members:status": lambda w: {"pk": w.member_a.pk},
+    "members:transfer_new": lambda w: {"pk": w.member_a.pk},
+    "members:transfer_decide": _transfer,
+}

@@ -1,0 +1,355 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from gonghui.accounts.services import sms_code_send
+from gonghui.core.access import public
+from gonghui.core.errors import DomainError, NotFound, ValidationFailed
+from gonghui.core.middleware import client_ip
+from gonghui.core.pagination import paginate
+from gonghui.core.permissions import Perm
+from gonghui.members import card, selectors, services
+from gonghui.members.forms import member_data_from_post
+from gonghui.members.h5_tiles import TILES
+from gonghui.members.models import (
+    ETHNICITIES,
+    Education,
+    HardshipClass,
+    HouseholdType,
+    JoinMethod,
+    MembershipStatus,
+    ModelWorkerLevel,
+    Tag,
+    TransferStatus,
+)
+from gonghui.organizations.models import Level
+from gonghui.organizations.permissions import requires_perm
+from gonghui.organizations.selectors import (
+    has_perm_on,
+    organization_by_code_for_actor,
+    organizations_for_actor,
+)
+
+
+def _form_context(**extra: object) -> dict[str, object]:
+    return {
+        "ethnicities": ETHNICITIES,
+        "educations": Education.choices,
+        "household_types": HouseholdType.choices,
+        "join_methods": JoinMethod.choices,
+        "model_worker_levels": ModelWorkerLevel.choices,
+        "hardship_classes": HardshipClass.choices,
+        "all_tags": Tag.choices,
+        **extra,
+    }
+
+
+# ---- console -------------------------------------------------------------------------
+
+
+@require_GET
+@requires_perm(Perm.MEMBER_VIEW)
+def member_list(request: HttpRequest) -> HttpResponse:
+    org = None
+    org_code = request.GET.get("org", "").strip()
+    if org_code:
+        org = organization_by_code_for_actor(actor=request.user, perm=Perm.MEMBER_VIEW, code=org_code)
+    try:
+        tag = int(request.GET.get("tag") or 0) or None
+    except ValueError:
+        tag = None
+    qs = selectors.member_list_for_actor(
+        actor=request.user,
+        query=request.GET.get("q", ""),
+        organization=org,
+        status=request.GET.get("status", ""),
+        tag=tag,
+    )
+    page = paginate(request, qs)
+    context = {
+        "page": page,
+        "filters": request.GET,
+        "statuses": MembershipStatus.choices,
+        "all_tags": Tag.choices,
+        "org": org,
+        "can_create": has_perm_on_any_grassroots(request),
+    }
+    template = "members/_member_rows.html" if request.headers.get("HX-Request") else "members/member_list.html"
+    return render(request, template, context)
+
+
+def has_perm_on_any_grassroots(request: HttpRequest) -> bool:
+    return organizations_for_actor(actor=request.user, perm=Perm.MEMBER_EDIT).filter(level=Level.GRASSROOTS).exists()
+
+
+@require_GET
+@requires_perm(Perm.MEMBER_VIEW)
+def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.member_get_for_actor(actor=request.user, pk=pk)
+    return render(
+        request,
+        "members/member_detail.html",
+        {
+            "member": member,
+            "history": member.history.select_related("actor")[:50],
+            "transfers": member.transfers.select_related("from_org", "to_org")[:10],
+            "can_edit": has_perm_on(request.user, Perm.MEMBER_EDIT, member.organization),
+            "can_reveal": has_perm_on(request.user, Perm.MEMBER_REVEAL_ID, member.organization),
+            "can_transfer": has_perm_on(request.user, Perm.TRANSFER_SUBMIT, member.organization)
+            and member.status == MembershipStatus.ACTIVE,
+            "status_targets": [
+                (s, MembershipStatus(s).label)
+                for s in services.STATUS_CHANGES.get(MembershipStatus(member.status), set())
+            ],
+        },
+    )
+
+
+@require_POST
+@requires_perm(Perm.MEMBER_VIEW)
+def member_reveal_id(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.member_get_for_actor(actor=request.user, pk=pk)
+    number = services.member_reveal_id_number(actor=request.user, member=member, reason=request.POST.get("reason", ""))
+    return render(request, "members/_revealed_id.html", {"number": number})
+
+
+@require_http_methods(["GET", "POST"])
+@requires_perm(Perm.MEMBER_EDIT)
+def member_create(request: HttpRequest) -> HttpResponse:
+    orgs = organizations_for_actor(actor=request.user, perm=Perm.MEMBER_EDIT).filter(level=Level.GRASSROOTS)
+    errors: dict[str, str] = {}
+    error = None
+    if request.method == "POST":
+        try:
+            org = organization_by_code_for_actor(
+                actor=request.user, perm=Perm.MEMBER_EDIT, code=request.POST.get("organization", "")
+            )
+            member = services.member_create(
+                actor=request.user,
+                organization=org,
+                id_number=request.POST.get("id_number", ""),
+                data=member_data_from_post(request.POST),
+            )
+        except NotFound:
+            errors = {"organization": "请选择所属基层工会"}
+            error = "请选择所属基层工会"
+        except DomainError as exc:
+            errors, error = exc.fields, exc.message
+        else:
+            messages.success(request, "已登记会员 %(name)s" % {"name": member.name})
+            return redirect("members:detail", pk=member.pk)
+    return render(
+        request,
+        "members/member_form.html",
+        _form_context(orgs=orgs[:500], errors=errors, error=error, values=request.POST, member=None),
+        status=422 if error else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@requires_perm(Perm.MEMBER_EDIT)
+def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.member_get_for_actor(actor=request.user, pk=pk, perm=Perm.MEMBER_EDIT)
+    errors: dict[str, str] = {}
+    error = None
+    values: object = request.POST
+    if request.method == "POST":
+        try:
+            services.member_update(
+                actor=request.user,
+                member=member,
+                data=member_data_from_post(request.POST),
+                reason=request.POST.get("reason", ""),
+                expected_version=int(request.POST.get("version") or 0) or None,
+            )
+        except DomainError as exc:
+            errors, error = exc.fields, exc.message
+        else:
+            messages.success(request, "已保存")
+            return redirect("members:detail", pk=member.pk)
+    else:
+        values = {
+            field: getattr(member, field)
+            for field in (
+                "name",
+                "phone",
+                "ethnicity",
+                "education",
+                "skill_level",
+                "political_status",
+                "household_type",
+                "household_place",
+                "work_unit",
+                "model_worker_level",
+                "hardship_class",
+                "join_method",
+            )
+        }
+        values["joined_on"] = member.joined_on.isoformat()  # type: ignore[index]
+    return render(
+        request,
+        "members/member_form.html",
+        _form_context(
+            member=member,
+            errors=errors,
+            error=error,
+            values=values,
+            member_tags=[t.value for t in Tag if member.tags & t.value],
+        ),
+        status=422 if error else 200,
+    )
+
+
+@require_POST
+@requires_perm(Perm.MEMBER_EDIT)
+def member_status(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.member_get_for_actor(actor=request.user, pk=pk, perm=Perm.MEMBER_EDIT)
+    try:
+        services.member_change_status(
+            actor=request.user,
+            member=member,
+            status=request.POST.get("status", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "会籍状态已变更")
+    return redirect("members:detail", pk=member.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@requires_perm(Perm.TRANSFER_SUBMIT)
+def transfer_new(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.member_get_for_actor(actor=request.user, pk=pk, perm=Perm.TRANSFER_SUBMIT)
+    error = None
+    if request.method == "POST":
+        from gonghui.organizations.models import Organization
+
+        to_org = Organization.objects.filter(
+            code=request.POST.get("to_org", "").strip(), level=Level.GRASSROOTS, is_active=True
+        ).first()
+        try:
+            if to_org is None:
+                raise ValidationFailed("转入工会代码不存在", fields={"to_org": "请填写正确的基层工会代码"})
+            services.transfer_submit(
+                actor=request.user, member=member, to_org=to_org, reason=request.POST.get("reason", "")
+            )
+        except DomainError as exc:
+            error = exc.message
+        else:
+            messages.success(request, "转会申请已提交，等待原工会审批转出")
+            return redirect("members:detail", pk=member.pk)
+    return render(
+        request,
+        "members/transfer_form.html",
+        {"member": member, "error": error, "values": request.POST},
+        status=422 if error else 200,
+    )
+
+
+@require_GET
+@requires_perm(Perm.TRANSFER_SUBMIT, Perm.TRANSFER_APPROVE)
+def transfer_list(request: HttpRequest) -> HttpResponse:
+    qs = selectors.transfer_list_for_actor(actor=request.user)
+    state = request.GET.get("state", "open")
+    if state == "open":
+        qs = selectors.open_transfers(qs)
+    page = paginate(request, qs)
+    rows = [
+        {
+            "t": t,
+            "can_decide": (
+                (
+                    t.status == TransferStatus.PENDING_OUT
+                    and has_perm_on(request.user, Perm.TRANSFER_APPROVE, t.from_org)
+                )
+                or (
+                    t.status == TransferStatus.PENDING_IN and has_perm_on(request.user, Perm.TRANSFER_APPROVE, t.to_org)
+                )
+            )
+            and t.submitted_by_id != request.user.pk,
+        }
+        for t in page.items
+    ]
+    return render(request, "members/transfer_list.html", {"page": page, "rows": rows, "state": state})
+
+
+@require_POST
+@requires_perm(Perm.TRANSFER_APPROVE)
+def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    transfer = selectors.transfer_get_for_actor(actor=request.user, pk=pk)
+    approve = request.POST.get("decision") == "approve"
+    try:
+        services.transfer_decide(
+            actor=request.user, transfer=transfer, approve=approve, reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已审批")
+    return redirect("members:transfer_list")
+
+
+# ---- member H5 -------------------------------------------------------------------------
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def h5_login(request: HttpRequest) -> HttpResponse:
+    error = None
+    phone = request.POST.get("phone", "")
+    if request.method == "POST":
+        try:
+            user = services.member_user_for_login(phone=phone, code=request.POST.get("code", ""))
+        except DomainError as exc:
+            error = exc.message
+        else:
+            login(request, user, backend="gonghui.accounts.backends.StaffPasswordBackend")
+            return redirect("members:h5_home")
+    return render(request, "members/h5/login.html", {"error": error, "phone": phone}, status=422 if error else 200)
+
+
+@public
+@require_POST
+def h5_send_code(request: HttpRequest) -> HttpResponse:
+    try:
+        sms_code_send(phone=request.POST.get("phone", ""), ip=client_ip(request))
+    except DomainError as exc:
+        return render(request, "members/h5/_code_status.html", {"error": exc.message}, status=exc.status)
+    return render(request, "members/h5/_code_status.html", {"sent": True})
+
+
+def _me(request: HttpRequest):  # type: ignore[no-untyped-def]
+    member = selectors.member_of_user(request.user)
+    if member is None:
+        raise NotFound("未找到会员信息")
+    return member
+
+
+@require_GET
+def h5_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "members/h5/home.html", {"member": _me(request), "tiles": TILES})
+
+
+@require_GET
+def h5_profile(request: HttpRequest) -> HttpResponse:
+    return render(request, "members/h5/profile.html", {"member": _me(request)})
+
+
+@require_GET
+def h5_card(request: HttpRequest) -> HttpResponse:
+    member = _me(request)
+    token = card.card_token_issue(member=member)
+    return render(
+        request, "members/h5/card.html", {"member": member, "token": token, "qr": card.qr_data_uri(token.token)}
+    )
+
+
+@require_GET
+def h5_card_qr(request: HttpRequest) -> HttpResponse:
+    member = _me(request)
+    token = card.card_token_issue(member=member)
+    return render(request, "members/h5/_card_qr.html", {"token": token, "qr": card.qr_data_uri(token.token)})

@@ -1,0 +1,92 @@
+from django.conf import settings
+from django.db import models
+
+from gonghui.core.permissions import Role
+
+# Each level of the materialised path is the organisation's id in base 36, zero-padded to
+# PATH_STEP characters and ended by a dot: "0001.002S.". 36**6 ids per level.
+PATH_STEP = 6
+
+
+class Level(models.IntegerChoices):
+    NATIONAL = 0, "全国总工会"
+    PROVINCE = 1, "省总工会"
+    CITY = 2, "市总工会"
+    COUNTY = 3, "区县总工会"
+    STREET = 4, "街道/产业工会"
+    GRASSROOTS = 5, "基层工会"
+
+
+class UnitType(models.TextChoices):
+    STATE_OWNED = "state_owned", "国有企业"
+    COLLECTIVE = "collective", "集体企业"
+    PRIVATE = "private", "私营企业"
+    FOREIGN = "foreign", "外资企业"
+    INSTITUTION = "institution", "事业单位"
+    GOVERNMENT = "government", "机关"
+    NON_PROFIT = "non_profit", "民办非企业"
+    OTHER = "other", "其他"
+
+
+class Organization(models.Model):
+    """A union in the federation tree. `path` is the materialised path of ids from the root,
+    so a sub-tree is one indexed prefix scan: `path LIKE '0001.002S.%'`."""
+
+    code = models.CharField("组织代码", max_length=32, unique=True)
+    name = models.CharField("工会名称", max_length=120)
+    level = models.PositiveSmallIntegerField("层级", choices=Level.choices)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    path = models.CharField(max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(editable=False, default=0)
+    region_code = models.CharField("行政区划代码", max_length=6)
+    unit_name = models.CharField("单位名称", max_length=120, blank=True)
+    credit_code = models.CharField("统一社会信用代码", max_length=18, blank=True)
+    unit_type = models.CharField("单位类别", max_length=20, choices=UnitType.choices, blank=True)
+    industry = models.CharField("国民经济行业门类", max_length=40, blank=True)
+    address = models.CharField("地址", max_length=200, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["path"]
+        indexes = [
+            models.Index(fields=["path"], name="org_path_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["level", "region_code"], name="org_level_region_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(depth__gte=0), name="org_depth_non_negative"),
+            models.CheckConstraint(condition=models.Q(path__endswith="."), name="org_path_ends_with_dot"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def path_segment(pk: int) -> str:
+        digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        out = ""
+        n = pk
+        while n:
+            n, r = divmod(n, 36)
+            out = digits[r] + out
+        return out.rjust(PATH_STEP, "0") + "."
+
+    def is_within(self, ancestor_path: str) -> bool:
+        return self.path.startswith(ancestor_path)
+
+
+class RoleAssignment(models.Model):
+    """A staff user's role on an organisation; it applies to the whole sub-tree."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField("角色", max_length=20, choices=Role.choices)
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization", "role"], name="role_assignment_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.organization}"

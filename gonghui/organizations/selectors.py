@@ -1,0 +1,109 @@
+"""Reads that know who is asking. Every tenant-owned query in the project narrows itself with
+`scope_q(actor, perm, field)`: the rows of the organisations where the actor holds a role that
+grants `perm`, and of their sub-trees — nothing else."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from gonghui.core.errors import NotFound
+from gonghui.core.permissions import ROLE_PERMISSIONS, ROLES_REQUIRING_TOTP
+from gonghui.organizations.models import Organization, RoleAssignment
+
+_CACHE_ATTR = "_gonghui_role_cache"
+
+
+def _assignments(actor: Any) -> list[tuple[str, str, int]]:
+    """(role, org path, org id) for the actor, loaded once per request object."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return []
+    cached = getattr(actor, _CACHE_ATTR, None)
+    if cached is None:
+        cached = list(
+            RoleAssignment.objects.filter(user=actor, organization__is_active=True).values_list(
+                "role", "organization__path", "organization_id"
+            )
+        )
+        setattr(actor, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget_roles(actor: Any) -> None:
+    if hasattr(actor, _CACHE_ATTR):
+        delattr(actor, _CACHE_ATTR)
+
+
+def minimal_paths(paths: Iterable[str]) -> list[str]:
+    """Drop every path that lies under another one in the list."""
+    result: list[str] = []
+    for path in sorted(set(paths)):
+        if not result or not path.startswith(result[-1]):
+            result.append(path)
+    return result
+
+
+def scope_paths(actor: Any, perm: str) -> list[str]:
+    return minimal_paths(path for role, path, _ in _assignments(actor) if perm in ROLE_PERMISSIONS.get(role, ()))
+
+
+def has_perm_anywhere(actor: Any, perm: str) -> bool:
+    return bool(scope_paths(actor, perm))
+
+
+def has_perm_on(actor: Any, perm: str, organization: Organization | str) -> bool:
+    path = organization if isinstance(organization, str) else organization.path
+    return any(path.startswith(p) for p in scope_paths(actor, perm))
+
+
+def is_staff_user(actor: Any) -> bool:
+    return bool(_assignments(actor))
+
+
+def requires_totp(actor: Any) -> bool:
+    return any(role in ROLES_REQUIRING_TOTP for role, _, _ in _assignments(actor))
+
+
+def roles_of(actor: Any) -> set[str]:
+    return {role for role, _, _ in _assignments(actor)}
+
+
+def scope_q(actor: Any, perm: str, field: str = "organization__path") -> Q:
+    """A filter for rows whose organisation path (reached through `field`) lies in the
+    actor's scope for `perm`. An actor without the permission matches nothing."""
+    paths = scope_paths(actor, perm)
+    if not paths:
+        return Q(pk__in=[])
+    condition = Q()
+    for path in paths:
+        condition |= Q(**{f"{field}__startswith": path})
+    return condition
+
+
+def organizations_for_actor(*, actor: Any, perm: str) -> QuerySet[Organization]:
+    return Organization.objects.filter(scope_q(actor, perm, field="path"))
+
+
+def organization_get_for_actor(*, actor: Any, perm: str, pk: int | str) -> Organization:
+    org = organizations_for_actor(actor=actor, perm=perm).filter(pk=pk).first()
+    if org is None:
+        raise NotFound("组织不存在或无权访问")
+    return org
+
+
+def organization_by_code_for_actor(*, actor: Any, perm: str, code: str) -> Organization:
+    org = organizations_for_actor(actor=actor, perm=perm).filter(code=code).first()
+    if org is None:
+        raise NotFound("组织不存在或无权访问")
+    return org
+
+
+def subtree(org: Organization) -> QuerySet[Organization]:
+    return Organization.objects.filter(path__startswith=org.path)
+
+
+def ancestors(org: Organization) -> list[Organization]:
+    step = len(Organization.path_segment(1))
+    prefixes = [org.path[: i + step] for i in range(0, len(org.path) - step, step)]
+    by_path = {o.path: o for o in Organization.objects.filter(path__in=prefixes)}
+    return [by_path[p] for p in prefixes if p in by_path]

@@ -1,0 +1,114 @@
+from typing import Any
+
+from django.db import transaction
+
+from gonghui.core import audit
+from gonghui.core.errors import PermissionDenied, ValidationFailed
+from gonghui.core.identifiers import IdentifierError, validate_region_code, validate_uscc
+from gonghui.core.permissions import Perm, Role
+from gonghui.organizations.models import Level, Organization, RoleAssignment
+from gonghui.organizations.selectors import forget_roles, has_perm_on
+
+
+def _place(org: Organization, parent: Organization | None) -> None:
+    """Give a saved organisation its materialised path under `parent`."""
+    org.path = (parent.path if parent else "") + Organization.path_segment(org.pk)
+    org.depth = parent.depth + 1 if parent else 0
+    Organization.objects.filter(pk=org.pk).update(path=org.path, depth=org.depth)
+
+
+def organization_create(
+    *,
+    actor: Any,
+    parent: Organization | None,
+    code: str,
+    name: str,
+    level: int,
+    region_code: str,
+    unit_name: str = "",
+    credit_code: str = "",
+    unit_type: str = "",
+    industry: str = "",
+    address: str = "",
+) -> Organization:
+    """Create a union under `parent`. Only a federation root may be created without a parent,
+    and only by the system (actor None) — the seed or an installer's command."""
+    if parent is None and actor is not None:
+        raise PermissionDenied("只有系统可以创建顶级组织")
+    if parent is not None and actor is not None and not has_perm_on(actor, Perm.ORG_MANAGE, parent):
+        raise PermissionDenied("无权在该组织下创建下级组织")
+    errors: dict[str, str] = {}
+    code = code.strip()
+    name = name.strip()
+    if not code:
+        errors["code"] = "请填写组织代码"
+    elif Organization.objects.filter(code=code).exists():
+        errors["code"] = "组织代码已存在"
+    if not name:
+        errors["name"] = "请填写工会名称"
+    if parent is not None and level <= parent.level:
+        errors["level"] = "下级组织的层级必须低于上级组织"
+    if level not in Level.values:
+        errors["level"] = "层级无效"
+    try:
+        region_code = validate_region_code(region_code)
+    except IdentifierError as exc:
+        errors["region_code"] = str(exc)
+    if credit_code:
+        try:
+            credit_code = validate_uscc(credit_code)
+        except IdentifierError as exc:
+            errors["credit_code"] = str(exc)
+    if errors:
+        raise ValidationFailed("组织信息有误，请检查标红的字段", fields=errors)
+    with transaction.atomic():
+        org = Organization.objects.create(
+            code=code,
+            name=name,
+            level=level,
+            parent=parent,
+            path=f"~{code}.",  # replaced by _place once the id is known
+            region_code=region_code,
+            unit_name=unit_name,
+            credit_code=credit_code,
+            unit_type=unit_type,
+            industry=industry,
+            address=address,
+        )
+        _place(org, parent)
+        audit.record(actor=actor, action="organization.create", obj=org, organization=org, detail={"name": name})
+    return org
+
+
+def role_grant(*, actor: Any, user: Any, organization: Organization, role: str) -> RoleAssignment:
+    if role not in Role.values:
+        raise ValidationFailed("角色无效", fields={"role": "角色无效"})
+    if actor is not None and not has_perm_on(actor, Perm.STAFF_MANAGE, organization):
+        raise PermissionDenied("无权为该组织分配角色")
+    with transaction.atomic():
+        assignment, created = RoleAssignment.objects.get_or_create(user=user, organization=organization, role=role)
+        if created:
+            audit.record(
+                actor=actor,
+                action="role.grant",
+                obj=assignment,
+                organization=organization,
+                detail={"user": user.username, "role": role},
+            )
+    forget_roles(user)
+    return assignment
+
+
+def role_revoke(*, actor: Any, assignment: RoleAssignment) -> None:
+    if not has_perm_on(actor, Perm.STAFF_MANAGE, assignment.organization):
+        raise PermissionDenied("无权撤销该角色")
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            action="role.revoke",
+            obj=assignment,
+            organization=assignment.organization,
+            detail={"user": assignment.user.username, "role": assignment.role},
+        )
+        assignment.delete()
+    forget_roles(assignment.user)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from gonghui.organizations import views
+
+app_name = "organizations"
+
+urlpatterns = [
+    path("", views.organization_list, name="list"),
+    path("<int:pk>/", views.organization_detail, name="detail"),
+    path("<int:pk>/new-child/", views.organization_create, name="create_child"),
+    path("<int:pk>/roles/", views.role_grant, name="role_grant"),
+]

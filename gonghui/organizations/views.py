@@ -1,0 +1,115 @@
+from django.contrib import messages
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from gonghui.accounts.models import User
+from gonghui.core.errors import DomainError, ValidationFailed
+from gonghui.core.pagination import paginate
+from gonghui.core.permissions import Perm, Role
+from gonghui.organizations import selectors, services
+from gonghui.organizations.models import Level, Organization, RoleAssignment, UnitType
+from gonghui.organizations.permissions import requires_perm
+
+
+@require_GET
+@requires_perm(Perm.ORG_VIEW)
+def organization_list(request: HttpRequest) -> HttpResponse:
+    """Top of the actor's tree, or a search over it by name or code."""
+    qs = selectors.organizations_for_actor(actor=request.user, perm=Perm.ORG_VIEW)
+    query = request.GET.get("q", "").strip()
+    if query:
+        qs = qs.filter(name__contains=query) | qs.filter(code__startswith=query)
+    else:
+        roots = selectors.scope_paths(request.user, Perm.ORG_VIEW)
+        qs = qs.filter(path__in=roots)
+    page = paginate(request, qs.order_by("path"))
+    return render(request, "organizations/organization_list.html", {"page": page, "q": query})
+
+
+@require_GET
+@requires_perm(Perm.ORG_VIEW)
+def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    org = selectors.organization_get_for_actor(actor=request.user, perm=Perm.ORG_VIEW, pk=pk)
+    children = Organization.objects.filter(parent=org).annotate(member_count=Count("members")).order_by("code")
+    page = paginate(request, children, per_page=50)
+    visible_ancestors = [a for a in selectors.ancestors(org) if selectors.has_perm_on(request.user, Perm.ORG_VIEW, a)]
+    can_manage = selectors.has_perm_on(request.user, Perm.ORG_MANAGE, org)
+    can_staff = selectors.has_perm_on(request.user, Perm.STAFF_MANAGE, org)
+    roles = RoleAssignment.objects.filter(organization=org).select_related("user") if can_staff else []
+    return render(
+        request,
+        "organizations/organization_detail.html",
+        {
+            "org": org,
+            "page": page,
+            "ancestors": visible_ancestors,
+            "can_manage": can_manage and org.level < Level.GRASSROOTS,
+            "can_staff": can_staff,
+            "roles": roles,
+            "role_choices": Role.choices,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@requires_perm(Perm.ORG_MANAGE)
+def organization_create(request: HttpRequest, pk: int) -> HttpResponse:
+    parent = selectors.organization_get_for_actor(actor=request.user, perm=Perm.ORG_MANAGE, pk=pk)
+    errors: dict[str, str] = {}
+    error = None
+    if request.method == "POST":
+        try:
+            level = int(request.POST.get("level") or -1)
+            org = services.organization_create(
+                actor=request.user,
+                parent=parent,
+                code=request.POST.get("code", ""),
+                name=request.POST.get("name", ""),
+                level=level,
+                region_code=request.POST.get("region_code", ""),
+                unit_name=request.POST.get("unit_name", ""),
+                credit_code=request.POST.get("credit_code", ""),
+                unit_type=request.POST.get("unit_type", ""),
+                industry=request.POST.get("industry", ""),
+                address=request.POST.get("address", ""),
+            )
+        except (DomainError, ValueError) as exc:
+            if isinstance(exc, DomainError):
+                errors, error = exc.fields, exc.message
+            else:
+                errors, error = {"level": "请选择层级"}, "请选择层级"
+        else:
+            messages.success(request, "已创建 %(name)s" % {"name": org.name})
+            return redirect("organizations:detail", pk=org.pk)
+    levels = [(v, label) for v, label in Level.choices if v > parent.level]
+    return render(
+        request,
+        "organizations/organization_form.html",
+        {
+            "parent": parent,
+            "levels": levels,
+            "unit_types": UnitType.choices,
+            "errors": errors,
+            "error": error,
+            "values": request.POST,
+        },
+        status=422 if error else 200,
+    )
+
+
+@require_POST
+@requires_perm(Perm.STAFF_MANAGE)
+def role_grant(request: HttpRequest, pk: int) -> HttpResponse:
+    org = selectors.organization_get_for_actor(actor=request.user, perm=Perm.STAFF_MANAGE, pk=pk)
+    try:
+        user = User.objects.filter(username=request.POST.get("username", "").strip()).first()
+        if user is None:
+            raise ValidationFailed("用户名不存在")
+        services.role_grant(actor=request.user, user=user, organization=org, role=request.POST.get("role", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已授予角色")
+    return redirect("organizations:detail", pk=org.pk)
