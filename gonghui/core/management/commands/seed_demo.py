@@ -1,0 +1,130 @@
+"""Build the demo province: organisations, staff accounts for every role, 20,000 members by
+default, and each domain's own demo data (campaigns, check-ups …) from `<app>/demo.py`."""
+
+import importlib
+import random
+import time
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from gonghui.accounts.models import User
+from gonghui.accounts.services import TOTP_PURPOSE
+from gonghui.core import crypto
+from gonghui.core.permissions import ROLES_REQUIRING_TOTP, Role
+from gonghui.members.demo import add_named_member, seed_members
+from gonghui.members.models import Tag
+from gonghui.organizations.demo import build_tree
+from gonghui.organizations.models import Organization
+from gonghui.organizations.services import role_grant
+
+DEMO_PASSWORD = "Gonghui@2026"  # noqa: S105 - printed for the demo on purpose
+# Known TOTP secrets so a demo visitor can sign in as 管理员/审计员 with `manage.py totp_code`.
+DEMO_TOTP = {"demo_admin": "JBSWY3DPEHPK3PXPDEMOADMN", "demo_auditor": "JBSWY3DPEHPK3PXPDEMOAUDT"}
+STAFF = (
+    ("demo_admin", "周管理", Role.ADMIN),
+    ("demo_handler", "吴经办", Role.HANDLER),
+    ("demo_reviewer", "郑审核", Role.REVIEWER),
+    ("demo_finance", "王财务", Role.FINANCE),
+    ("demo_redeemer", "冯核销", Role.REDEEMER),
+    ("demo_health", "陈健康", Role.HEALTH),
+    ("demo_auditor", "褚审计", Role.AUDITOR),
+)
+NAMED_MEMBERS = (
+    ("13800000001", "张伟", "M", Tag.FOOD_DELIVERY | Tag.NEW_FORM | Tag.OUTDOOR | Tag.MIGRANT, "delivery"),
+    ("13800000002", "李娜", "F", Tag.COURIER | Tag.NEW_FORM | Tag.OUTDOOR, "courier"),
+    ("13800000003", "王强", "M", Tag.SANITATION | Tag.OUTDOOR, "sanitation"),
+    ("13800000004", "刘芳", "F", 0, "factory"),
+    ("13800000005", "陈磊", "M", Tag.TRUCK_DRIVER | Tag.NEW_FORM | Tag.MIGRANT, "logistics"),
+)
+
+
+class Command(BaseCommand):
+    help = "Load the demo province (organisations, staff for every role, members, domain data)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--members", type=int, default=20_000)
+        parser.add_argument("--seed", type=int, default=20260722)
+        parser.add_argument("--if-empty", action="store_true", help="do nothing if organisations already exist")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["if_empty"] and Organization.objects.exists():
+            self.stdout.write("演示数据已存在，跳过（删除 var/demo.sqlite3 可重新生成）。")
+            self._print_accounts()
+            return
+        rng = random.Random(options["seed"])
+        started = time.monotonic()
+        with transaction.atomic():
+            tree = build_tree(rng=rng)
+        self.stdout.write(f"组织：{Organization.objects.count()} 个（基层工会 {len(tree.grassroots)} 个）")
+        suzhou = tree.cities["苏州市"]
+        with transaction.atomic():
+            for username, display, role in STAFF:
+                user = User.objects.create_user(username=username, password=DEMO_PASSWORD, display_name=display)
+                if role in ROLES_REQUIRING_TOTP:
+                    user.totp_secret_encrypted = crypto.encrypt(DEMO_TOTP[username], purpose=TOTP_PURPOSE)
+                    user.totp_confirmed = True
+                    user.save(update_fields=["totp_secret_encrypted", "totp_confirmed"])
+                role_grant(actor=None, user=user, organization=suzhou, role=role)
+            suzhou_grassroots = [(org, kind) for org, kind in tree.grassroots if org.path.startswith(suzhou.path)]
+            union, _kind = suzhou_grassroots[0]
+            grassroots_user = User.objects.create_user(
+                username="demo_grassroots", password=DEMO_PASSWORD, display_name="钱基层"
+            )
+            for role in (Role.HANDLER, Role.REVIEWER):
+                role_grant(actor=None, user=grassroots_user, organization=union, role=role)
+            province_user = User.objects.create_user(
+                username="demo_province", password=DEMO_PASSWORD, display_name="孙省总"
+            )
+            role_grant(actor=None, user=province_user, organization=tree.province, role=Role.HANDLER)
+            by_kind: dict[str, Organization] = {}
+            for org, kind in suzhou_grassroots:
+                by_kind.setdefault(kind, org)
+            for phone, name, sex, tags, kind in NAMED_MEMBERS:
+                org = by_kind.get(kind, union)
+                add_named_member(org=org, name=name, phone=phone, sex=sex, birth=_birth(rng), tags=tags, rng=rng)
+        created = seed_members(
+            grassroots=tree.grassroots,
+            total=max(0, options["members"] - len(NAMED_MEMBERS)),
+            rng=rng,
+            reserved_phones={p for p, *_ in NAMED_MEMBERS},
+        )
+        self.stdout.write(f"会员：{created + len(NAMED_MEMBERS)} 名")
+        for config in apps.get_app_configs():
+            if not config.name.startswith("gonghui.") or config.label in {"organizations", "members"}:
+                continue
+            try:
+                module = importlib.import_module(f"{config.name}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name == f"{config.name}.demo":
+                    continue
+                raise
+            with transaction.atomic():
+                module.seed(rng=rng, stdout=self.stdout)
+            self.stdout.write(f"{config.verbose_name}：演示数据已生成")
+        self.stdout.write(f"完成，用时 {time.monotonic() - started:.1f} 秒。")
+        self._print_accounts()
+
+    def _print_accounts(self) -> None:
+        out = self.stdout.write
+        out("")
+        out("演示账号（工作人员，密码均为 %s，登录 http://127.0.0.1:8000/accounts/login/）：" % DEMO_PASSWORD)
+        for username, display, role in STAFF:
+            extra = "，需动态口令：python manage.py totp_code %s" % username if role in ROLES_REQUIRING_TOTP else ""
+            out(f"  {username:<16} {display}  {role.label}（苏州市总工会及下级）{extra}")
+        out("  demo_grassroots  钱基层  经办人+审核人（一个基层工会）")
+        out("  demo_province    孙省总  经办人（江苏省总工会）")
+        out("会员账号（手机号 + 短信验证码登录 http://127.0.0.1:8000/h5/login/，验证码打印在服务器日志中）：")
+        for phone, name, *_ in NAMED_MEMBERS:
+            out(f"  {phone}  {name}")
+        if "sqlite" in settings.DATABASES["default"]["ENGINE"]:
+            out("数据库：SQLite（%s）" % settings.DATABASES["default"]["NAME"])
+
+
+def _birth(rng: random.Random) -> Any:
+    import datetime as dt
+
+    return dt.date(1975, 1, 1) + dt.timedelta(days=rng.randint(0, 25 * 365))

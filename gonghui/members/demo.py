@@ -1,0 +1,157 @@
+"""Synthetic members for the demo and the benchmarks: Chinese names, valid ID numbers from
+the union's district, phones, and tags that fit the kind of workplace."""
+
+import datetime as dt
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from gonghui.core import audit
+from gonghui.core.identifiers import ResidentId, make_resident_id, parse_resident_id
+from gonghui.members.identity import name_initials, new_card_no, new_member_no, protect_id_number
+from gonghui.members.models import (
+    Education,
+    HardshipClass,
+    HouseholdType,
+    JoinMethod,
+    Member,
+    ModelWorkerLevel,
+    Tag,
+)
+from gonghui.organizations.models import Organization
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬飞桂兰志强建华建国国平丹萍鹏辉波宁俊浩宇欣怡子涵梓萱雨轩思远佳琪晨阳天佑文博海燕春梅晓东立新卫东家豪嘉怡"
+
+KIND_TAGS: dict[str, list[tuple[int, float]]] = {
+    "courier": [(Tag.COURIER | Tag.NEW_FORM | Tag.OUTDOOR, 0.8)],
+    "delivery": [(Tag.FOOD_DELIVERY | Tag.NEW_FORM | Tag.OUTDOOR, 0.7)],
+    "logistics": [(Tag.TRUCK_DRIVER | Tag.NEW_FORM, 0.5)],
+    "sanitation": [(Tag.SANITATION | Tag.OUTDOOR, 0.85)],
+    "construction": [(Tag.OUTDOOR, 0.7)],
+    "transport": [(Tag.RIDE_HAILING | Tag.NEW_FORM, 0.2)],
+}
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    name: str
+    phone: str
+
+
+def chinese_name(rng: random.Random) -> str:
+    given = rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.7 else "")
+    return rng.choice(SURNAMES) + given
+
+
+def _members_for(org: Organization, kind: str, count: int, rng: random.Random, phones: Iterator[str]) -> list[Member]:
+    members = []
+    today = dt.date(2026, 11, 1)
+    for _ in range(count):
+        sex = "M" if rng.random() < (0.8 if kind in KIND_TAGS else 0.55) else "F"
+        birth = dt.date(1966, 1, 1) + dt.timedelta(days=rng.randint(0, 38 * 365))
+        resident_number = make_resident_id(org.region_code, birth, rng.randint(0, 499), sex)
+        identity = protect_id_number(_parse(resident_number))
+        household = rng.choices(list(HouseholdType), weights=[5, 4, 1])[0]
+        tags = 0
+        for bits, share in KIND_TAGS.get(kind, []):
+            if rng.random() < share:
+                tags |= bits
+        if household == HouseholdType.RURAL:
+            tags |= Tag.MIGRANT
+        name = chinese_name(rng)
+        members.append(
+            Member(
+                organization=org,
+                member_no=new_member_no(),
+                card_no=new_card_no(),
+                name=name,
+                name_initials=name_initials(name),
+                sex=sex,
+                birth_date=birth,
+                id_number_encrypted=identity.encrypted,
+                id_blind=identity.blind,
+                id_masked=identity.masked,
+                phone=next(phones),
+                education=rng.choice(list(Education)),
+                household_type=household,
+                household_place=rng.choice(
+                    ["江苏苏州", "江苏南京", "安徽阜阳", "河南周口", "四川达州", "江苏盐城", "山东临沂"]
+                ),
+                work_unit=org.unit_name,
+                joined_on=min(today, birth + dt.timedelta(days=rng.randint(18 * 365, 50 * 365))),
+                join_method=rng.choice(list(JoinMethod)[:3]),
+                tags=tags,
+                model_worker_level=ModelWorkerLevel.CITY if rng.random() < 0.005 else "",
+                hardship_class=rng.choices(["", HardshipClass.RELATIVE, HardshipClass.DEEP], weights=[97, 2, 1])[0],
+            )
+        )
+    return members
+
+
+def _parse(number: str) -> ResidentId:
+    return parse_resident_id(number, today=dt.date(2026, 11, 1))
+
+
+def phone_numbers(rng: random.Random, reserved: set[str]) -> Iterator[str]:
+    seen = set(reserved)
+    while True:
+        phone = (
+            rng.choice(
+                ["139", "138", "137", "136", "135", "150", "151", "152", "158", "159", "182", "187", "188", "199"]
+            )
+            + f"{rng.randint(0, 99_999_999):08d}"
+        )
+        if phone not in seen:
+            seen.add(phone)
+            yield phone
+
+
+def seed_members(
+    *, grassroots: list[tuple[Organization, str]], total: int, rng: random.Random, reserved_phones: set[str]
+) -> int:
+    """Spread `total` members over the grassroots unions (bigger factories, smaller stations)."""
+    weights = [rng.uniform(0.3, 3.0) for _ in grassroots]
+    scale = total / sum(weights)
+    counts = [max(1, int(w * scale)) for w in weights]
+    counts[0] += total - sum(counts)
+    phones = phone_numbers(rng, reserved_phones)
+    created = 0
+    seen_blind: set[str] = set(Member.objects.values_list("id_blind", flat=True))
+    for (org, kind), count in zip(grassroots, counts, strict=True):
+        batch = [m for m in _members_for(org, kind, max(count, 0), rng, phones) if m.id_blind not in seen_blind]
+        seen_blind.update(m.id_blind for m in batch)
+        with transaction.atomic():
+            Member.objects.bulk_create(batch, batch_size=2000)
+            audit.record(actor=None, action="member.seed", organization=org, detail={"count": len(batch)})
+        created += len(batch)
+    return created
+
+
+def add_named_member(
+    *, org: Organization, name: str, phone: str, sex: str, birth: dt.date, tags: int, rng: random.Random
+) -> Member:
+    """A demo member with a known phone, for the printed demo logins."""
+    number = make_resident_id(org.region_code, birth, rng.randint(0, 499), sex)
+    identity = protect_id_number(_parse(number))
+    member = Member.objects.create(
+        organization=org,
+        member_no=new_member_no(),
+        card_no=new_card_no(),
+        name=name,
+        name_initials=name_initials(name),
+        sex=sex,
+        birth_date=birth,
+        id_number_encrypted=identity.encrypted,
+        id_blind=identity.blind,
+        id_masked=identity.masked,
+        phone=phone,
+        household_type=HouseholdType.RURAL if tags & Tag.MIGRANT else HouseholdType.URBAN,
+        work_unit=org.unit_name,
+        joined_on=dt.date(2021, 3, 1),
+        tags=tags,
+    )
+    audit.record(actor=None, action="member.seed", obj=member, organization=org)
+    return member
