@@ -78,3 +78,14 @@ def mask_middle(value: str, *, head: int = 4, tail: int = 4) -> str:
 
 def mask_phone(value: str) -> str:
     return mask_middle(value, head=3, tail=4) if value else ""
+
+
+# (app_label.ModelName, field name, purpose) of every encrypted column, registered by each
+# app's AppConfig.ready(); `rotate_pii_keys` re-encrypts them under the active key.
+ENCRYPTED_FIELDS: list[tuple[str, str, str]] = []
+
+
+def register_encrypted_field(model_label: str, field: str, purpose: str) -> None:
+    entry = (model_label, field, purpose)
+    if entry not in ENCRYPTED_FIELDS:
+        ENCRYPTED_FIELDS.append(entry)

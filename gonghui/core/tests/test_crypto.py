@@ -52,3 +52,25 @@ def test_blind_index_is_keyed_deterministic_and_case_insensitive() -> None:
 def test_masking() -> None:
     assert crypto.mask_middle("320402199001011234") == "3204**********1234"
     assert crypto.mask_phone("13912345678") == "139****5678"
+
+
+@pytest.mark.django_db
+def test_rotate_command_rewrites_member_ids_under_the_new_key(settings) -> None:  # type: ignore[no-untyped-def]
+    from django.core.management import call_command
+
+    from gonghui.core.testing import build_world
+    from gonghui.members.identity import decrypt_id_number
+    from gonghui.members.models import Member
+
+    world = build_world()
+    before = decrypt_id_number(Member.objects.get(pk=world.member_a.pk).id_number_encrypted)
+    settings.PII_KEYS = f"k1:{KEY_A},k2:{KEY_B}"
+    settings.PII_ACTIVE_KEY_ID = "k2"
+    crypto.reset_key_cache()
+    call_command("rotate_pii_keys")
+    stored = Member.objects.get(pk=world.member_a.pk).id_number_encrypted
+    assert crypto.key_id_of(stored) == "k2"
+    settings.PII_KEYS = f"k2:{KEY_B}"
+    crypto.reset_key_cache()
+    assert decrypt_id_number(stored) == before
+    assert {crypto.key_id_of(v) for v in Member.objects.values_list("id_number_encrypted", flat=True)} == {"k2"}

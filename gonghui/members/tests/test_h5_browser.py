@@ -1,0 +1,43 @@
+import re
+import time
+
+import pytest
+
+from gonghui.accounts.sms import ConsoleSmsSender
+from gonghui.core.testing import build_world
+from gonghui.members.identity import decrypt_id_number
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_member_signs_in_by_sms_and_shows_a_rotating_card(live_server, phone_page) -> None:  # type: ignore[no-untyped-def]
+    world = build_world()
+    page = phone_page
+    page.goto(f"{live_server.url}/h5/")
+    assert "/h5/login/" in page.url
+    page.fill("#phone", "13900000001")
+    page.click("[data-testid=send-code]")
+    page.wait_for_selector("[data-testid=code-sent]")
+    message = [m for phone, m in ConsoleSmsSender.outbox if phone == "13900000001"][-1]
+    code = re.search(r"验证码为 (\d{6})", message).group(1)  # type: ignore[union-attr]
+    page.fill("input[name=code]", code)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=member-name]")
+    assert page.inner_text("[data-testid=member-name]") == "张三"
+
+    page.click("text=我的资料")
+    shown = page.inner_text("[data-testid=profile-id]")
+    full = decrypt_id_number(world.member_a.id_number_encrypted)
+    assert shown == world.member_a.id_masked
+    assert full not in page.content()
+
+    page.goto(f"{live_server.url}/h5/card/")
+    qr = page.locator("[data-testid=card-qr] img")
+    token = qr.get_attribute("data-token")
+    expires = int(qr.get_attribute("data-expires") or 0)
+    assert token and 0 < expires - time.time() <= 60
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert page.locator("[data-testid=card-qr]").get_attribute("hx-trigger") == "every 30s"
+    refreshed = page.request.get(f"{live_server.url}/h5/card/qr/").text()
+    new_token = re.search(r'data-token="([^"]+)"', refreshed).group(1)  # type: ignore[union-attr]
+    assert new_token != token
