@@ -81,7 +81,7 @@ def _members_for(org: Organization, kind: str, count: int, rng: random.Random, p
                     ["江苏苏州", "江苏南京", "安徽阜阳", "河南周口", "四川达州", "江苏盐城", "山东临沂"]
                 ),
                 work_unit=org.unit_name,
-                joined_on=min(today, birth + dt.timedelta(days=rng.randint(18 * 365, 50 * 365))),
+                joined_on=_joined_on(birth, today, rng),
                 join_method=rng.choice(list(JoinMethod)[:3]),
                 tags=tags,
                 model_worker_level=ModelWorkerLevel.CITY if rng.random() < 0.005 else "",
@@ -93,6 +93,11 @@ def _members_for(org: Organization, kind: str, count: int, rng: random.Random, p
 
 def _parse(number: str) -> ResidentId:
     return parse_resident_id(number, today=dt.date(2026, 11, 1))
+
+
+def _joined_on(birth: dt.date, today: dt.date, rng: random.Random) -> dt.date:
+    joined = birth + dt.timedelta(days=rng.randint(18 * 365, 45 * 365))
+    return joined if joined < today else today - dt.timedelta(days=rng.randint(30, 5 * 365))
 
 
 def phone_numbers(rng: random.Random, reserved: set[str]) -> Iterator[str]:

@@ -2,6 +2,8 @@ import datetime as dt
 import time
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from gonghui.core.errors import Conflict, PermissionDenied, ValidationFailed
 from gonghui.core.identifiers import make_resident_id
@@ -225,3 +227,19 @@ def test_card_verify_api_is_for_clerks_in_scope(world: World) -> None:
     )
     assert sibling.status_code == 404
     assert "张" not in sibling.content.decode()
+
+
+@pytest.mark.django_db
+def test_member_list_query_count_does_not_grow_with_rows(world: World, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    client = world.client_for(world.staff_a)
+    client.get("/console/members/")  # warm the session
+    for i in range(3):
+        make_member(world.union_a, name=f"甲{i}")
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/console/members/").status_code == 200
+    for i in range(30):
+        make_member(world.union_a, name=f"乙{i}")
+    with django_assert_max_num_queries(
+        len(few.captured_queries) + 1
+    ):  # +1: the capped total count once a second page exists
+        assert client.get("/console/members/").status_code == 200
