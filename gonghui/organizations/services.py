@@ -112,3 +112,47 @@ def role_revoke(*, actor: Any, assignment: RoleAssignment) -> None:
         )
         assignment.delete()
     forget_roles(assignment.user)
+
+
+def staff_create(
+    *, actor: Any, organization: Organization, username: str, display_name: str, phone: str, password: str, role: str
+) -> RoleAssignment:
+    """Open a staff account on `organization` with a first role. The password must pass the
+    configured validators; the new user changes nothing about anyone else's rights."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    from gonghui.accounts.models import User
+    from gonghui.core.identifiers import IdentifierError, validate_phone
+
+    if not has_perm_on(actor, Perm.STAFF_MANAGE, organization):
+        raise PermissionDenied("无权为该组织添加工作人员")
+    errors: dict[str, str] = {}
+    username = username.strip()
+    if not username or len(username) > 64 or not username.replace("_", "").isalnum() or not username.isascii():
+        errors["username"] = "用户名只能包含英文字母、数字和下划线"
+    elif User.objects.filter(username=username).exists():
+        errors["username"] = "用户名已存在"
+    if not display_name.strip():
+        errors["display_name"] = "请填写姓名"
+    if phone.strip():
+        try:
+            phone = validate_phone(phone)
+        except IdentifierError as exc:
+            errors["phone"] = str(exc)
+    if role not in Role.values:
+        errors["role"] = "角色无效"
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        errors["password"] = "；".join(exc.messages)
+    if errors:
+        raise ValidationFailed("工作人员信息有误，请检查标红的字段", fields=errors)
+    with transaction.atomic():
+        user = User.objects.create_user(
+            username=username, password=password, display_name=display_name.strip(), phone=phone.strip()
+        )
+        audit.record(
+            actor=actor, action="staff.create", obj=user, organization=organization, detail={"username": username}
+        )
+        return role_grant(actor=actor, user=user, organization=organization, role=role)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("<int:pk>/", views.organization_detail, name="detail"),
     path("<int:pk>/new-child/", views.organization_create, name="create_child"),
     path("<int:pk>/roles/", views.role_grant, name="role_grant"),
+    path("<int:pk>/staff/", views.staff_create, name="staff_create"),
 ]

@@ -101,6 +101,27 @@ def organization_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @requires_perm(Perm.STAFF_MANAGE)
+def staff_create(request: HttpRequest, pk: int) -> HttpResponse:
+    org = selectors.organization_get_for_actor(actor=request.user, perm=Perm.STAFF_MANAGE, pk=pk)
+    try:
+        services.staff_create(
+            actor=request.user,
+            organization=org,
+            username=request.POST.get("username", ""),
+            display_name=request.POST.get("display_name", ""),
+            phone=request.POST.get("phone", ""),
+            password=request.POST.get("password", ""),
+            role=request.POST.get("role", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, "；".join([exc.message, *exc.fields.values()]))
+    else:
+        messages.success(request, "已添加工作人员")
+    return redirect("organizations:detail", pk=org.pk)
+
+
+@require_POST
+@requires_perm(Perm.STAFF_MANAGE)
 def role_grant(request: HttpRequest, pk: int) -> HttpResponse:
     org = selectors.organization_get_for_actor(actor=request.user, perm=Perm.STAFF_MANAGE, pk=pk)
     try:

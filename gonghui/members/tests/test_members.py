@@ -243,3 +243,18 @@ def test_member_list_query_count_does_not_grow_with_rows(world: World, django_as
         len(few.captured_queries) + 1
     ):  # +1: the capped total count once a second page exists
         assert client.get("/console/members/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_export_is_masked_scoped_and_audited(world: World) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    response = world.client_for(world.staff_a).get("/console/members/export.xlsx?q=zs")
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert rows[0][:5] == ("会员编号", "姓名", "性别", "出生日期", "证件号码")
+    assert [(r[1], r[4], r[5]) for r in rows[1:]] == [("张三", world.member_a.id_masked, "139****0001")]
+    event = AuditEvent.objects.get(action="member.export")
+    assert event.detail == {"rows": 1, "filters": {"q": "zs"}}

@@ -2,7 +2,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from gonghui.accounts.models import User
 from gonghui.core.errors import PermissionDenied, ValidationFailed
+from gonghui.core.models import AuditEvent
 from gonghui.core.permissions import Perm
 from gonghui.core.testing import World
 from gonghui.organizations import selectors, services
@@ -85,3 +87,22 @@ def test_console_tree_pages(world: World) -> None:
     )
     assert created.status_code == 302
     assert Organization.objects.get(code="WEB01").parent == world.street
+
+
+@pytest.mark.django_db
+def test_admin_adds_a_staff_account_with_a_role(world: World) -> None:
+    client = world.client_for(world.staff_a)
+    weak = client.post(
+        f"/console/organizations/{world.union_a.pk}/staff/",
+        {"username": "new_clerk", "display_name": "新核销员", "password": "123", "role": "redeemer"},
+    )
+    assert weak.status_code == 302
+    assert not User.objects.filter(username="new_clerk").exists()
+    client.post(
+        f"/console/organizations/{world.union_a.pk}/staff/",
+        {"username": "new_clerk", "display_name": "新核销员", "password": "Strong-pass-2026", "role": "redeemer"},
+    )
+    user = User.objects.get(username="new_clerk")
+    assert user.check_password("Strong-pass-2026")
+    assert list(user.role_assignments.values_list("organization_id", "role")) == [(world.union_a.pk, "redeemer")]
+    assert AuditEvent.objects.filter(action="staff.create", organization_path=world.union_a.path).count() == 1

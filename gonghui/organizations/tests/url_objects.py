@@ -2,4 +2,5 @@ URL_OBJECTS = {
     "organizations:detail": lambda w: {"pk": w.union_a.pk},
     "organizations:create_child": lambda w: {"pk": w.union_a.pk},
     "organizations:role_grant": lambda w: {"pk": w.union_a.pk},
+    "organizations:staff_create": lambda w: {"pk": w.union_a.pk},
 }
