@@ -3,6 +3,14 @@ import pytest
 from gonghui.core.testing import World, build_world
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _empty_cache():  # type: ignore[no-untyped-def]
+    """Cached figures are keyed by ids that repeat between runs of a fresh test database."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,7 +1,9 @@
 import datetime as dt
+import hashlib
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, F, Q, QuerySet
 
 from gonghui.core.models import AuditEvent
 from gonghui.core.permissions import Perm
@@ -38,15 +40,46 @@ def audit_events_for_actor(
     return qs.order_by("-seq")
 
 
+def _tag_counts(members: QuerySet[Any]) -> dict[int, int]:
+    from gonghui.members.models import Tag
+
+    annotated = members.annotate(**{f"bit{tag.value}": F("tags").bitand(tag.value) for tag in Tag})
+    totals = annotated.aggregate(
+        **{f"n{tag.value}": Count("id", filter=Q(**{f"bit{tag.value}": tag.value})) for tag in Tag}
+    )
+    return {tag.value: totals[f"n{tag.value}"] for tag in Tag}
+
+
 def dashboard_stats(*, actor: Any) -> dict[str, Any]:
-    from gonghui.members.models import Member, MembershipStatus
+    """Figures for the console home, cached for five minutes per scope (they scan the sub-tree)."""
+    key = (
+        "dashboard:"
+        + hashlib.sha256(
+            "|".join([*scope_paths(actor, Perm.MEMBER_VIEW), "#", *scope_paths(actor, Perm.ORG_VIEW)]).encode()
+        ).hexdigest()
+    )
+    stats = cache.get(key)
+    if stats is None:
+        stats = _dashboard_stats(actor)
+        cache.set(key, stats, 300)
+    return stats
+
+
+def _dashboard_stats(actor: Any) -> dict[str, Any]:
+    from gonghui.members.models import Member, MembershipStatus, Tag
     from gonghui.organizations.models import Organization
 
     stats: dict[str, Any] = {}
     if scope_paths(actor, Perm.MEMBER_VIEW):
         members = Member.objects.filter(scope_q(actor, Perm.MEMBER_VIEW))
-        stats["members_active"] = members.filter(status=MembershipStatus.ACTIVE).count()
-        stats["members_transferring"] = members.filter(status=MembershipStatus.TRANSFERRING).count()
+        by_status = dict(members.values_list("status").annotate(n=Count("id")).order_by())
+        stats["members_active"] = by_status.get(MembershipStatus.ACTIVE, 0)
+        stats["members_transferring"] = by_status.get(MembershipStatus.TRANSFERRING, 0)
+        stats["status_chart"] = [
+            {"name": label, "value": by_status.get(value, 0)} for value, label in MembershipStatus.choices
+        ]
+        tag_counts = _tag_counts(members.filter(status=MembershipStatus.ACTIVE))
+        stats["tag_chart"] = {"labels": [tag.label for tag in Tag], "values": [tag_counts[tag.value] for tag in Tag]}
     if scope_paths(actor, Perm.ORG_VIEW):
         stats["organizations"] = Organization.objects.filter(scope_q(actor, Perm.ORG_VIEW, field="path")).count()
     return stats

@@ -79,3 +79,21 @@ def test_auditors_read_their_subtree_only_and_others_cannot_read(world: World) -
     assert "test.in_b" in body
     assert "test.in_a" not in body
     assert world.client_for(world.staff_a).get("/console/audit/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_dashboard_counts_only_the_actors_subtree(world: World) -> None:
+    from django.core.cache import cache
+
+    from gonghui.core.selectors import dashboard_stats
+    from gonghui.core.testing import make_member
+    from gonghui.members.models import Tag
+
+    cache.clear()
+    make_member(world.union_b, name="骑手", tags=Tag.FOOD_DELIVERY | Tag.NEW_FORM)
+    stats_b = dashboard_stats(actor=world.staff_b)
+    assert stats_b["members_active"] == 2
+    assert dict(zip(stats_b["tag_chart"]["labels"], stats_b["tag_chart"]["values"], strict=True))["外卖骑手"] == 1
+    stats_a = dashboard_stats(actor=world.staff_a)
+    assert stats_a["members_active"] == 1
+    assert sum(stats_a["tag_chart"]["values"]) == 0
