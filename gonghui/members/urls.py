@@ -22,4 +22,7 @@ urlpatterns = [
     path("h5/me/", views.h5_profile, name="h5_profile"),
     path("h5/card/", views.h5_card, name="h5_card"),
     path("h5/card/qr/", views.h5_card_qr, name="h5_card_qr"),
+    path("h5/privacy/", views.h5_privacy, name="h5_privacy"),
+    path("h5/consents/", views.h5_consents, name="h5_consents"),
+    path("h5/consents/<str:purpose>/withdraw/", views.h5_consent_withdraw, name="h5_consent_withdraw"),
 ]

@@ -16,6 +16,7 @@ from gonghui.members.forms import member_data_from_post
 from gonghui.members.h5_tiles import TILES
 from gonghui.members.models import (
     ETHNICITIES,
+    ConsentPurpose,
     Education,
     HardshipClass,
     HouseholdType,
@@ -371,3 +372,26 @@ def h5_card_qr(request: HttpRequest) -> HttpResponse:
     member = _me(request)
     token = card.card_token_issue(member=member)
     return render(request, "members/h5/_card_qr.html", {"token": token, "qr": card.qr_data_uri(token.token)})
+
+
+@public
+@require_GET
+def h5_privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "members/h5/privacy.html", {"purposes": ConsentPurpose.choices})
+
+
+@require_GET
+def h5_consents(request: HttpRequest) -> HttpResponse:
+    member = _me(request)
+    active = {c.purpose: c for c in member.consents.filter(withdrawn_at__isnull=True)}
+    rows = [{"purpose": value, "label": label, "consent": active.get(value)} for value, label in ConsentPurpose.choices]
+    return render(request, "members/h5/consents.html", {"rows": rows})
+
+
+@require_POST
+def h5_consent_withdraw(request: HttpRequest, purpose: str) -> HttpResponse:
+    if purpose not in ConsentPurpose.values:
+        raise NotFound("授权事项不存在")
+    services.consent_withdraw(member=_me(request), purpose=purpose)
+    messages.success(request, "已撤回授权")
+    return redirect("members:h5_consents")

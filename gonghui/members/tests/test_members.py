@@ -258,3 +258,19 @@ def test_export_is_masked_scoped_and_audited(world: World) -> None:
     assert [(r[1], r[4], r[5]) for r in rows[1:]] == [("张三", world.member_a.id_masked, "139****0001")]
     event = AuditEvent.objects.get(action="member.export")
     assert event.detail == {"rows": 1, "filters": {"q": "zs"}}
+
+
+@pytest.mark.django_db
+def test_member_sees_and_withdraws_a_consent(world: World) -> None:
+    from django.test import Client
+
+    from gonghui.members.models import Consent, ConsentPurpose
+
+    services.consent_grant(member=world.member_a, purpose=ConsentPurpose.HEALTH, text_version="2026-1")
+    client = Client()
+    client.force_login(world.member_a.user, backend="gonghui.accounts.backends.StaffPasswordBackend")
+    assert "已于" in client.get("/h5/consents/").content.decode()
+    assert client.post("/h5/consents/health/withdraw/").status_code == 302
+    assert not services.has_consent(member=world.member_a, purpose=ConsentPurpose.HEALTH)
+    assert Consent.objects.get(member=world.member_a).withdrawn_at is not None
+    assert AuditEvent.objects.filter(action="consent.withdraw", organization_path=world.union_a.path).count() == 1

@@ -19,4 +19,5 @@ URL_OBJECTS = {
     "members:status": lambda w: {"pk": w.member_a.pk},
     "members:transfer_new": lambda w: {"pk": w.member_a.pk},
     "members:transfer_decide": _transfer,
+    "members:h5_consent_withdraw": lambda w: {"purpose": "health"},
 }
