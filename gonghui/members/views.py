@@ -93,7 +93,9 @@ def member_list(request: HttpRequest) -> HttpResponse:
 def member_export(request: HttpRequest) -> HttpResponse:
     """The filtered list as XLSX, ID numbers and phones masked; audited with its row count."""
     qs, _org = _filtered_members(request)
-    content = exports.members_export(actor=request.user, qs=qs, filters={k: v for k, v in request.GET.items() if v})
+    content = exports.members_export(
+        actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v}
+    )
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = "attachment; filename*=UTF-8''members.xlsx"
     return response
@@ -341,7 +343,7 @@ def h5_send_code(request: HttpRequest) -> HttpResponse:
     return render(request, "members/h5/_code_status.html", {"sent": True})
 
 
-def _me(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _me(request: HttpRequest) -> Member:
     member = selectors.member_of_user(request.user)
     if member is None:
         raise NotFound("未找到会员信息")

@@ -25,9 +25,9 @@ def _fill(total: int) -> None:
         root.save(update_fields=["path"])
         frontier = [root]
         made = 1
-        level = Level.PROVINCE
+        level = int(Level.PROVINCE)
         while made < total:
-            level = min(level + 1, Level.GRASSROOTS)
+            level = min(level + 1, int(Level.GRASSROOTS))
             children: list[Organization] = []
             for parent in frontier:
                 for _ in range(10):
@@ -46,12 +46,13 @@ def _fill(total: int) -> None:
                     )
                     made += 1
             Organization.objects.bulk_create(children, batch_size=5000)
-            by_parent = {p.pk: p for p in frontier}
-            with connection.cursor() as cursor:
-                rows = [(by_parent[c.parent_id].path + Organization.path_segment(c.pk), c.pk) for c in children]
-                cursor.executemany("UPDATE organizations_organization SET path = %s WHERE id = %s", rows)
             for child in children:
-                child.path = by_parent[child.parent_id].path + Organization.path_segment(child.pk)
+                assert child.parent is not None
+                child.path = child.parent.path + Organization.path_segment(child.pk)
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    "UPDATE organizations_organization SET path = %s WHERE id = %s", [(c.path, c.pk) for c in children]
+                )
             frontier = children
 
 
@@ -67,7 +68,7 @@ def run(*, stdout: Any, orgs: int, repeat: int, **_: Any) -> dict[str, Any]:
     timings: dict[str, list[float]] = {"whole_tree_count": [], "mid_subtree_ids": [], "leaf_ancestry_check": []}
     leaf = Organization.objects.filter(path__startswith=mid.path).order_by("-depth", "id").first()
     assert leaf is not None
-    for _ in range(repeat):
+    for _round in range(repeat):
         t = time.perf_counter()
         Organization.objects.filter(path__startswith=root.path).count()
         timings["whole_tree_count"].append(time.perf_counter() - t)
@@ -81,8 +82,8 @@ def run(*, stdout: Any, orgs: int, repeat: int, **_: Any) -> dict[str, Any]:
         "orgs": total,
         "mid_subtree_size": Organization.objects.filter(path__startswith=mid.path).count(),
     }
-    for name, values in timings.items():
-        result[f"{name}_p95_ms"] = round(statistics.quantiles(values, n=20)[18] * 1000, 2)
+    for name, samples in timings.items():
+        result[f"{name}_p95_ms"] = round(statistics.quantiles(samples, n=20)[18] * 1000, 2)
     return result
 
 

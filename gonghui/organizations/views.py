@@ -61,7 +61,7 @@ def organization_create(request: HttpRequest, pk: int) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
-            level = int(request.POST.get("level") or -1)
+            level = int(request.POST["level"]) if request.POST.get("level", "").isdigit() else -1
             org = services.organization_create(
                 actor=request.user,
                 parent=parent,
@@ -75,11 +75,8 @@ def organization_create(request: HttpRequest, pk: int) -> HttpResponse:
                 industry=request.POST.get("industry", ""),
                 address=request.POST.get("address", ""),
             )
-        except (DomainError, ValueError) as exc:
-            if isinstance(exc, DomainError):
-                errors, error = exc.fields, exc.message
-            else:
-                errors, error = {"level": "请选择层级"}, "请选择层级"
+        except DomainError as exc:
+            errors, error = exc.fields, exc.message
         else:
             messages.success(request, "已创建 %(name)s" % {"name": org.name})
             return redirect("organizations:detail", pk=org.pk)
