@@ -1,0 +1,118 @@
+"""XLSX exports: the campaign report and the settlement statement of a point."""
+
+import decimal
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from django.http import HttpResponse
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
+
+from gonghui.benefits import codes
+from gonghui.benefits.models import Campaign
+from gonghui.benefits.selectors import CampaignReport, Settlement
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _yuan(fen: int) -> decimal.Decimal:
+    return (decimal.Decimal(fen) / 100).quantize(decimal.Decimal("0.01"))
+
+
+def _sheet(ws: Worksheet, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    ws.title = title
+    ws.append(list(header))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append(list(row))
+    for index, _ in enumerate(header, start=1):
+        ws.column_dimensions[ws.cell(row=1, column=index).column_letter].width = 18
+
+
+def _response(workbook: Workbook, filename: str) -> HttpResponse:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''%s" % quote(filename)
+    return response
+
+
+def campaign_report_xlsx(campaign: Campaign, report: CampaignReport) -> HttpResponse:
+    wb = Workbook()
+    totals = report.totals
+    _sheet(
+        wb.active,
+        "汇总",
+        ["项目", "数值"],
+        [
+            ["活动名称", campaign.name],
+            ["主办工会", campaign.organization.name],
+            ["发放方式", campaign.get_mode_display()],
+            ["总库存", totals["stock_total"]],
+            ["剩余库存", totals["stock"]],
+            ["已发放", totals["issued"]],
+            ["已领取", totals["claimed"]],
+            ["已核销", totals["redeemed"]],
+            ["核销面值合计（元）", _yuan(totals["redeemed_value"])],
+            ["预算（元）", _yuan(totals["budget"])],
+        ],
+    )
+    _sheet(
+        wb.create_sheet(),
+        "按日",
+        ["日期", "发放", "领取", "核销"],
+        ([r["day"], r["issued"], r["claimed"], r["redeemed"]] for r in report.by_day),
+    )
+    _sheet(
+        wb.create_sheet(),
+        "按组织",
+        ["工会", "发放", "领取", "核销", "核销面值（元）"],
+        ([r["name"], r["issued"], r["claimed"], r["redeemed"], _yuan(r["value"])] for r in report.by_org),
+    )
+    _sheet(
+        wb.create_sheet(),
+        "按核销点",
+        ["核销点", "核销", "核销面值（元）"],
+        ([r["name"], r["redeemed"], _yuan(r["value"])] for r in report.by_point),
+    )
+    return _response(wb, "活动报表-%(name)s.xlsx" % {"name": campaign.name})
+
+
+def settlement_xlsx(statement: Settlement) -> HttpResponse:
+    wb = Workbook()
+    _sheet(
+        wb.active,
+        "结算汇总",
+        ["活动", "主办工会", "核销张数", "面值合计（元）"],
+        [
+            *([r["campaign"], r["organization"], r["count"], _yuan(r["value_fen"])] for r in statement.summary),
+            ["合计", "", statement.count, _yuan(statement.value_fen)],
+        ],
+    )
+    _sheet(
+        wb.create_sheet(),
+        "核销明细",
+        ["核销时间", "活动", "券码", "会员", "面值（元）", "核销方式"],
+        (
+            [
+                timezone.localtime(r.redeemed_at).strftime("%Y-%m-%d %H:%M:%S"),
+                r.campaign.name,
+                codes.masked(r.coupon.code),
+                r.coupon.member.name_masked,
+                _yuan(r.face_value_fen),
+                ("设备 %(name)s" % {"name": r.device.name}) if r.device else ("核销员 %(name)s" % {"name": r.clerk}),
+            ]
+            for r in statement.details
+        ),
+    )
+    filename = "结算对账-%(point)s-%(start)s至%(end)s.xlsx" % {
+        "point": statement.point.name,
+        "start": statement.date_from.isoformat(),
+        "end": statement.date_to.isoformat(),
+    }
+    return _response(wb, filename)

@@ -1,0 +1,366 @@
+"""核销: redeem a coupon exactly once at a point, by a clerk or a signed device; 冲正 within
+the campaign's window.
+
+Exactly once: the coupon row is locked (`SELECT … FOR UPDATE`), its status re-checked, moved
+from 未使用 to 已核销 by a conditional UPDATE, and the redemption recorded under a partial
+unique key (one standing redemption per coupon). Two points racing on one code: the second
+waits for the first's commit, then reads 已核销.
+
+Guessing: a well-formed code that names nothing redeemable at this point counts against the
+device and the point; too many in a minute lock them for a while (audited). The answer is
+the same whether the code exists elsewhere (another campaign, another union) or nowhere."""
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from gonghui.benefits import codes
+from gonghui.benefits.models import (
+    CampaignStatus,
+    Coupon,
+    CouponStatus,
+    PointDevice,
+    Redemption,
+    RedemptionPoint,
+    WrongCodeAttempt,
+)
+from gonghui.core import audit
+from gonghui.core.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ValidationFailed,
+)
+from gonghui.core.models import AuditResult, Device, IdempotentResponse
+from gonghui.core.permissions import Perm
+from gonghui.organizations.selectors import has_perm_on
+
+INVALID_CODE_MESSAGE = "券码无效或不能在本核销点使用"
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def device_wrong_code_limit() -> int:
+    return int(getattr(settings, "BENEFITS_DEVICE_WRONG_CODES_PER_MINUTE", 10))
+
+
+def point_wrong_code_limit() -> int:
+    return int(getattr(settings, "BENEFITS_POINT_WRONG_CODES_PER_MINUTE", 20))
+
+
+def lock_minutes() -> int:
+    return int(getattr(settings, "BENEFITS_WRONG_CODE_LOCK_MINUTES", 15))
+
+
+class InvalidCode(NotFound):
+    code = "invalid_code"
+
+
+class BadCheckDigit(ValidationFailed):
+    code = "bad_check_digit"
+
+
+class AlreadyRedeemed(Conflict):
+    code = "already_redeemed"
+
+
+class NotRedeemable(Conflict):
+    code = "not_redeemable"
+
+
+class Locked(RateLimited):
+    code = "locked"
+
+
+def _local(value: dt.datetime) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def well_formed(code_raw: str) -> str:
+    """The typed code without separators, or `BadCheckDigit` — before any database lookup."""
+    code = codes.normalize(code_raw)
+    if not codes.is_valid(code):
+        raise BadCheckDigit("券码有误，请核对后重新输入（应为14位数字，校验位不符）")
+    return code
+
+
+def _check_usable_point(point: RedemptionPoint, device: Device | None, now: dt.datetime) -> None:
+    if not point.is_active:
+        raise PermissionDenied("该核销点已停用")
+    if device is not None and device.locked_until and device.locked_until > now:
+        raise Locked(
+            "设备因连续输错券码已被锁定，请于 %(time)s 后再试" % {"time": _local(device.locked_until)},
+        )
+    if point.locked_until and point.locked_until > now:
+        raise Locked("本核销点因连续输错券码已暂停核销，请于 %(time)s 后再试" % {"time": _local(point.locked_until)})
+
+
+def _find(code: str, point: RedemptionPoint, *, lock: bool) -> Coupon | None:
+    qs = (
+        Coupon.objects.select_related("campaign__organization", "member")
+        .filter(code=code, campaign__allowed_points=point)
+        .exclude(campaign__status=CampaignStatus.DRAFT)
+    )
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    return qs.first()
+
+
+def _refuse_unusable(coupon: Coupon, now: dt.datetime) -> None:
+    if coupon.status == CouponStatus.REDEEMED:
+        raise AlreadyRedeemed(
+            "该券已核销（%(time)s），不能重复使用" % {"time": _local(coupon.redeemed_at or now)},
+        )
+    if coupon.status == CouponStatus.ASSIGNED:
+        raise NotRedeemable("该券尚未领取，请会员先在“我的券”中领取")
+    campaign = coupon.campaign
+    if campaign.status == CampaignStatus.CLOSED:
+        raise NotRedeemable("活动已结束，该券不能再使用")
+    if now < campaign.valid_from:
+        raise NotRedeemable("未到使用时间，%(time)s 起可用" % {"time": _local(campaign.valid_from)})
+    if now > campaign.valid_until:
+        raise NotRedeemable("该券已过期（使用截止 %(time)s）" % {"time": _local(campaign.valid_until)})
+
+
+def _wrong_code(*, point: RedemptionPoint, device: Device | None, clerk: Any, now: dt.datetime) -> NoReturn:
+    """Count the miss, lock the device / the point when the minute's budget is spent, and
+    answer exactly as for a code that exists nowhere."""
+    since = now - dt.timedelta(minutes=1)
+    until = now + dt.timedelta(minutes=lock_minutes())
+    unlocked = Q(locked_until__isnull=True) | Q(locked_until__lte=now)
+    with transaction.atomic():
+        WrongCodeAttempt.objects.create(point=point, device=device, clerk=clerk, at=now)
+        if device is not None:
+            misses = WrongCodeAttempt.objects.filter(device=device, at__gt=since).count()
+            if misses >= device_wrong_code_limit() and Device.objects.filter(unlocked, pk=device.pk).update(
+                locked_until=until
+            ):
+                audit.record(
+                    actor=None,
+                    action="device.locked",
+                    obj=device,
+                    organization=point.organization,
+                    result=AuditResult.DENIED,
+                    detail={"device": device.key_id, "point": point.pk, "wrong_codes": misses, "until": until},
+                )
+        misses = WrongCodeAttempt.objects.filter(point=point, at__gt=since).count()
+        if misses >= point_wrong_code_limit() and RedemptionPoint.objects.filter(unlocked, pk=point.pk).update(
+            locked_until=until
+        ):
+            audit.record(
+                actor=clerk,
+                action="point.locked",
+                obj=point,
+                organization=point.organization,
+                result=AuditResult.DENIED,
+                detail={"point": point.pk, "wrong_codes": misses, "until": until},
+            )
+    raise InvalidCode(INVALID_CODE_MESSAGE)
+
+
+def _check_clerk(clerk: Any, point: RedemptionPoint) -> None:
+    if clerk is not None and not has_perm_on(clerk, Perm.COUPON_REDEEM, point.organization):
+        raise PermissionDenied("您不是该核销点的核销员")
+
+
+def coupon_lookup(
+    *,
+    code_raw: str,
+    point: RedemptionPoint,
+    clerk: Any = None,
+    device: Device | None = None,
+    now: dt.datetime | None = None,
+) -> Coupon:
+    """What a clerk sees before the tap: the coupon behind a code, if it is redeemable here."""
+    now = now or timezone.now()
+    _check_clerk(clerk, point)
+    _check_usable_point(point, device, now)
+    code = well_formed(code_raw)
+    coupon = _find(code, point, lock=False)
+    if coupon is None:
+        _wrong_code(point=point, device=device, clerk=clerk, now=now)
+    _refuse_unusable(coupon, now)
+    return coupon
+
+
+def coupon_redeem(
+    *,
+    code_raw: str,
+    point: RedemptionPoint,
+    clerk: Any = None,
+    device: Device | None = None,
+    request_id: str = "",
+    now: dt.datetime | None = None,
+) -> Redemption:
+    if clerk is None and device is None:
+        raise PermissionDenied("核销需要核销员或设备")
+    now = now or timezone.now()
+    _check_clerk(clerk, point)
+    _check_usable_point(point, device, now)
+    code = well_formed(code_raw)
+    with transaction.atomic():
+        coupon = _find(code, point, lock=True)
+        if coupon is not None:
+            _refuse_unusable(coupon, now)
+            moved = Coupon.objects.filter(pk=coupon.pk, status=CouponStatus.CLAIMED).update(
+                status=CouponStatus.REDEEMED, redeemed_at=now
+            )
+            if moved != 1:
+                raise AlreadyRedeemed("该券已核销，不能重复使用")
+            redemption = Redemption.objects.create(
+                coupon=coupon,
+                campaign=coupon.campaign,
+                point=point,
+                device=device,
+                clerk=clerk,
+                face_value_fen=coupon.face_value_fen,
+                redeemed_at=now,
+                request_id=request_id,
+            )
+            audit.record(
+                actor=clerk,
+                action="coupon.redeem",
+                obj=coupon,
+                organization=coupon.campaign.organization,
+                detail={
+                    "point": point.pk,
+                    "device": device.key_id if device else None,
+                    "redemption": redemption.pk,
+                    "request_id": request_id,
+                },
+            )
+            coupon.status = CouponStatus.REDEEMED
+            coupon.redeemed_at = now
+            redemption.coupon = coupon
+            return redemption
+    _wrong_code(point=point, device=device, clerk=clerk, now=now)
+
+
+def redemption_body(redemption: Redemption) -> dict[str, Any]:
+    coupon = redemption.coupon
+    return {
+        "result": "redeemed",
+        "redemption_id": redemption.pk,
+        "redeemed_at": redemption.redeemed_at.isoformat(),
+        "point": redemption.point.name,
+        "campaign": coupon.campaign.name,
+        "items": [
+            {"name": item.name, "quantity": item.quantity, "face_value_fen": item.face_value_fen}
+            for item in coupon.campaign.items.all()
+        ],
+        "face_value_fen": redemption.face_value_fen,
+        "code_masked": codes.masked(coupon.code),
+        "member": coupon.member.name_masked,
+    }
+
+
+def replay_or_run(*, scope: str, key: str, run: Callable[[], dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+    """Run `run` once per (scope, key) and store its answer; a retry gets the stored answer.
+
+    The key row is inserted first, in the same transaction as the work, so a duplicate that
+    arrives while the first is still running waits on the unique index and then reads the
+    first one's answer instead of doing the work again."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = IdempotentResponse.objects.create(scope=scope, key=key, status=0, body={})
+        except IntegrityError:
+            stored = IdempotentResponse.objects.get(scope=scope, key=key)
+            return stored.status, stored.body
+        try:
+            status, body = 200, run()
+        except DomainError as exc:
+            status, body = exc.status, exc.as_dict()
+        record.status = status
+        record.body = body
+        record.save(update_fields=["status", "body"])
+    return status, body
+
+
+def point_of_device(device: Device) -> RedemptionPoint:
+    binding = PointDevice.objects.select_related("point__organization").filter(device=device).first()
+    if binding is None:
+        raise PermissionDenied("该设备未绑定核销点")
+    return binding.point
+
+
+def device_redeem(*, device: Device, code_raw: str, request_id: str) -> tuple[int, dict[str, Any]]:
+    """A vending machine or terminal redeems a code; a retried `request_id` gets the first answer."""
+    if not REQUEST_ID.match(request_id or ""):
+        raise ValidationFailed("request_id 无效（1至64位字母、数字或 ._:-）", fields={"request_id": "格式无效"})
+    point = point_of_device(device)
+
+    def run() -> dict[str, Any]:
+        redemption = coupon_redeem(code_raw=code_raw, point=point, device=device, request_id=request_id)
+        return redemption_body(redemption)
+
+    return replay_or_run(scope="benefits.device:%(id)d" % {"id": device.pk}, key=request_id, run=run)
+
+
+def clerk_redeem(*, clerk: Any, point: RedemptionPoint, code_raw: str, request_id: str) -> tuple[int, dict[str, Any]]:
+    """The clerk page's 确认核销; a double tap (same request id) gets the first answer."""
+    if not REQUEST_ID.match(request_id or ""):
+        raise ValidationFailed("请求编号无效，请刷新页面后重试")
+    _check_clerk(clerk, point)
+
+    def run() -> dict[str, Any]:
+        redemption = coupon_redeem(code_raw=code_raw, point=point, clerk=clerk, request_id=request_id)
+        return redemption_body(redemption)
+
+    return replay_or_run(scope="benefits.clerk:%(id)d" % {"id": clerk.pk}, key=request_id, run=run)
+
+
+def redemption_reverse(
+    *, actor: Any, redemption: Redemption, reason: str, now: dt.datetime | None = None
+) -> Redemption:
+    """冲正: undo a redemption within the campaign's window; the coupon becomes usable again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("请填写冲正原因", fields={"reason": "请填写冲正原因"})
+    if len(reason) > 200:
+        raise ValidationFailed("冲正原因不能超过200个字", fields={"reason": "不能超过200个字"})
+    campaign = redemption.campaign
+    if not (
+        has_perm_on(actor, Perm.COUPON_REVERSE, campaign.organization)
+        or has_perm_on(actor, Perm.COUPON_REVERSE, redemption.point.organization)
+    ):
+        raise PermissionDenied("您没有冲正的权限")
+    now = now or timezone.now()
+    window = dt.timedelta(minutes=campaign.reversal_window_minutes)
+    with transaction.atomic():
+        Coupon.objects.select_for_update().get(pk=redemption.coupon_id)
+        locked = Redemption.objects.select_for_update().get(pk=redemption.pk)
+        if locked.reversed_at is not None:
+            raise Conflict("该核销记录已冲正")
+        if now - locked.redeemed_at <= window:
+            Coupon.objects.filter(pk=locked.coupon_id, status=CouponStatus.REDEEMED).update(
+                status=CouponStatus.CLAIMED, redeemed_at=None
+            )
+            locked.reversed_at = now
+            locked.reversed_by = actor
+            locked.reversal_reason = reason
+            locked.save(update_fields=["reversed_at", "reversed_by", "reversal_reason"])
+            audit.record(
+                actor=actor,
+                action="coupon.reverse",
+                obj=locked,
+                organization=campaign.organization,
+                detail={"reason": reason, "coupon": locked.coupon_id, "point": locked.point_id},
+            )
+            return locked
+    audit.record(
+        actor=actor,
+        action="coupon.reverse",
+        obj=redemption,
+        organization=campaign.organization,
+        result=AuditResult.DENIED,
+        detail={"reason": "window_passed"},
+    )
+    raise ValidationFailed("已超过冲正时限（核销后 %(n)d 分钟内可冲正）" % {"n": campaign.reversal_window_minutes})
