@@ -1,0 +1,54 @@
+"""What every results parser yields: an `Observation` per value found, or a `Problem` for
+something that cannot become one (a message without a patient, a resource that is not valid
+FHIR). Parsers never decide whether a value is importable; `gonghui.health.importing` does."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class Observation:
+    where: str
+    id_number: str
+    exam_date: object
+    code: str
+    value: object
+    unit: object
+    ref_range: str = ""
+    report_no: str = ""
+    centre: str = ""
+    name: str = ""
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    where: str
+    code: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"where": self.where, "code": self.code, "reason": self.reason}
+
+
+ParseItem = Observation | Problem
+ParseStream = Iterator[ParseItem]
+
+
+class FileRefused(ValueError):
+    """The whole file is unusable (wrong format, missing required columns)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def decode_text(content: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 — the two encodings Chinese systems export."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return content.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise FileRefused("文件编码无法识别（支持 UTF-8 和 GB18030/GBK）") from exc
