@@ -344,7 +344,11 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @requires_perm(*CAMPAIGN_PERMS)
 def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     run = selectors.issue_run_get_for_actor(actor=request.user, pk=pk)
-    return render(request, "benefits/_run_progress.html", {"run": run})
+    response = render(request, "benefits/_run_progress.html", {"run": run})
+    if not run.is_active and request.headers.get("HX-Request"):
+        # The run finished while the page was polling: reload it to show the skip report.
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @require_POST
