@@ -137,13 +137,17 @@ class Catalogue:
     by_code: dict[str, IndicatorSpec]
     index: dict[str, tuple[IndicatorSpec, frozenset[str] | None]]
 
-    def resolve(self, code: str, unit: str) -> tuple[IndicatorSpec, str]:
-        """The indicator a code (LOINC, local code or Chinese name) names, and the normalised
-        unit — refused when the unit is unknown or is not one this code is measured in."""
+    def lookup(self, code: str) -> tuple[IndicatorSpec, frozenset[str] | None]:
+        """The indicator a code (LOINC, local code or Chinese name) names, with the units that
+        code may be reported in (None: any unit of the indicator)."""
         entry = self.index.get(code_key(code))
         if entry is None:
             raise UnknownCode(code)
-        spec, allowed = entry
+        return entry
+
+    @staticmethod
+    def check_unit(spec: IndicatorSpec, allowed: frozenset[str] | None, unit: str) -> str:
+        """The normalised unit, refused when unknown or not one this code is measured in."""
         key = unit_key(unit)
         if key not in spec.conversions:
             if not key:
@@ -151,7 +155,11 @@ class Catalogue:
             raise UnitRefused("单位无法识别或不适用于该项目", "unit_unknown")
         if allowed is not None and key not in allowed:
             raise UnitRefused("项目编码与单位不一致", "unit_mismatch")
-        return spec, key
+        return key
+
+    def resolve(self, code: str, unit: str) -> tuple[IndicatorSpec, str]:
+        spec, allowed = self.lookup(code)
+        return spec, self.check_unit(spec, allowed, unit)
 
 
 def parse_factor(raw: str) -> Decimal:

@@ -169,12 +169,19 @@ def prepare_import(stream: ParseStream, *, catalogue: Catalogue, scope_path: str
             problems.append(Problem(obs.where, "code_missing", "缺少项目代码或名称"))
             continue
         try:
-            spec, unit = catalogue.resolve(clean_text(obs.code), clean_text(obs.unit))
+            spec, allowed = catalogue.lookup(clean_text(obs.code))
         except UnknownCode:
             problems.append(
                 Problem(obs.where, "code_unknown", "项目“%(c)s”不在指标目录中" % {"c": clean_text(obs.code)[:40]})
             )
             continue
+        try:
+            value = parse_decimal(obs.value)
+        except Unreadable as exc:
+            problems.append(Problem(obs.where, exc.code, "%(r)s（%(n)s）" % {"r": exc.reason, "n": spec.name_zh}))
+            continue
+        try:
+            unit = catalogue.check_unit(spec, allowed, clean_text(obs.unit))
         except UnitRefused as exc:
             problems.append(
                 Problem(
@@ -184,11 +191,6 @@ def prepare_import(stream: ParseStream, *, catalogue: Catalogue, scope_path: str
                     % {"reason": exc.reason, "c": clean_text(obs.code)[:40], "u": clean_text(obs.unit)[:20]},
                 )
             )
-            continue
-        try:
-            value = parse_decimal(obs.value)
-        except Unreadable as exc:
-            problems.append(Problem(obs.where, exc.code, "%(r)s（%(n)s）" % {"r": exc.reason, "n": spec.name_zh}))
             continue
         ref_text = clean_text(obs.ref_range)
         if ref_text:

@@ -47,7 +47,7 @@ def _resources(content: bytes) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def _validated(resource: dict[str, Any], where: str) -> Any:
+def _validated(resource: dict[str, Any]) -> Any:
     model = get_fhir_model_class(resource["resourceType"])
     try:
         return model.model_validate(resource)
@@ -55,7 +55,7 @@ def _validated(resource: dict[str, Any], where: str) -> Any:
         first = exc.errors()[0]
         location = ".".join(str(p) for p in first.get("loc", ()))
         raise FileRefused(
-            "%(w)s 不符合 FHIR R4：%(loc)s %(msg)s" % {"w": where, "loc": location, "msg": first.get("msg", "")[:80]}
+            "不符合 FHIR R4：%(loc)s %(msg)s" % {"loc": location, "msg": first.get("msg", "")[:80]}
         ) from exc
 
 
@@ -151,7 +151,7 @@ def parse_fhir(content: bytes) -> ParseStream:
         if kind not in RESOURCE_TYPES:
             continue
         try:
-            resource = _validated(raw, where)
+            resource = _validated(raw)
         except FileRefused as exc:
             problems.append(Problem(where, "fhir_invalid", exc.reason))
             continue

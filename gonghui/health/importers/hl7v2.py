@@ -28,11 +28,17 @@ _SEGMENT = re.compile(r"^[A-Z][A-Z0-9]{2}$")
 
 
 def _get(segment: Any, field: int, rep: int = 1, component: int = 1) -> str:
+    """Field `field`, repetition `rep`, component `component` (all one-based) as text."""
     try:
-        value = segment(field)(rep)(component)
-    except (IndexError, KeyError, AttributeError, TypeError):
+        value = segment(field)(rep)
+    except (IndexError, KeyError, TypeError):
         return ""
-    return str(value).strip()
+    if isinstance(value, str):
+        return value.strip() if component == 1 else ""
+    try:
+        return str(value(component)).strip()
+    except (IndexError, KeyError, TypeError):
+        return ""
 
 
 def split_messages(text: str) -> list[str]:

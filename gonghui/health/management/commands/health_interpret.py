@@ -29,6 +29,7 @@ def _number(value: Decimal | None) -> int | float | None:
 
 class Command(BaseCommand):
     help = "Interpret JSON lines from stdin with the indicator catalogue; writes JSON lines."
+    stealth_options = ("stdin",)
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--org", default="", help="apply this organisation's critical limits")
