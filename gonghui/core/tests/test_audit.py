@@ -97,3 +97,10 @@ def test_dashboard_counts_only_the_actors_subtree(world: World) -> None:
     stats_a = dashboard_stats(actor=world.staff_a)
     assert stats_a["members_active"] == 1
     assert sum(stats_a["tag_chart"]["values"]) == 0
+
+
+@pytest.mark.django_db
+def test_dashboard_page_renders_its_charts(world: World) -> None:
+    body = world.client_for(world.staff_a).get("/console/").content.decode()
+    assert 'id="chart-status"' in body
+    assert "js/dashboard.js" in body
