@@ -12,6 +12,28 @@ def _empty_cache():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def _no_server_errors_behind_the_browser(request):  # type: ignore[no-untyped-def]
+    """A page that renders a 500 behind a browser test fails the test, even if the test
+    never looks at that page's content."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    from django.core.signals import got_request_exception
+
+    errors: list[str] = []
+
+    def record(sender, request=None, **kwargs):  # type: ignore[no-untyped-def]
+        errors.append(getattr(request, "path", "?"))
+
+    got_request_exception.connect(record, weak=False)
+    try:
+        yield
+    finally:
+        got_request_exception.disconnect(record)
+    assert errors == [], f"server errors while the browser test ran: {errors}"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
