@@ -5,7 +5,7 @@ member is identified by a fresh member-card token shown on the phone, or by ID n
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security.base import AuthBase
 
 from gonghui.core import signing
@@ -83,12 +83,12 @@ def _member(payload: ReadingsIn) -> Member:
     url_name="health_device_readings",
     summary="健康小屋上传测量结果（设备签名）",
 )
-def device_readings(request: HttpRequest, payload: ReadingsIn) -> tuple[int, ReadingsOut]:
+def device_readings(request: HttpRequest, payload: ReadingsIn) -> Status[ReadingsOut]:
     device: Device = request.auth  # type: ignore[attr-defined]
     outcome = services.kiosk_readings_record(
         device=device,
         member=_member(payload),
-        readings=[r.dict() for r in payload.readings],
+        readings=[r.model_dump() for r in payload.readings],
         request_id=payload.request_id,
         measured_at=payload.measured_at,
     )
@@ -98,4 +98,4 @@ def device_readings(request: HttpRequest, payload: ReadingsIn) -> tuple[int, Rea
         exam_date=outcome.checkup.exam_date,
         items=[ItemOut(**item) for item in outcome.items],
     )
-    return (201 if outcome.created else 200), body
+    return Status(201 if outcome.created else 200, body)

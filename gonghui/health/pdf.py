@@ -1,6 +1,7 @@
 """The report as a PDF (fpdf2), with the Chinese font shipped in `fonts/` embedded as a subset
 of the glyphs the document uses, so it opens the same on any phone or printer."""
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,6 +10,9 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from gonghui.health.report import ItemView, ReportView
+
+# fpdf2 subsets the font with fontTools, which logs every table it touches at INFO.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 FONT_FILE = Path(__file__).resolve().parent / "fonts" / "GonghuiSansSC-Regular.otf"
 FONT = "GonghuiSans"
@@ -76,11 +80,11 @@ def render_report_pdf(view: ReportView) -> bytes:
         "kind": "体检机构" if view.checkup.kind == "exam" else "测量地点",
         "centre": view.centre or "—",
     }
-    pdf.multi_cell(0, 6, printable(info), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6, printable(info), new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.ln(2)
     _heading(pdf, "报告摘要")
     for line in view.summary_lines:
-        pdf.multi_cell(0, 6, printable(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, printable(line), new_x="LMARGIN", new_y="NEXT", align="L")
     if view.llm_summary:
         pdf.set_text_color(*GREY)
         pdf.multi_cell(
@@ -100,21 +104,21 @@ def render_report_pdf(view: ReportView) -> bytes:
                 "grade": "（%s）" % item.grade if item.grade else "",
                 "ref": item.reference or "—",
             }
-            pdf.multi_cell(0, 6, printable(title), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 6, printable(title), new_x="LMARGIN", new_y="NEXT", align="L")
             pdf.set_text_color(0, 0, 0)
             pdf.set_font(FONT, size=9)
-            pdf.multi_cell(0, 5, printable("说明：" + item.explanation), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 5, printable("说明：" + item.explanation), new_x="LMARGIN", new_y="NEXT", align="L")
             if item.advice:
-                pdf.multi_cell(0, 5, printable("建议：" + item.advice), new_x="LMARGIN", new_y="NEXT")
+                pdf.multi_cell(0, 5, printable("建议：" + item.advice), new_x="LMARGIN", new_y="NEXT", align="L")
             if item.previous:
                 trend = "历年：" + "，".join("%s年 %s" % (p.year, p.value) for p in item.previous)
-                pdf.multi_cell(0, 5, printable(trend), new_x="LMARGIN", new_y="NEXT")
+                pdf.multi_cell(0, 5, printable(trend), new_x="LMARGIN", new_y="NEXT", align="L")
             pdf.ln(1.5)
     _heading(pdf, "全部项目")
     pdf.set_font(FONT, size=8.5)
     for label, items in view.by_category:
         pdf.set_font(FONT, size=10)
-        pdf.cell(0, 7, printable(label), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 7, printable(label), new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.set_font(FONT, size=8.5)
         with pdf.table(
             col_widths=(40, 24, 20, 34, 34, 28),
@@ -135,6 +139,6 @@ def _heading(pdf: FPDF, text: str) -> None:
     pdf.ln(1)
     pdf.set_font(FONT, size=13)
     pdf.set_text_color(193, 39, 45)
-    pdf.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_text_color(0, 0, 0)
     pdf.set_font(FONT, size=10)

@@ -178,7 +178,7 @@ def build_report(checkup: Checkup) -> ReportView:
         delta = direction = ""
         if previous:
             change = value - Decimal(previous[-1].value)
-            delta = ("+" if change > 0 else "") + fmt(change) if change else "0"
+            delta = ("+" if change > 0 else "") + format(change.quantize(spec.quantum), "f")
             direction = "up" if change > 0 else "down" if change < 0 else "same"
         item = ItemView(
             code=spec.code,
