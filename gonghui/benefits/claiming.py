@@ -11,15 +11,16 @@ import datetime as dt
 import re
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from gonghui.benefits import codes
-from gonghui.benefits.models import Campaign, CampaignStatus, Coupon, CouponStatus, IssueMode
+from gonghui.benefits.models import Campaign, CampaignStatus, CampaignTarget, Coupon, CouponStatus, IssueMode
 from gonghui.benefits.services import ineligibility_reason
 from gonghui.core import audit
-from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gonghui.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from gonghui.members.models import Member, MembershipStatus
+from gonghui.organizations.models import Organization
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 
@@ -57,40 +58,84 @@ def _limit_message(campaign: Campaign) -> str:
     return "您已领取过本活动的券（每人限领 %(n)d 张）" % {"n": campaign.per_member_limit}
 
 
+def _campaign_for(campaign_id: int, member: Member) -> Campaign | None:
+    """The campaign with, in the same query, whether the member's union lies in its target
+    sub-tree and whether the member is on its list."""
+    return (
+        Campaign.objects.select_related("organization", "target_org")
+        .annotate(
+            member_in_target=Exists(
+                Organization.objects.filter(pk=member.organization_id, path__startswith=OuterRef("target_org__path"))
+            ),
+            member_listed=Exists(CampaignTarget.objects.filter(campaign=OuterRef("pk"), member_id=member.pk)),
+        )
+        .filter(pk=campaign_id)
+        .first()
+    )
+
+
+def _by_key(campaign_id: int, member: Member, key: str) -> Coupon | None:
+    if not key:
+        return None
+    return Coupon.objects.filter(campaign_id=campaign_id, member=member, claim_key=key).first()
+
+
 def coupon_claim(
     *, member: Member, campaign_id: int, idempotency_key: str = "", now: dt.datetime | None = None
 ) -> Coupon:
     key = (idempotency_key or "").strip()
     if key and not IDEMPOTENCY_KEY.match(key):
         raise ValidationFailed("Idempotency-Key 格式无效（8至64位字母、数字或 ._:-）")
-    if key:
-        existing = Coupon.objects.filter(campaign_id=campaign_id, member=member, claim_key=key).first()
-        if existing is not None:
-            return existing
-    campaign = Campaign.objects.select_related("organization", "target_org").filter(pk=campaign_id).first()
+    try:
+        return _claim(member=member, campaign_id=campaign_id, key=key, now=now or timezone.now())
+    except DomainError:
+        # A retry of a request that already succeeded gets its coupon back, even once the
+        # stock is gone, the limit reached or the window closed.
+        existing = _by_key(campaign_id, member, key)
+        if existing is None:
+            raise
+        return existing
+
+
+def _claim(*, member: Member, campaign_id: int, key: str, now: dt.datetime) -> Coupon:
+    campaign = _campaign_for(campaign_id, member)
     if campaign is None or campaign.status == CampaignStatus.DRAFT:
         raise NotFound("活动不存在")
-    now = now or timezone.now()
+    if campaign.mode == IssueMode.TARGETED or campaign.per_member_limit > 1:
+        # With more than one coupon allowed a retry could otherwise take the next one.
+        existing = _by_key(campaign.pk, member, key)
+        if existing is not None:
+            return existing
     _check_window(campaign, now)
     if campaign.mode == IssueMode.TARGETED:
         return _claim_assigned(campaign=campaign, member=member, key=key, now=now)
-    reason = ineligibility_reason(campaign, member)
+    reason = ineligibility_reason(
+        campaign,
+        member,
+        in_target=campaign.member_in_target,  # type: ignore[attr-defined]
+        listed=campaign.member_listed,  # type: ignore[attr-defined]
+    )
     if reason is not None:
         raise NotEligible(reason)
     if campaign.stock <= 0:
         raise SoldOut("来晚了，本活动的券已经领完了")
     # Each pass either returns, raises, or lost a race on (campaign, member, seq) and recounts.
+    # With a limit of one the count is skipped: the unique key answers for it.
+    held = 0
     for _attempt in range(campaign.per_member_limit + 2):
-        held = Coupon.objects.filter(campaign=campaign, member=member).count()
+        if campaign.per_member_limit > 1:
+            held = Coupon.objects.filter(campaign=campaign, member=member).count()
         if held >= campaign.per_member_limit:
             raise LimitReached(_limit_message(campaign))
         try:
             return _take_one(campaign=campaign, member=member, seq=held + 1, key=key, now=now)
         except IntegrityError:
-            if key:
-                existing = Coupon.objects.filter(campaign=campaign, member=member, claim_key=key).first()
-                if existing is not None:
-                    return existing
+            existing = _by_key(campaign.pk, member, key)
+            if existing is not None:
+                return existing
+            if campaign.per_member_limit == 1:
+                # Lost the race for number 1 — or, once in ten million, drew a taken code.
+                held = Coupon.objects.filter(campaign=campaign, member=member).count()
     raise LimitReached(_limit_message(campaign))
 
 

@@ -261,17 +261,25 @@ def target_members(campaign: Campaign) -> QuerySet[Member]:
     return qs
 
 
-def ineligibility_reason(campaign: Campaign, member: Member) -> str | None:
-    """Why `member` may not hold this campaign's coupons, in Chinese; None when they may."""
+def ineligibility_reason(
+    campaign: Campaign, member: Member, *, in_target: bool | None = None, listed: bool | None = None
+) -> str | None:
+    """Why `member` may not hold this campaign's coupons, in Chinese; None when they may.
+    `in_target` / `listed` may come precomputed from the query that loaded the campaign."""
     if member.status != MembershipStatus.ACTIVE:
         return "您的会籍状态不是“在会”，不能领取"
-    if not member.organization.path.startswith(campaign.target_org.path):
+    if in_target is None:
+        in_target = member.organization.path.startswith(campaign.target_org.path)
+    if not in_target:
         return "本活动面向%(org)s的会员，您不在范围内" % {"org": campaign.target_org.name}
     if campaign.target_tags and not member.tags & campaign.target_tags:
         labels = "、".join(t.label for t in Tag if campaign.target_tags & t.value)
         return "本活动面向%(tags)s，您不在范围内" % {"tags": labels}
-    if campaign.uses_target_list and not CampaignTarget.objects.filter(campaign=campaign, member=member).exists():
-        return "您不在本活动的发放名单中"
+    if campaign.uses_target_list:
+        if listed is None:
+            listed = CampaignTarget.objects.filter(campaign=campaign, member=member).exists()
+        if not listed:
+            return "您不在本活动的发放名单中"
     return None
 
 

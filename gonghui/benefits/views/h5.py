@@ -13,11 +13,11 @@ from gonghui.benefits.models import CampaignStatus, CouponStatus, IssueMode
 from gonghui.benefits.services import ineligibility_reason
 from gonghui.core.errors import DomainError, NotFound
 from gonghui.members.models import Member
-from gonghui.members.selectors import member_of_user
 
 
 def _me(request: HttpRequest) -> Member:
-    member = member_of_user(request.user)
+    # The access policy has already loaded (and cached) the member for this user.
+    member = getattr(request.user, "member_profile", None)
     if member is None:
         raise NotFound("未找到会员信息")
     return member

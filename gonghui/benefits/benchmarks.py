@@ -1,0 +1,713 @@
+"""`bench claims` and `bench redeem`: the member claim endpoint and the signed device
+redemption endpoint, driven over HTTP against the production web server (gunicorn, started
+here in a subprocess), each compared in the same run with its bare SQL through psycopg at the
+same client count.
+
+    python manage.py bench claims --seconds 20 --clients 64
+    python manage.py bench redeem --seconds 20 --clients 64
+
+Data is created under a throw-away organisation and deleted afterwards (`--keep` keeps it);
+audit events written by the run stay, as the audit trail is append-only."""
+
+import argparse
+import datetime as dt
+import hashlib
+import http.client
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+from gonghui.accounts.middleware import SESSION_LAST_SEEN
+from gonghui.accounts.models import User
+from gonghui.benefits import codes
+from gonghui.benefits.models import (
+    Campaign,
+    CampaignItem,
+    CampaignKind,
+    CampaignStatus,
+    Coupon,
+    CouponStatus,
+    IssueMode,
+    PointDevice,
+    PointKind,
+    Redemption,
+    RedemptionPoint,
+)
+from gonghui.core import signing
+from gonghui.core.identifiers import make_resident_id
+from gonghui.core.models import Device, DeviceNonce, IdempotentResponse
+from gonghui.members.identity import identity_from_raw, new_card_no, new_member_no
+from gonghui.members.models import Member
+from gonghui.organizations.models import Level, Organization
+from gonghui.organizations.services import organization_create
+
+BACKEND = "gonghui.accounts.backends.StaffPasswordBackend"
+
+
+class _SoldOut(Exception):
+    """The bare SQL found no stock left: its transaction rolls back."""
+
+
+# ---- shared plumbing ------------------------------------------------------------------------
+
+
+def _common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per phase")
+    parser.add_argument("--clients", type=int, default=64, help="concurrent clients (HTTP and SQL)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
+    parser.add_argument("--conn-max-age", type=int, default=60, help="DB_CONN_MAX_AGE for the web server")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before the HTTP phase")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark data")
+
+
+@dataclass
+class Phase:
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)
+    ok: int = 0
+    elapsed: float = 0.0
+    exhausted: bool = False
+
+    def merge(self, other: "Phase") -> None:
+        self.latencies += other.latencies
+        self.statuses.update(other.statuses)
+        self.ok += other.ok
+        self.exhausted = self.exhausted or other.exhausted
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies:
+            return 0.0
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.elapsed if self.elapsed else 0.0
+
+
+def _run_clients(clients: int, seconds: float, work: Callable[[int, float], Phase]) -> Phase:
+    """Start `clients` threads together; each runs `work(index, deadline)` and returns its Phase."""
+    results: list[Phase] = [Phase() for _ in range(clients)]
+    barrier = threading.Barrier(clients + 1)
+    deadline_box: list[float] = []
+
+    def target(index: int) -> None:
+        barrier.wait()
+        results[index] = work(index, deadline_box[0])
+
+    threads = [threading.Thread(target=target, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    deadline_box.append(time.perf_counter() + seconds)
+    started = time.perf_counter()
+    barrier.wait()
+    for t in threads:
+        t.join()
+    total = Phase(elapsed=time.perf_counter() - started)
+    for phase in results:
+        total.merge(phase)
+    return total
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class WebServer:
+    """gunicorn (the deployment server) on a free port, against this process's database."""
+
+    def __init__(self, *, workers: int, threads: int, conn_max_age: int):
+        self.port = _free_port()
+        env = {
+            **os.environ,
+            "DB_CONN_MAX_AGE": str(conn_max_age),
+            "DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--bind",
+            "127.0.0.1:%d" % self.port,
+            "--keep-alive",
+            "30",
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+        ]
+        self.process = subprocess.Popen(command, cwd=str(settings.BASE_DIR), env=env)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        until = time.monotonic() + timeout
+        while time.monotonic() < until:
+            if self.process.poll() is not None:
+                raise RuntimeError("gunicorn exited with %s" % self.process.returncode)
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not become ready")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _psycopg_connect() -> psycopg.Connection:
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    return psycopg.connect(**params)
+
+
+def _bench_org(tag: str) -> Organization:
+    root = organization_create(
+        actor=None,
+        parent=None,
+        code="BENCH-%s" % tag,
+        name="压测总工会%s" % tag,
+        level=Level.PROVINCE,
+        region_code="320000",
+    )
+    return organization_create(
+        actor=None,
+        parent=root,
+        code="BENCH-%s-1" % tag,
+        name="压测基层工会%s" % tag,
+        level=Level.GRASSROOTS,
+        region_code="320508",
+    )
+
+
+def _bulk_members(org: Organization, tag: str, count: int, *, with_users: bool) -> list[Member]:
+    users: list[User] = []
+    if with_users:
+        users = [
+            User(username="bench_%s_%06d" % (tag, i), password=make_password(None), display_name="压测会员")
+            for i in range(count)
+        ]
+        users = User.objects.bulk_create(users, batch_size=2000)
+    birth = dt.date(1975, 1, 1)
+    members = []
+    for i in range(count):
+        identity = identity_from_raw(make_resident_id("320508", birth + dt.timedelta(days=i % 9000), i % 997, "F"))
+        members.append(
+            Member(
+                organization=org,
+                user=users[i] if with_users else None,
+                member_no=new_member_no(),
+                card_no=new_card_no(),
+                name="压测会员%d" % i,
+                sex="F",
+                birth_date=identity.resident.birth_date,
+                id_number_encrypted=identity.encrypted,
+                id_blind=hashlib.sha256(b"bench-%s-%d" % (tag.encode(), i)).hexdigest(),  # clear of real members
+                id_masked=identity.masked,
+                joined_on=dt.date(2020, 1, 1),
+            )
+        )
+    return Member.objects.bulk_create(members, batch_size=2000)
+
+
+def _campaign(org: Organization, creator: User, points: list[RedemptionPoint], *, stock: int, limit: int) -> Campaign:
+    now = timezone.now()
+    campaign = Campaign.objects.create(
+        organization=org,
+        name="压测活动%s" % uuid.uuid4().hex[:6],
+        kind=CampaignKind.COOLING,
+        mode=IssueMode.FIRST_COME,
+        status=CampaignStatus.PUBLISHED,
+        target_org=org,
+        stock_total=stock,
+        stock=stock,
+        face_value_fen=500,
+        budget_fen=stock * 500,
+        per_member_limit=limit,
+        claim_starts_at=now - dt.timedelta(hours=1),
+        claim_ends_at=now + dt.timedelta(days=1),
+        valid_from=now - dt.timedelta(hours=1),
+        valid_until=now + dt.timedelta(days=2),
+        created_by=creator,
+        updated_by=creator,
+        published_by=creator,
+        published_at=now,
+    )
+    CampaignItem.objects.create(campaign=campaign, name="冰镇矿泉水", face_value_fen=500, quantity=1)
+    campaign.allowed_points.set(points)
+    return campaign
+
+
+def _integrity(campaign: Campaign) -> dict[str, int]:
+    """oversold: coupons beyond what left the stock (or beyond the total); duplicates: members
+    over the per-member limit plus codes held twice."""
+    campaign.refresh_from_db()
+    issued = Coupon.objects.filter(campaign=campaign).count()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT member_id FROM benefits_coupon WHERE campaign_id = %s "
+            "GROUP BY member_id HAVING count(*) > %s) over_limit",
+            [campaign.pk, campaign.per_member_limit],
+        )
+        over_limit = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT count(*) - count(DISTINCT code) FROM benefits_coupon WHERE campaign_id = %s", [campaign.pk]
+        )
+        twice = cursor.fetchone()[0]
+    oversold = max(0, issued - (campaign.stock_total - campaign.stock)) + max(0, issued - campaign.stock_total)
+    return {"issued": issued, "stock_left": campaign.stock, "oversold": oversold, "duplicates": over_limit + twice}
+
+
+def _cleanup(org: Organization, tag: str) -> None:
+    root = org.parent
+    campaigns = Campaign.objects.filter(organization=org)
+    with transaction.atomic():
+        Redemption.objects.filter(campaign__in=campaigns).delete()
+        Coupon.objects.filter(campaign__in=campaigns).delete()
+        CampaignItem.objects.filter(campaign__in=campaigns).delete()
+        for campaign in campaigns:
+            campaign.allowed_points.clear()
+        campaigns.delete()
+        points = RedemptionPoint.objects.filter(organization=org)
+        device_ids = list(PointDevice.objects.filter(point__in=points).values_list("device_id", flat=True))
+        IdempotentResponse.objects.filter(scope__in=["benefits.device:%d" % d for d in device_ids]).delete()
+        DeviceNonce.objects.filter(device_id__in=device_ids).delete()
+        PointDevice.objects.filter(point__in=points).delete()
+        Device.objects.filter(pk__in=device_ids).delete()
+        points.delete()
+        users = list(User.objects.filter(username__startswith="bench_%s_" % tag).values_list("pk", flat=True))
+        Member.objects.filter(organization=org).delete()
+        Session.objects.filter(session_key__startswith="bench%s" % tag).delete()
+        User.objects.filter(pk__in=users).delete()
+        org.delete()
+        if root is not None:
+            root.delete()
+
+
+# ---- bench claims ------------------------------------------------------------------------------
+
+
+def claims_arguments(parser: argparse.ArgumentParser) -> None:
+    _common_arguments(parser)
+    parser.add_argument("--members", type=int, default=0, help="members with a session (default: 400 per client)")
+    parser.add_argument("--stock", type=int, default=2_000_000, help="stock of the campaign each phase claims from")
+
+
+def _sessions(users: list[User], tag: str) -> list[str]:
+    store = SessionStore()
+    now = int(time.time())
+    expire = timezone.now() + dt.timedelta(hours=2)
+    rows = []
+    keys = []
+    for i, user in enumerate(users):
+        key = "bench%s%06d%s" % (tag, i, secrets.token_hex(8))
+        data = {
+            "_auth_user_id": str(user.pk),
+            "_auth_user_backend": BACKEND,
+            "_auth_user_hash": user.get_session_auth_hash(),
+            SESSION_LAST_SEEN: now,
+        }
+        rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
+        keys.append(key)
+    Session.objects.bulk_create(rows, batch_size=2000)
+    return keys
+
+
+def run_claims(
+    *,
+    stdout: Any,
+    seconds: float,
+    clients: int,
+    workers: int,
+    threads: int,
+    conn_max_age: int,
+    warmup: float,
+    keep: bool,
+    members: int,
+    stock: int,
+    **_: Any,
+) -> dict[str, Any]:
+    tag = secrets.token_hex(3)
+    members = members or clients * 400
+    stdout.write("setting up %d members with sessions …" % members)
+    started = time.perf_counter()
+    org = _bench_org(tag)
+    creator = User.objects.create_user(username="bench_%s_staff" % tag)
+    point = RedemptionPoint.objects.create(organization=org, name="压测驿站", kind=PointKind.STATION, address="压测")
+    member_rows = _bulk_members(org, tag, members, with_users=True)
+    session_keys = _sessions([m.user for m in member_rows if m.user is not None], tag)
+    http_campaign = _campaign(org, creator, [point], stock=stock, limit=1)
+    sql_campaign = _campaign(org, creator, [point], stock=stock, limit=1)
+    stdout.write("setup took %.1fs" % (time.perf_counter() - started))
+
+    next_member = iter(range(len(session_keys)))
+    lock = threading.Lock()
+
+    def take() -> int | None:
+        with lock:
+            return next(next_member, None)
+
+    server = WebServer(workers=workers, threads=threads, conn_max_age=conn_max_age)
+    try:
+        server.wait_ready()
+        path = "/h5/coupons/campaigns/%d/claim/" % http_campaign.pk
+
+        def http_work(_index: int, deadline: float) -> Phase:
+            phase = Phase()
+            csrf = get_random_string(32)  # the CSRF cookie's secret form: 32 letters and digits
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+            try:
+                while time.perf_counter() < deadline:
+                    i = take()
+                    if i is None:
+                        phase.exhausted = True
+                        break
+                    headers = {
+                        "Cookie": "sessionid=%s; csrftoken=%s" % (session_keys[i], csrf),
+                        "X-CSRFToken": csrf,
+                        "HX-Request": "true",
+                        "Idempotency-Key": uuid.uuid4().hex,
+                        "Content-Length": "0",
+                    }
+                    t = time.perf_counter()
+                    conn.request("POST", path, headers=headers)
+                    response = conn.getresponse()
+                    response.read()
+                    phase.latencies.append(time.perf_counter() - t)
+                    phase.statuses[response.status] += 1
+                    if response.status == 204:
+                        phase.ok += 1
+            finally:
+                conn.close()
+            return phase
+
+        if warmup > 0:
+            _run_clients(clients, warmup, http_work)
+        http_phase = _run_clients(clients, seconds, http_work)
+    finally:
+        server.stop()
+    stdout.write(
+        "http: %d claims in %.1fs, statuses %s" % (http_phase.ok, http_phase.elapsed, dict(http_phase.statuses))
+    )
+
+    sql_members = [(m.pk, m.organization_id) for m in member_rows]
+    sql_iter = iter(range(len(sql_members)))
+
+    def sql_take() -> int | None:
+        with lock:
+            return next(sql_iter, None)
+
+    def sql_work(_index: int, deadline: float) -> Phase:
+        phase = Phase()
+        with _psycopg_connect() as conn:
+            while time.perf_counter() < deadline:
+                i = sql_take()
+                if i is None:
+                    phase.exhausted = True
+                    break
+                member_id, org_id = sql_members[i]
+                t = time.perf_counter()
+                with conn.transaction():
+                    counted = conn.execute(
+                        "SELECT count(*) FROM benefits_coupon WHERE campaign_id = %s AND member_id = %s",
+                        (sql_campaign.pk, member_id),
+                    ).fetchone()
+                    held = counted[0] if counted else 0
+                    if held >= 1:
+                        continue
+                    now = dt.datetime.now(dt.UTC)
+                    conn.execute(
+                        "INSERT INTO benefits_coupon (campaign_id, member_id, organization_id, seq, code, status,"
+                        " face_value_fen, issued_at, claimed_at, claim_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, '')",
+                        (sql_campaign.pk, member_id, org_id, held + 1, codes.generate(), "claimed", 500, now, now),
+                    )
+                    taken = conn.execute(
+                        "UPDATE benefits_campaign SET stock = stock - 1 WHERE id = %s AND status = 'published'"
+                        " AND stock > 0",
+                        (sql_campaign.pk,),
+                    ).rowcount
+                    if taken != 1:
+                        raise _SoldOut
+                phase.latencies.append(time.perf_counter() - t)
+                phase.ok += 1
+        return phase
+
+    def sql_work_until_sold_out(index: int, deadline: float) -> Phase:
+        try:
+            return sql_work(index, deadline)
+        except _SoldOut:
+            return Phase(exhausted=True)
+
+    sql_phase = _run_clients(clients, seconds, sql_work_until_sold_out)
+    stdout.write("sql: %d claims in %.1fs" % (sql_phase.ok, sql_phase.elapsed))
+
+    http_check = _integrity(http_campaign)
+    sql_check = _integrity(sql_campaign)
+    result = {
+        "http_claims_per_s": round(http_phase.rate, 1),
+        "sql_claims_per_s": round(sql_phase.rate, 1),
+        "ratio": round(http_phase.rate / sql_phase.rate, 3) if sql_phase.rate else 0.0,
+        "p50_ms": round(http_phase.percentile(0.50), 1),
+        "p99_ms": round(http_phase.percentile(0.99), 1),
+        "oversold": http_check["oversold"] + sql_check["oversold"],
+        "duplicates": http_check["duplicates"] + sql_check["duplicates"],
+        "http_requests": sum(http_phase.statuses.values()),
+        "http_statuses": {str(k): v for k, v in sorted(http_phase.statuses.items())},
+        "http_coupons": http_check["issued"],
+        "sql_p50_ms": round(sql_phase.percentile(0.50), 1),
+        "sql_p99_ms": round(sql_phase.percentile(0.99), 1),
+        "members_exhausted": http_phase.exhausted or sql_phase.exhausted,
+        "clients": clients,
+        "seconds": seconds,
+        "server": "gunicorn %d workers x %d threads (gthread)" % (workers, threads),
+    }
+    if not keep:
+        _cleanup(org, tag)
+        User.objects.filter(pk=creator.pk).delete()
+    return result
+
+
+# ---- bench redeem ------------------------------------------------------------------------------
+
+
+def redeem_arguments(parser: argparse.ArgumentParser) -> None:
+    _common_arguments(parser)
+    parser.add_argument("--coupons", type=int, default=0, help="coupons per phase (default: 400 per client)")
+
+
+def _coupons(campaign: Campaign, holders: list[Member], count: int) -> list[str]:
+    now = timezone.now()
+    rows = []
+    per_member = campaign.per_member_limit
+    for i in range(count):
+        member = holders[i // per_member]
+        rows.append(
+            Coupon(
+                campaign=campaign,
+                member=member,
+                organization_id=member.organization_id,
+                seq=i % per_member + 1,
+                code=codes.generate(),
+                status=CouponStatus.CLAIMED,
+                face_value_fen=campaign.face_value_fen,
+                issued_at=now,
+                claimed_at=now,
+            )
+        )
+    Coupon.objects.bulk_create(rows, batch_size=2000)
+    Campaign.objects.filter(pk=campaign.pk).update(stock=campaign.stock_total - count)
+    return [row.code for row in rows]
+
+
+def _chunks(items: list[str], parts: int) -> list[Iterator[str]]:
+    return [iter(items[i::parts]) for i in range(parts)]
+
+
+def run_redeem(
+    *,
+    stdout: Any,
+    seconds: float,
+    clients: int,
+    workers: int,
+    threads: int,
+    conn_max_age: int,
+    warmup: float,
+    keep: bool,
+    coupons: int,
+    **_: Any,
+) -> dict[str, Any]:
+    tag = secrets.token_hex(3)
+    coupons = coupons or clients * 400
+    stdout.write("setting up %d devices and 2 x %d coupons …" % (clients, coupons))
+    started = time.perf_counter()
+    org = _bench_org(tag)
+    creator = User.objects.create_user(username="bench_%s_staff" % tag)
+    points: list[RedemptionPoint] = []
+    devices: list[tuple[str, str]] = []
+    device_pks: list[int] = []
+    for i in range(clients):
+        point = RedemptionPoint.objects.create(
+            organization=org, name="压测售货机%03d" % i, kind=PointKind.VENDING, address="压测"
+        )
+        device, secret = signing.device_register(actor=None, organization=org, name="压测设备%03d" % i, kind="vending")
+        PointDevice.objects.create(point=point, device=device)
+        points.append(point)
+        devices.append((device.key_id, secret))
+        device_pks.append(device.pk)
+    limit = 20
+    holders = _bulk_members(org, tag, 2 * (coupons // limit + 1) + 2, with_users=False)
+    half = len(holders) // 2
+    http_campaign = _campaign(org, creator, points, stock=coupons, limit=limit)
+    sql_campaign = _campaign(org, creator, points, stock=coupons, limit=limit)
+    http_codes = _coupons(http_campaign, holders[:half], coupons)
+    sql_codes = _coupons(sql_campaign, holders[half:], coupons)
+    point_ids = [p.pk for p in points]
+    stdout.write("setup took %.1fs" % (time.perf_counter() - started))
+
+    path = "/api/benefits/device/redeem"
+    queues = _chunks(http_codes, clients)
+    server = WebServer(workers=workers, threads=threads, conn_max_age=conn_max_age)
+    answered: list[int] = []
+    try:
+        server.wait_ready()
+
+        def http_work(index: int, deadline: float) -> Phase:
+            phase = Phase()
+            key_id, secret = devices[index]
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+            try:
+                while time.perf_counter() < deadline:
+                    code = next(queues[index], None)
+                    if code is None:
+                        phase.exhausted = True
+                        break
+                    body = json.dumps({"request_id": uuid.uuid4().hex, "code": code}).encode()
+                    headers = signing.signed_headers(key_id=key_id, secret=secret, method="POST", path=path, body=body)
+                    headers["Content-Type"] = "application/json"
+                    t = time.perf_counter()
+                    conn.request("POST", path, body=body, headers=headers)
+                    response = conn.getresponse()
+                    payload = response.read()
+                    phase.latencies.append(time.perf_counter() - t)
+                    phase.statuses[response.status] += 1
+                    if response.status == 200:
+                        phase.ok += 1
+                        answered.append(json.loads(payload)["redemption_id"])
+            finally:
+                conn.close()
+            return phase
+
+        if warmup > 0:
+            _run_clients(clients, warmup, http_work)
+        warm_answers = len(answered)
+        http_phase = _run_clients(clients, seconds, http_work)
+    finally:
+        server.stop()
+    stdout.write(
+        "http: %d redemptions in %.1fs, statuses %s" % (http_phase.ok, http_phase.elapsed, dict(http_phase.statuses))
+    )
+
+    sql_queues = _chunks(sql_codes, clients)
+
+    def sql_work(index: int, deadline: float) -> Phase:
+        phase = Phase()
+        point_id, device_id = point_ids[index], device_pks[index]
+        with _psycopg_connect() as conn:
+            while time.perf_counter() < deadline:
+                code = next(sql_queues[index], None)
+                if code is None:
+                    phase.exhausted = True
+                    break
+                t = time.perf_counter()
+                with conn.transaction():
+                    row = conn.execute(
+                        "SELECT c.id, c.status, c.face_value_fen FROM benefits_coupon c"
+                        " JOIN benefits_campaign_allowed_points ap ON ap.campaign_id = c.campaign_id"
+                        " WHERE c.code = %s AND ap.redemptionpoint_id = %s FOR UPDATE OF c",
+                        (code, point_id),
+                    ).fetchone()
+                    if row is None or row[1] != "claimed":
+                        continue
+                    now = dt.datetime.now(dt.UTC)
+                    conn.execute(
+                        "UPDATE benefits_coupon SET status = 'redeemed', redeemed_at = %s WHERE id = %s"
+                        " AND status = 'claimed'",
+                        (now, row[0]),
+                    )
+                    conn.execute(
+                        "INSERT INTO benefits_redemption (coupon_id, campaign_id, point_id, device_id,"
+                        " face_value_fen, redeemed_at, request_id, reversal_reason)"
+                        " VALUES (%s, %s, %s, %s, %s, %s, %s, '')",
+                        (row[0], sql_campaign.pk, point_id, device_id, row[2], now, uuid.uuid4().hex),
+                    )
+                phase.latencies.append(time.perf_counter() - t)
+                phase.ok += 1
+        return phase
+
+    sql_phase = _run_clients(clients, seconds, sql_work)
+    stdout.write("sql: %d redemptions in %.1fs" % (sql_phase.ok, sql_phase.elapsed))
+
+    checks = {}
+    for name, campaign in (("http", http_campaign), ("sql", sql_campaign)):
+        standing = Redemption.objects.filter(campaign=campaign, reversed_at__isnull=True)
+        redeemed = Coupon.objects.filter(campaign=campaign, status=CouponStatus.REDEEMED).count()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM (SELECT coupon_id FROM benefits_redemption WHERE campaign_id = %s"
+                " AND reversed_at IS NULL GROUP BY coupon_id HAVING count(*) > 1) twice",
+                [campaign.pk],
+            )
+            twice = cursor.fetchone()[0]
+        checks[name] = {"standing": standing.count(), "redeemed": redeemed, "twice": twice}
+    oversold = sum(abs(c["standing"] - c["redeemed"]) for c in checks.values())
+    duplicates = sum(c["twice"] for c in checks.values()) + (len(answered) - len(set(answered)))
+    result = {
+        "http_redeems_per_s": round(http_phase.rate, 1),
+        "sql_redeems_per_s": round(sql_phase.rate, 1),
+        "ratio": round(http_phase.rate / sql_phase.rate, 3) if sql_phase.rate else 0.0,
+        "p50_ms": round(http_phase.percentile(0.50), 1),
+        "p99_ms": round(http_phase.percentile(0.99), 1),
+        "oversold": oversold,
+        "duplicates": duplicates,
+        "http_requests": sum(http_phase.statuses.values()),
+        "http_statuses": {str(k): v for k, v in sorted(http_phase.statuses.items())},
+        "http_answers_match_rows": len(answered) == checks["http"]["standing"],
+        "warmup_redemptions": warm_answers,
+        "sql_p50_ms": round(sql_phase.percentile(0.50), 1),
+        "sql_p99_ms": round(sql_phase.percentile(0.99), 1),
+        "coupons_exhausted": http_phase.exhausted or sql_phase.exhausted,
+        "clients": clients,
+        "seconds": seconds,
+        "server": "gunicorn %d workers x %d threads (gthread)" % (workers, threads),
+    }
+    if not keep:
+        _cleanup(org, tag)
+        User.objects.filter(pk=creator.pk).delete()
+    return result
+
+
+BENCHMARKS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[..., dict[str, Any]]]] = {
+    "claims": (claims_arguments, run_claims),
+    "redeem": (redeem_arguments, run_redeem),
+}
