@@ -249,3 +249,6 @@ class Consent(models.Model):
                 fields=["member", "purpose"], condition=models.Q(withdrawn_at__isnull=True), name="consent_one_active"
             )
         ]
+
+
+from gonghui.members.import_models import *  # noqa: E402,F403

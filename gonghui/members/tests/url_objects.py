@@ -2,6 +2,7 @@
 core/tests/test_url_access.py)."""
 
 from gonghui.core.testing import World
+from gonghui.members.import_models import ImportBatch, ImportFormat
 from gonghui.members.models import Transfer
 
 
@@ -12,6 +13,18 @@ def _transfer(world: World) -> dict[str, int]:
     return {"pk": transfer.pk}
 
 
+def _import_batch(world: World) -> dict[str, int]:
+    batch = ImportBatch.objects.create(
+        organization=world.union_a,
+        uploader=world.staff_a,
+        file_name="union-a.csv",
+        file_format=ImportFormat.CSV,
+        rows_total=1,
+        rows_valid=1,
+    )
+    return {"pk": batch.pk}
+
+
 URL_OBJECTS = {
     "members:detail": lambda w: {"pk": w.member_a.pk},
     "members:edit": lambda w: {"pk": w.member_a.pk},
@@ -20,4 +33,10 @@ URL_OBJECTS = {
     "members:transfer_new": lambda w: {"pk": w.member_a.pk},
     "members:transfer_decide": _transfer,
     "members:h5_consent_withdraw": lambda w: {"purpose": "health"},
+    "members:import_detail": _import_batch,
+    "members:import_progress": _import_batch,
+    "members:import_commit": _import_batch,
+    "members:import_resume": _import_batch,
+    "members:import_cancel": _import_batch,
+    "members:import_report": _import_batch,
 }

@@ -1,0 +1,400 @@
+"""Member benchmarks (PostgreSQL).
+
+`bench import --rows N`: writes N synthetic member rows to a CSV in the import template's
+layout, imports them through the real import path (validation, encryption, blind index,
+upsert, history, audit — `imports.import_file`, the code behind `import_members`), then loads
+the same file with a plain `COPY` into a bare table shaped like the member table (same columns
+and the same indexes, no validation, no encryption) and prints both rates and their ratio.
+
+`bench pages`: with 1,000,000 members in the registry (filled through the import path when
+missing), the p95 of the member list page and its search variants, through the Django test
+client, for a province admin and for the staff of one grassroots union.
+"""
+
+import argparse
+import csv
+import datetime as dt
+import os
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.db import DatabaseError, connection, transaction
+from django.test import Client
+
+from gonghui.accounts.models import User
+from gonghui.core.identifiers import make_resident_id
+from gonghui.core.middleware import SESSION_OTP_OK
+from gonghui.core.permissions import Role
+from gonghui.members import imports
+from gonghui.members.models import Education, HardshipClass, HouseholdType, JoinMethod, Member, ModelWorkerLevel, Tag
+from gonghui.organizations.models import Level, Organization
+from gonghui.organizations.services import organization_create, role_grant
+
+HEADER = (
+    "工会代码",
+    "姓名",
+    "证件号码",
+    "手机号",
+    "民族",
+    "学历",
+    "户籍类型",
+    "工作单位",
+    "入会日期",
+    "入会方式",
+    "标签",
+    "劳模/工匠",
+    "困难职工类别",
+)
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志红玉梅林飞鹏辉俊峰文斌宇浩凯晨欣雪琳婷倩慧佳颖晓"
+ETHNIC = ("汉族",) * 18 + ("回族", "壮族")
+UNITS = tuple(
+    f"{city}{word}{kind}"
+    for city in ("苏州", "无锡", "常州", "南通")
+    for word in ("恒通", "华盛", "新源", "东方", "宏达", "瑞丰", "长江", "天顺", "金鼎", "星辰")
+    for kind in ("物流有限公司", "科技有限公司", "餐饮管理有限公司", "环境服务有限公司", "机械制造有限公司")
+)
+IMPORT_REGIONS = ("110101", "110102", "110105", "110106", "110107", "110108", "110109", "110111")
+PAGES_REGIONS = ("320505", "320506", "320507", "320508", "320509", "320581", "320582", "320583")
+
+
+def synthetic_rows(
+    count: int, *, seed: int, regions: tuple[str, ...], org_codes: list[str] | None = None, start: int = 0
+) -> Iterator[list[str]]:
+    """Valid, realistic rows. Row `i` gets an ID number of its own (region, birth date and
+    sequence all follow from `i`), so rows `start … start+count` never repeat one another or
+    an earlier run from a lower `start`, and different region sets never meet."""
+    rng = random.Random(seed)
+    educations = [label for _, label in Education.choices]
+    households = [label for _, label in HouseholdType.choices]
+    methods = [label for _, label in JoinMethod.choices]
+    tag_labels = [t.label for t in Tag]
+    base = dt.date(1966, 1, 1)
+    for i in range(start, start + count):
+        block, seq = divmod(i, 500)
+        region = regions[block % len(regions)]
+        birth = base + dt.timedelta(days=(block // len(regions)) * 53 % 14000)
+        sex = "M" if rng.random() < 0.55 else "F"
+        tags = ";".join(rng.sample(tag_labels, rng.choice((0, 0, 1, 1, 2))))
+        row = [
+            rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2)))),
+            make_resident_id(region, birth, seq, sex),
+            f"1{rng.choice('35789')}{rng.randrange(10**9):09d}",
+            rng.choice(ETHNIC),
+            rng.choice(educations),
+            rng.choice(households),
+            rng.choice(UNITS),
+            (dt.date(2000, 1, 1) + dt.timedelta(days=rng.randrange(9000))).isoformat(),
+            rng.choice(methods),
+            tags,
+            ModelWorkerLevel.CITY.label if rng.random() < 0.01 else "",
+            HardshipClass.RELATIVE.label if rng.random() < 0.02 else "",
+        ]
+        if org_codes is not None:
+            row.insert(0, org_codes[i % len(org_codes)])
+        yield row
+
+
+def write_csv(
+    path: str,
+    count: int,
+    *,
+    seed: int,
+    regions: tuple[str, ...],
+    org_codes: list[str] | None = None,
+    start: int = 0,
+) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER if org_codes is not None else HEADER[1:])
+        writer.writerows(synthetic_rows(count, seed=seed, regions=regions, org_codes=org_codes, start=start))
+
+
+def _org(code: str, *, parent: Organization | None, level: int, name: str, region: str) -> Organization:
+    existing = Organization.objects.filter(code=code).first()
+    if existing is not None:
+        return existing
+    return organization_create(actor=None, parent=parent, code=code, name=name, level=level, region_code=region)
+
+
+def _checkpoint() -> None:
+    """Start each timed phase from the same place (superuser only; skipped otherwise)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")
+    except DatabaseError:
+        pass  # not a superuser: run without it
+
+
+def _vacuum(table: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+def _require_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        raise SystemExit("this benchmark needs PostgreSQL (set DATABASE_URL)")
+
+
+# ---- bench import ---------------------------------------------------------------------------
+
+
+def add_import_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=imports.default_workers())
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--keep", action="store_true", help="keep the imported members afterwards")
+
+
+def _copy_baseline(path: str, org_id: int) -> float:
+    """COPY the same file into a bare table with the member table's columns, defaults and
+    indexes; columns the file does not carry get constant or sequence defaults."""
+    table = Member._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_member_copy")
+        cursor.execute("DROP SEQUENCE IF EXISTS bench_member_copy_seq")
+        cursor.execute("CREATE SEQUENCE bench_member_copy_seq")
+        cursor.execute(
+            f"CREATE TABLE bench_member_copy (LIKE {table} INCLUDING DEFAULTS INCLUDING IDENTITY "
+            "INCLUDING INDEXES INCLUDING CONSTRAINTS)"
+        )
+        cursor.execute("ALTER TABLE bench_member_copy ADD COLUMN tags_text varchar(60) NOT NULL DEFAULT ''")
+        defaults = {
+            "organization_id": str(org_id),
+            "member_no": "'HY' || lpad(nextval('bench_member_copy_seq')::text, 14, '0')",
+            "card_no": "'8' || lpad(currval('bench_member_copy_seq')::text, 18, '0')",
+            "name_initials": "''",
+            "sex": "'M'",
+            "birth_date": "'1980-01-01'",
+            "id_type": "'resident'",
+            "id_number_encrypted": "'v1:demo1:' || repeat('A', 56)",
+            "id_masked": "'0000**********0000'",
+            "skill_level": "''",
+            "political_status": "''",
+            "household_place": "''",
+            "status": "'active'",
+            "tags": "0",
+            "version": "1",
+            "created_at": "now()",
+            "updated_at": "now()",
+        }
+        for column, default in defaults.items():
+            cursor.execute(f"ALTER TABLE bench_member_copy ALTER COLUMN {column} SET DEFAULT {default}")
+    _checkpoint()
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        columns = (
+            "name, id_blind, phone, ethnicity, education, household_type, work_unit, joined_on, join_method, "
+            "tags_text, model_worker_level, hardship_class"
+        )
+        with (
+            open(path, "rb") as handle,
+            cursor.cursor.copy(
+                f"COPY bench_member_copy ({columns}) FROM STDIN (FORMAT csv, HEADER true, FORCE_NOT_NULL ({columns}))"
+            ) as copy,
+        ):
+            while block := handle.read(1 << 20):
+                copy.write(block)
+    elapsed = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_member_copy")
+        cursor.execute("DROP SEQUENCE bench_member_copy_seq")
+    return elapsed
+
+
+def run_import(*, stdout: Any, rows: int, workers: int, seed: int, keep: bool, **_: Any) -> dict[str, Any]:
+    _require_postgresql()
+    province = _org("BENCH-IMP-P", parent=None, level=Level.PROVINCE, name="导入基准测试省总工会", region="110000")
+    union = _org("BENCH-IMP-G", parent=province, level=Level.GRASSROOTS, name="导入基准测试基层工会", region="110101")
+    _clear(union, stdout)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "members.csv")
+        started = time.perf_counter()
+        write_csv(path, rows, seed=seed, regions=IMPORT_REGIONS)
+        stdout.write(
+            f"generated {rows} rows ({os.path.getsize(path) / 1e6:.1f} MB) in {time.perf_counter() - started:.1f}s"
+        )
+        _checkpoint()
+        started = time.perf_counter()
+        _batch, outcome = imports.import_file(path=path, organization=union, workers=workers)
+        import_seconds = time.perf_counter() - started
+        if outcome.created != rows:
+            raise SystemExit(f"expected {rows} new members, import reported {outcome.as_json()}")
+        stdout.write(f"import: {import_seconds:.1f}s")
+        copy_seconds = _copy_baseline(path, union.pk)
+        stdout.write(f"copy baseline: {copy_seconds:.1f}s")
+    if not keep:
+        _clear(union, stdout)
+    import_rate = rows / import_seconds
+    copy_rate = rows / copy_seconds
+    return {
+        "rows": rows,
+        "workers": workers,
+        "import_seconds": round(import_seconds, 2),
+        "copy_seconds": round(copy_seconds, 2),
+        "import_rows_per_s": round(import_rate),
+        "copy_rows_per_s": round(copy_rate),
+        "ratio": round(import_rate / copy_rate, 3),
+    }
+
+
+def _clear(union: Organization, stdout: Any) -> None:
+    with transaction.atomic():
+        deleted, _ = Member.objects.filter(organization=union).delete()
+    if deleted:
+        stdout.write(f"removed {deleted} rows of an earlier run; vacuuming")
+        _vacuum(Member._meta.db_table)
+
+
+# ---- bench pages ----------------------------------------------------------------------------
+
+
+def add_pages_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--unions", type=int, default=2000, help="grassroots unions the members spread over")
+    parser.add_argument("--repeat", type=int, default=40, help="timed requests per variant and user")
+    parser.add_argument("--workers", type=int, default=imports.default_workers())
+
+
+def _bench_tree(unions: int) -> tuple[Organization, list[Organization], list[Organization]]:
+    """Province → 4 cities → 4 districts each → streets → `unions` grassroots unions."""
+    province = _org("BENCH-PG-P", parent=None, level=Level.PROVINCE, name="页面基准测试省总工会", region="320000")
+    cities = [
+        _org(f"BENCH-PG-C{c}", parent=province, level=Level.CITY, name=f"基准第{c}市总工会", region="320500")
+        for c in range(4)
+    ]
+    streets: list[Organization] = []
+    for c, city in enumerate(cities):
+        for d in range(4):
+            county = _org(
+                f"BENCH-PG-C{c}D{d}", parent=city, level=Level.COUNTY, name=f"基准{c}市{d}区总工会", region="320508"
+            )
+            for s in range(5):
+                streets.append(
+                    _org(
+                        f"BENCH-PG-C{c}D{d}S{s}",
+                        parent=county,
+                        level=Level.STREET,
+                        name=f"基准{c}市{d}区{s}街道总工会",
+                        region="320508",
+                    )
+                )
+    grassroots = [
+        _org(
+            f"BENCH-PG-G{g:05d}",
+            parent=streets[g % len(streets)],
+            level=Level.GRASSROOTS,
+            name=f"基准{g}号公司工会",
+            region="320508",
+        )
+        for g in range(unions)
+    ]
+    return province, cities, grassroots
+
+
+def _staff(username: str, org: Organization, role: str) -> User:
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User.objects.create_user(username=username, display_name=username)
+        role_grant(actor=None, user=user, organization=org, role=role)
+    return user
+
+
+def _client(user: User) -> Client:
+    client = Client()
+    client.force_login(user, backend="gonghui.accounts.backends.StaffPasswordBackend")
+    session = client.session
+    session[SESSION_OTP_OK] = True
+    session.save()
+    return client
+
+
+def _timed(fn: Callable[[], Any], repeat: int) -> list[float]:
+    for _ in range(2):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def _p95(samples: list[float]) -> float:
+    return round(statistics.quantiles(samples, n=20)[18], 1)
+
+
+def run_pages(*, stdout: Any, members: int, unions: int, repeat: int, workers: int, **_: Any) -> dict[str, Any]:
+    _require_postgresql()
+    province, cities, grassroots = _bench_tree(unions)
+    present = Member.objects.filter(organization__path__startswith=province.path).count()
+    if present < members:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "fill.csv")
+            codes = [g.code for g in grassroots]
+            write_csv(path, members - present, seed=present + 7, regions=PAGES_REGIONS, org_codes=codes, start=present)
+            started = time.perf_counter()
+            _batch, outcome = imports.import_file(path=path, organization=province, workers=workers)
+            stdout.write(
+                f"filled {outcome.created} members through the import path in {time.perf_counter() - started:.1f}s"
+            )
+        _vacuum(Member._meta.db_table)
+    total = Member.objects.count()
+    union = grassroots[len(grassroots) // 3]
+    sample = Member.objects.filter(organization=union).order_by("id").first()
+    if sample is None:
+        raise SystemExit("the sample union has no members")
+    from gonghui.members.identity import decrypt_id_number
+
+    full_id = decrypt_id_number(sample.id_number_encrypted)
+    users = {
+        "province_admin": _staff("bench_pg_province_admin", province, Role.ADMIN),
+        "grassroots_staff": _staff("bench_pg_grassroots_staff", union, Role.HANDLER),
+    }
+    variants = {
+        "list": {},
+        "list_page_3": {"page": "3"},
+        "name_prefix": {"q": sample.name[0]},
+        "name_prefix_2": {"q": sample.name[:2]},
+        "pinyin_initials": {"q": sample.name_initials},
+        "phone_prefix": {"q": sample.phone[:7]},
+        "full_id_number": {"q": full_id},
+        "org_filter_city": {"org": cities[0].code},
+        "org_filter_union": {"org": union.code},
+        "tag_filter": {"tag": str(Tag.FOOD_DELIVERY.value)},
+        "tag_and_name": {"tag": str(Tag.MIGRANT.value), "q": sample.name[0]},
+    }
+    result: dict[str, Any] = {"members": total, "repeat": repeat}
+    worst = 0.0
+    for who, user in users.items():
+        client = _client(user)
+        for name, params in variants.items():
+            if who == "grassroots_staff" and name == "org_filter_city":
+                continue  # outside that user's scope: a 404 page, not a list
+            url = "/console/members/"
+
+            def get(url: str = url, params: dict[str, str] = params, client: Client = client) -> None:
+                response = client.get(url, params)
+                if response.status_code != 200:
+                    raise SystemExit(f"{url} {params} answered {response.status_code}")
+
+            samples = _timed(get, repeat)
+            p95 = _p95(samples)
+            worst = max(worst, p95)
+            result[f"{who}.{name}_p95_ms"] = p95
+            stdout.write(f"{who:17s} {name:16s} p50 {statistics.median(samples):7.1f} ms  p95 {p95:7.1f} ms")
+    result["worst_p95_ms"] = worst
+    return result
+
+
+BENCHMARKS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[..., dict[str, Any]]]] = {
+    "import": (add_import_arguments, run_import),
+    "pages": (add_pages_arguments, run_pages),
+}
