@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -560,26 +560,26 @@ def results_store(
                 Checkup.objects.bulk_create(rows, batch_size=1000)
         except IntegrityError as exc:
             raise Conflict("同一报告正在被另一批次导入，请稍后重试") from exc
-        results: list[Result] = []
+        results: list[tuple[Any, ...]] = []
         for row, prepared in zip(rows, fresh, strict=True):
             outcome.checkup_ids.append(row.pk)
             for r in prepared.results:
                 interp = r.interpretation
                 outcome.flags[interp.flag] += 1
                 results.append(
-                    Result(
-                        checkup_id=row.pk,
-                        member_id=prepared.member.pk,
-                        indicator_id=r.spec.id,
-                        measured_on=r.measured_on,
-                        flag=interp.flag,
-                        value_encrypted=encrypt_result(r.payload),
-                        interval_id=interp.interval.id if interp.interval else None,
-                        critical_low=interp.critical_low,
-                        critical_high=interp.critical_high,
+                    (
+                        row.pk,
+                        prepared.member.pk,
+                        r.spec.id,
+                        r.measured_on,
+                        interp.flag,
+                        encrypt_result(r.payload),
+                        interp.interval.id if interp.interval else None,
+                        interp.critical_low,
+                        interp.critical_high,
                     )
                 )
-        Result.objects.bulk_create(results, batch_size=2000)
+        _insert_results(results)
         outcome.results = len(results)
         if kind == CheckupKind.EXAM and fresh:
             Appointment.objects.filter(
@@ -588,6 +588,36 @@ def results_store(
                 slot__date__in={c.exam_date for c in fresh},
             ).update(status=AppointmentStatus.ATTENDED)
     return outcome
+
+
+RESULT_COLUMNS = (
+    "checkup_id",
+    "member_id",
+    "indicator_id",
+    "measured_on",
+    "flag",
+    "value_encrypted",
+    "interval_id",
+    "critical_low",
+    "critical_high",
+)
+
+
+def _insert_results(rows: list[tuple[Any, ...]]) -> None:
+    """Insert result rows with one prepared statement (`executemany`): a results file holds
+    tens of thousands of rows, and building a model instance per row costs more than the
+    insert itself. Rows carry exactly `RESULT_COLUMNS`; constraints still apply."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO %s (%s) VALUES (%s)" % (  # noqa: S608 - identifiers from model metadata, quoted
+        quote(Result._meta.db_table),
+        ", ".join(quote(Result._meta.get_field(c.removesuffix("_id")).column) for c in RESULT_COLUMNS),
+        ", ".join(["%s"] * len(RESULT_COLUMNS)),
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 5000):
+            cursor.executemany(sql, rows[start : start + 5000])
 
 
 def import_batch_create(
