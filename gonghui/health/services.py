@@ -612,7 +612,7 @@ def _insert_results(rows: list[tuple[Any, ...]]) -> None:
     quote = connection.ops.quote_name
     sql = "INSERT INTO %s (%s) VALUES (%s)" % (  # noqa: S608 - identifiers from model metadata, quoted
         quote(Result._meta.db_table),
-        ", ".join(quote(Result._meta.get_field(c.removesuffix("_id")).column) for c in RESULT_COLUMNS),
+        ", ".join(quote(column) for column in RESULT_COLUMNS),
         ", ".join(["%s"] * len(RESULT_COLUMNS)),
     )
     with connection.cursor() as cursor:
