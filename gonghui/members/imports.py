@@ -79,7 +79,7 @@ WEB_MAX_ROWS = 300_000
 MAX_ISSUES_KEPT = 50_000
 CSV_BLOCK_BYTES = 1 << 20
 XLSX_CHUNK_ROWS = 4000
-POOL_MIN_BYTES = 2 * 1024 * 1024
+POOL_MIN_ROWS = 20_000
 POOL_IN_FLIGHT = 6
 PROGRESS_TTL_SECONDS = 7 * 24 * 3600
 HEADER_ROW = 1
@@ -1253,7 +1253,7 @@ class ImportRun:
         return outcome
 
     def _results(self, reader: _Reader, spec: TransformSpec) -> Iterator[ChunkResult]:
-        if self.workers <= 1:
+        if self.workers <= 1 or (reader.estimate is not None and reader.estimate < POOL_MIN_ROWS):
             transformer = RowTransformer(spec)
             for task in reader.tasks():
                 yield transformer.run_task(task)

@@ -192,7 +192,16 @@ def test_per_row_union_codes_place_members_in_their_unions(world: World, engine:
 
 
 @pytest.mark.django_db
-def test_worker_processes_give_the_same_result_as_one_process(world: World) -> None:
+def test_worker_processes_give_the_same_result_as_one_process(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    pools: list[int] = []
+    real_context = imports.multiprocessing.get_context
+
+    def get_context(method: str) -> Any:
+        pools.append(1)
+        return real_context(method)
+
+    monkeypatch.setattr(imports, "POOL_MIN_ROWS", 0)
+    monkeypatch.setattr(imports.multiprocessing, "get_context", get_context)
     rows = [person(i, 姓名=f"王{'小大老'[i % 3]}{'明红刚'[i % 7 % 3]}") for i in range(600)]
     rows[300] = person(300, 手机号="1")
     serial = imports.ImportRun(
@@ -206,6 +215,7 @@ def test_worker_processes_give_the_same_result_as_one_process(world: World) -> N
         block_bytes=4000,
     ).execute()
     _batch, pooled = commit(world, rows, engine="postgresql", keep_good_rows=True, workers=2, block_bytes=4000)
+    assert pools == [1]  # the commit ran in worker processes, the dry run in this one
     assert pooled.as_json() == {"rows": 600, "valid": 599, "invalid": 1, "created": 599, "updated": 0}
     assert serial.as_json() == {"rows": 600, "valid": 599, "invalid": 1, "created": 599, "updated": 0}
     assert (

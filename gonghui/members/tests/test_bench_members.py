@@ -1,0 +1,57 @@
+"""The member benchmarks run end to end on a small scale (the real figures come from running
+them by hand at 1,000,000 rows; see the benchmark module)."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+from gonghui.members.import_models import ImportBatch, ImportStatus
+from gonghui.members.models import Member
+from gonghui.organizations.models import Organization
+
+
+def final_json(capsys) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_bench_import_measures_the_import_against_copy(capsys) -> None:  # type: ignore[no-untyped-def]
+    call_command("bench", "import", "--rows", "1500", "--workers", "1")
+    result = final_json(capsys)
+    assert result["rows"] == 1500
+    assert result["import_rows_per_s"] > 0 and result["copy_rows_per_s"] > 0
+    assert result["ratio"] == round(result["import_rows_per_s"] / result["copy_rows_per_s"], 3)
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.created) == (ImportStatus.SUCCEEDED, 1500)
+    # The bench members are removed afterwards and the bare table is gone.
+    assert not Member.objects.filter(organization__code="BENCH-IMP-G").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_bench_pages_fills_the_registry_and_times_every_search(capsys) -> None:  # type: ignore[no-untyped-def]
+    call_command("bench", "pages", "--members", "2000", "--unions", "8", "--repeat", "3", "--workers", "1")
+    result = final_json(capsys)
+    province = Organization.objects.get(code="BENCH-PG-P")
+    assert Member.objects.filter(organization__path__startswith=province.path).count() == 2000
+    assert result["members"] == 2000
+    expected = {
+        f"{who}.{name}_p95_ms"
+        for who in ("province_admin", "grassroots_staff")
+        for name in (
+            "list",
+            "list_page_3",
+            "name_prefix",
+            "name_prefix_2",
+            "pinyin_initials",
+            "phone_prefix",
+            "full_id_number",
+            "org_filter_union",
+            "tag_filter",
+            "tag_and_name",
+        )
+    } | {"province_admin.org_filter_city_p95_ms"}
+    assert expected <= set(result)
+    assert result["worst_p95_ms"] == max(result[k] for k in expected)

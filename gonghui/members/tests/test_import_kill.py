@@ -1,0 +1,120 @@
+"""Kill the task worker in the middle of an import: the registry must be exactly as before, and
+the batch can be resumed from the kept file without uploading it again."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import DatabaseError, connection, transaction
+
+from gonghui.core.errors import Conflict
+from gonghui.core.models import AuditEvent
+from gonghui.core.testing import World
+from gonghui.members import imports
+from gonghui.members.benchmarks import HEADER, IMPORT_REGIONS, synthetic_rows
+from gonghui.members.import_models import ImportBatch, ImportStatus
+from gonghui.members.models import Member
+from gonghui.members.tests.test_import_commit import registry_fingerprint
+
+ROWS = 25_000
+
+
+def worker_env() -> dict[str, str]:
+    """The worker subprocess talks to this test's database."""
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+    }
+
+
+def start_worker(*extra: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--interval", "0.1", *extra],
+        cwd=Path(django_settings.BASE_DIR),
+        env=worker_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def csv_content() -> bytes:
+    lines = [",".join(HEADER[1:])]
+    lines += [",".join(row) for row in synthetic_rows(ROWS, seed=11, regions=IMPORT_REGIONS)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def wait_until_unlocked(batch: ImportBatch, timeout: float = 20) -> None:
+    """The killed worker's transaction is over once its row lock on the batch is gone."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with transaction.atomic():
+                ImportBatch.objects.select_for_update(nowait=True).filter(pk=batch.pk).exists()
+        except DatabaseError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+        else:
+            return
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_killed_worker_leaves_the_registry_unchanged_and_the_batch_resumes(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    batch = imports.import_batch_upload(
+        actor=world.staff_a, organization=world.union_a, file_name="大批量.csv", content=csv_content()
+    )
+    assert (batch.rows_valid, batch.rows_invalid) == (ROWS, 0)
+    before = registry_fingerprint()
+    imports.import_batch_commit(actor=world.staff_a, batch=batch, keep_good_rows=False)
+
+    worker = start_worker()
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            batch.refresh_from_db()
+            progress = imports.import_progress(batch)
+            if progress.done > 0:
+                break
+            assert worker.poll() is None, worker.stderr.read().decode() if worker.stderr else ""
+            assert time.monotonic() < deadline, "the worker never reported progress"
+            time.sleep(0.01)
+        os.kill(worker.pid, signal.SIGKILL)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        worker.wait(timeout=30)
+
+    # Killed while the import transaction was open: rows written but not yet committed.
+    assert 0 < progress.done < ROWS
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.RUNNING
+    wait_until_unlocked(batch)
+    assert registry_fingerprint() == before
+    assert not AuditEvent.objects.filter(action="member.import", object_id=str(batch.pk)).exists()
+
+    # The page offers to resume once the progress has gone stale; the run starts over.
+    settings.MEMBER_IMPORT_STALE_SECONDS = 0
+    assert imports.import_progress(batch).interrupted is True
+    imports.import_batch_resume(actor=world.staff_a, batch=batch)
+    with pytest.raises(Conflict):
+        imports.import_batch_resume(actor=world.staff_a, batch=ImportBatch.objects.get(pk=batch.pk))
+    finisher = start_worker("--batch")
+    try:
+        finisher.wait(timeout=180)
+    finally:
+        if finisher.poll() is None:
+            finisher.kill()
+    batch.refresh_from_db()
+    assert (batch.status, batch.created, batch.updated, batch.attempts) == (ImportStatus.SUCCEEDED, ROWS, 0, 2)
+    assert Member.objects.count() == before[0] + ROWS
+    assert Member.objects.filter(organization=world.union_a).count() == ROWS + 1
+    event = AuditEvent.objects.get(action="member.import", object_id=str(batch.pk))
+    assert (event.result, event.detail["created"]) == ("ok", ROWS)
