@@ -17,6 +17,7 @@ ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _SUPER_EXPONENT = re.compile(r"10([⁰¹²³⁴⁵⁶⁷⁸⁹]+)")
 _NUMBER = re.compile(r"^[+]?(\d+(\.\d*)?|\.\d+)$")
+_PLAIN_NUMBER = re.compile(r"\d{1,6}(?:\.\d+)?\Z")
 _FLAG_MARKS = re.compile(r"\s*(↑|↓|\*+|\(?[HL]\)?|[（(][高低][）)]|[高低])$")
 MAX_VALUE = Decimal("1000000")
 
@@ -86,6 +87,8 @@ def parse_decimal(raw: object) -> Decimal:
     """A measured value as a Decimal. Accepts numbers, numeric text with full-width digits,
     zero-width characters or a trailing abnormal mark (`6.3↑`, `6.3 H`); refuses comparators
     (`<0.5`), words (`阴性`), thousands separators and negative numbers."""
+    if type(raw) is str and _PLAIN_NUMBER.match(raw):
+        return Decimal(raw)  # the common case: plain digits, below MAX_VALUE by construction
     if isinstance(raw, bool) or raw is None:
         raise Unreadable("结果为空" if raw is None else "结果不是数值", "not_numeric")
     if isinstance(raw, int):

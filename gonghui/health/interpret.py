@@ -16,7 +16,7 @@ from gonghui.health.models import Flag
 CriticalLimits = tuple[Decimal | None, Decimal | None]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Interpretation:
     flag: str
     canonical_value: Decimal
@@ -34,22 +34,26 @@ class Interpretation:
         return self.interval.high if self.interval else None
 
 
+_CRITICAL_LOW, _CRITICAL_HIGH = Flag.CRITICAL_LOW.value, Flag.CRITICAL_HIGH.value
+_LOW, _HIGH, _NORMAL, _NONE = Flag.LOW.value, Flag.HIGH.value, Flag.NORMAL.value, Flag.NONE.value
+
+
 def flag_for(
     value: Decimal, interval: IntervalSpec | None, critical_low: Decimal | None, critical_high: Decimal | None
 ) -> str:
     if critical_low is not None and value < critical_low:
-        return Flag.CRITICAL_LOW
+        return _CRITICAL_LOW
     if critical_high is not None and value > critical_high:
-        return Flag.CRITICAL_HIGH
+        return _CRITICAL_HIGH
     if interval is None:
-        return Flag.NONE
+        return _NONE
     low = interval.low
     if low is not None and (value < low if interval.lower_rule == "lt" else value <= low):
-        return Flag.LOW
+        return _LOW
     high = interval.high
     if high is not None and (value > high if interval.upper_rule == "gt" else value >= high):
-        return Flag.HIGH
-    return Flag.NORMAL
+        return _HIGH
+    return _NORMAL
 
 
 def interpret(
