@@ -19,7 +19,7 @@
     title: data.days.length ? undefined : empty,
     tooltip: { trigger: "axis" },
     legend: { data: ["发放", "领取", "核销"] },
-    grid: { left: 48, right: 16, bottom: 32 },
+    grid: { left: 8, right: 16, bottom: 8, containLabel: true },
     xAxis: { type: "category", data: data.days },
     yAxis: { type: "value", minInterval: 1 },
     series: [
@@ -31,7 +31,7 @@
   chart("chart-points", {
     title: data.points.length ? undefined : empty,
     tooltip: { trigger: "axis" },
-    grid: { left: 120, right: 16, bottom: 24 },
+    grid: { left: 8, right: 16, bottom: 24, containLabel: true },
     xAxis: { type: "value", minInterval: 1 },
     yAxis: { type: "category", data: data.points },
     series: [{ name: "核销", type: "bar", data: data.point_redeemed }]
@@ -40,7 +40,7 @@
     title: data.orgs.length ? undefined : empty,
     tooltip: { trigger: "axis" },
     legend: { data: ["发放", "领取", "核销"] },
-    grid: { left: 120, right: 16, bottom: 24 },
+    grid: { left: 8, right: 16, bottom: 24, containLabel: true },
     xAxis: { type: "value", minInterval: 1 },
     yAxis: { type: "category", data: data.orgs },
     series: [
