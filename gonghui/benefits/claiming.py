@@ -23,6 +23,23 @@ from gonghui.members.models import Member, MembershipStatus
 from gonghui.organizations.models import Organization
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+# What a claim reads of the campaign; the flash-crowd path compiles and fetches no more.
+CLAIM_FIELDS = (
+    "name",
+    "status",
+    "mode",
+    "stock",
+    "face_value_fen",
+    "per_member_limit",
+    "claim_starts_at",
+    "claim_ends_at",
+    "target_tags",
+    "uses_target_list",
+    "organization__path",
+    "organization__name",
+    "target_org__path",
+    "target_org__name",
+)
 
 
 class SoldOut(Conflict):
@@ -63,6 +80,7 @@ def _campaign_for(campaign_id: int, member: Member) -> Campaign | None:
     sub-tree and whether the member is on its list."""
     return (
         Campaign.objects.select_related("organization", "target_org")
+        .only(*CLAIM_FIELDS)
         .annotate(
             member_in_target=Exists(
                 Organization.objects.filter(pk=member.organization_id, path__startswith=OuterRef("target_org__path"))

@@ -45,6 +45,22 @@ from gonghui.organizations.selectors import has_perm_on
 
 INVALID_CODE_MESSAGE = "券码无效或不能在本核销点使用"
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# What redemption reads of a coupon, its campaign and holder (every device request pays for
+# compiling and fetching these, so no more).
+REDEEM_FIELDS = (
+    "code",
+    "status",
+    "face_value_fen",
+    "redeemed_at",
+    "campaign__name",
+    "campaign__status",
+    "campaign__valid_from",
+    "campaign__valid_until",
+    "campaign__organization__path",
+    "campaign__organization__name",
+    "member__name",
+    "member__organization_id",
+)
 
 
 def device_wrong_code_limit() -> int:
@@ -105,6 +121,7 @@ def _check_usable_point(point: RedemptionPoint, device: Device | None, now: dt.d
 def _find(code: str, point: RedemptionPoint, *, lock: bool) -> Coupon | None:
     qs = (
         Coupon.objects.select_related("campaign__organization", "member")
+        .only(*REDEEM_FIELDS)
         .filter(code=code, campaign__allowed_points=point)
         .exclude(campaign__status=CampaignStatus.DRAFT)
     )
