@@ -49,14 +49,24 @@ def fmt(value: Decimal | None) -> str:
     return text
 
 
-def range_text(low: Decimal | None, high: Decimal | None, lower_rule: str, upper_rule: str) -> str:
+def range_text(
+    low: Decimal | None, high: Decimal | None, lower_rule: str, upper_rule: str, *, decimals: int = 0
+) -> str:
+    """A reference as people read it: `3.5～9.5` for an interval that includes its limits,
+    `≥3.9 且 <6.1` or `<5.2` for guideline cut-offs, `≤420` for a one-sided interval. A limit of
+    an indicator reported with decimals keeps one (`≥1.0`, not `≥1`)."""
+
+    def limit(value: Decimal) -> str:
+        text = fmt(value)
+        return text + ".0" if decimals and "." not in text else text
+
     if low is not None and high is not None and lower_rule == "lt" and upper_rule == "gt":
-        return "%s～%s" % (fmt(low), fmt(high))
+        return "%s～%s" % (limit(low), limit(high))
     parts = []
     if low is not None:
-        parts.append(("≥" if lower_rule == "lt" else ">") + fmt(low))
+        parts.append(("≥" if lower_rule == "lt" else ">") + limit(low))
     if high is not None:
-        parts.append(("≤" if upper_rule == "gt" else "<") + fmt(high))
+        parts.append(("≤" if upper_rule == "gt" else "<") + limit(high))
     return " 且 ".join(parts)
 
 
@@ -191,7 +201,9 @@ def build_report(checkup: Checkup) -> ReportView:
             flag_label=Flag(result.flag).label,
             css=FLAG_CSS[Flag(result.flag)],
             arrow=FLAG_ARROW.get(Flag(result.flag), ""),
-            reference=range_text(interval.low, interval.high, interval.lower_rule, interval.upper_rule)
+            reference=range_text(
+                interval.low, interval.high, interval.lower_rule, interval.upper_rule, decimals=spec.decimals
+            )
             if interval
             else "",
             source=interval.source if interval else "",

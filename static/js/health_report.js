@@ -44,7 +44,7 @@
       animation: false,
       grid: { left: 48, right: 16, top: 28, bottom: 36 },
       tooltip: { trigger: "axis", valueFormatter: function (v) { return v + " " + s.unit; } },
-      xAxis: { type: "time", axisLabel: { formatter: "{yyyy}" } },
+      xAxis: { type: "time", minInterval: 365 * 24 * 3600 * 1000, axisLabel: { formatter: "{yyyy}", hideOverlap: true } },
       yAxis: { type: "value", name: s.unit, scale: true, min: Math.floor((min - pad) * 100) / 100, max: Math.ceil((max + pad) * 100) / 100 },
       series: [{
         name: s.name,

@@ -52,7 +52,7 @@ def test_report_lists_abnormal_items_first_with_trends(world: World, ids: dict[s
         "空腹血糖 偏高：6.30 mmol/L（参考 ≥3.9 且 <6.1），空腹血糖受损；2024年为 5.28，变化 +1.02（今年新出现异常）。",
         "总胆固醇 偏高：6.00 mmol/L（参考 <5.2），边缘升高；2024年为 5.00，变化 +1.00（今年新出现异常）。",
         "收缩压 偏高：142 mmHg（参考 ≥90 且 <140），1级高血压；2024年为 128，变化 +14（今年新出现异常）。",
-        "体重指数 偏高：26.1 kg/m²（参考 ≥18.5 且 <24），超重。",
+        "体重指数 偏高：26.1 kg/m²（参考 ≥18.5 且 <24.0），超重。",
     ]
     assert view.chart["default"] == ["UA", "GLU", "TC", "SBP", "BMI"]
     assert view.chart["series"]["GLU"] == {
