@@ -243,7 +243,8 @@ def run(*, stdout: Any, results: int, members: int, repeat: int, seed: int, no_s
     bulk = people[1:]  # the first member is the one whose 10-year report is rendered
     rows = _inputs(catalogue, bulk, results, rng)
     exams = rows[-1][0] + 1
-    exam_dates = {e: dt.date(2000 + e // len(bulk) % 26, 1 + e % 12, 1 + e % 28) for e in range(exams)}
+    # members are born 1966–1998, so every exam (2016–2025) is of an adult
+    exam_dates = {e: dt.date(2016 + e // len(bulk) % 10, 1 + e % 12, 1 + e % 28) for e in range(exams)}
     stdout.write("interpreting %d results (%d exams, %d members)…" % (len(rows), exams, len(bulk)))
     elapsed, interpreted = _interpret_all(catalogue, rows, limits, exam_dates)
     figures: dict[str, Any] = {

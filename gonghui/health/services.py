@@ -604,20 +604,27 @@ RESULT_COLUMNS = (
 
 
 def _insert_results(rows: list[tuple[Any, ...]]) -> None:
-    """Insert result rows with one prepared statement (`executemany`): a results file holds
-    tens of thousands of rows, and building a model instance per row costs more than the
-    insert itself. Rows carry exactly `RESULT_COLUMNS`; constraints still apply."""
+    """Insert result rows in bulk: PostgreSQL through COPY, other databases with one prepared
+    statement (`executemany`). A results file holds tens of thousands of rows, and a model
+    instance or a round trip per row costs more than the insert itself. Rows carry exactly
+    `RESULT_COLUMNS`; every constraint still applies."""
     if not rows:
         return
     quote = connection.ops.quote_name
-    sql = "INSERT INTO %s (%s) VALUES (%s)" % (  # noqa: S608 - identifiers from model metadata, quoted
-        quote(Result._meta.db_table),
-        ", ".join(quote(column) for column in RESULT_COLUMNS),
-        ", ".join(["%s"] * len(RESULT_COLUMNS)),
-    )
+    table = quote(Result._meta.db_table)
+    columns = ", ".join(quote(column) for column in RESULT_COLUMNS)
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), 5000):
-            cursor.executemany(sql, rows[start : start + 5000])
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy("COPY %s (%s) FROM STDIN" % (table, columns)) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        sql = "INSERT INTO %s (%s) VALUES (%s)" % (  # noqa: S608 - identifiers from model metadata, quoted
+            table,
+            columns,
+            ", ".join(["%s"] * len(RESULT_COLUMNS)),
+        )
+        cursor.executemany(sql, rows)
 
 
 def import_batch_create(
