@@ -41,6 +41,12 @@ def clean_text(raw: object) -> str:
     return unicodedata.normalize("NFKC", text).translate(ZERO_WIDTH).strip()
 
 
+def clean_prose(raw: object) -> str:
+    """Free text (names, descriptions, addresses): zero-width characters removed and trimmed,
+    but full-width punctuation kept as typed (NFKC would turn “（” into “(”)."""
+    return "" if raw is None else str(raw).translate(ZERO_WIDTH).strip()
+
+
 @lru_cache(maxsize=4096)
 def code_key(raw: str) -> str:
     """How an indicator code or name is compared: cleaned, upper-case, without spaces."""

@@ -15,7 +15,7 @@ from typing import Any
 from gonghui.core.crypto import mask_middle
 from gonghui.core.identifiers import parse_resident_id
 from gonghui.health.catalogue import Catalogue, IndicatorSpec, UnitRefused, UnknownCode
-from gonghui.health.cleaning import Unreadable, age_on, clean_text, parse_date, parse_decimal, parse_range
+from gonghui.health.cleaning import Unreadable, age_on, clean_prose, clean_text, parse_date, parse_decimal, parse_range
 from gonghui.health.importers.base import FileRefused, Observation, ParseStream, Problem
 from gonghui.health.importers.fhir import parse_fhir
 from gonghui.health.importers.hl7v2 import parse_hl7
@@ -212,7 +212,7 @@ def prepare_import(stream: ParseStream, *, catalogue: Catalogue, scope_path: str
         group = groups.get(key)
         if group is None:
             group = groups[key] = PreparedCheckup(
-                member=member, external_id=external_id, centre=clean_text(obs.centre)[:100], exam_date=exam_date
+                member=member, external_id=external_id, centre=clean_prose(obs.centre)[:100], exam_date=exam_date
             )
         group.exam_date = min(group.exam_date, exam_date)
         group.results.append(

@@ -18,7 +18,7 @@ from gonghui.core.models import AuditResult, Device
 from gonghui.core.permissions import Perm
 from gonghui.core.signing import device_register
 from gonghui.health.catalogue import UnitRefused, UnknownCode, current_catalogue
-from gonghui.health.cleaning import Unreadable, age_on, clean_text, parse_decimal
+from gonghui.health.cleaning import Unreadable, age_on, clean_prose, clean_text, parse_decimal
 from gonghui.health.importers.base import FileRefused
 from gonghui.health.importing import (
     PROBLEM_LIST_CAP,
@@ -184,7 +184,7 @@ def _int(raw: object, label: str, errors: dict[str, str], key: str, *, minimum: 
 def programme_create(*, actor: Any, organization: Organization, data: dict[str, Any]) -> Programme:
     _require(actor, Perm.HEALTH_MANAGE, organization, "无权为该组织创建体检项目")
     errors: dict[str, str] = {}
-    name = clean_text(data.get("name"))
+    name = clean_prose(data.get("name"))
     if not name:
         errors["name"] = "请填写项目名称"
     year = _int(data.get("year"), "年度", errors, "year", minimum=2000)
@@ -210,7 +210,7 @@ def programme_create(*, actor: Any, organization: Organization, data: dict[str, 
             organization=organization,
             name=name,
             year=year,
-            description=clean_text(data.get("description")),
+            description=clean_prose(data.get("description")),
             starts_on=starts_on,
             ends_on=ends_on,
             eligible_org=eligible_org,
@@ -273,12 +273,12 @@ def package_save(
     errors: dict[str, str] = {}
     if sex not in Sex.values:
         errors["sex"] = "请选择适用性别"
-    name = clean_text(name)
+    name = clean_prose(name)
     if not name:
         errors["name"] = "请填写套餐名称"
     if price_fen < 0:
         errors["price"] = "价格不能为负数"
-    cleaned = [(clean_text(g)[:30] or "其他", clean_text(n)[:60]) for g, n in items if clean_text(n)]
+    cleaned = [(clean_prose(g)[:30] or "其他", clean_prose(n)[:60]) for g, n in items if clean_prose(n)]
     if not cleaned:
         errors["items"] = "请至少填写一个检查项目"
     if len({n for _, n in cleaned}) != len(cleaned):
@@ -347,12 +347,15 @@ def centre_create(
     *, actor: Any, organization: Organization, name: str, address: str = "", phone: str = ""
 ) -> CheckupCentre:
     _require(actor, Perm.HEALTH_MANAGE, organization, "无权为该组织登记体检机构")
-    name = clean_text(name)
+    name = clean_prose(name)
     if not name:
         raise ValidationFailed("请填写体检机构名称", fields={"name": "请填写体检机构名称"})
     with transaction.atomic():
         centre = CheckupCentre.objects.create(
-            organization=organization, name=name[:100], address=clean_text(address)[:200], phone=clean_text(phone)[:30]
+            organization=organization,
+            name=name[:100],
+            address=clean_prose(address)[:200],
+            phone=clean_prose(phone)[:30],
         )
         audit.record(actor=actor, action="health.centre_create", obj=centre, organization=organization)
     return centre
@@ -654,7 +657,7 @@ def import_batch_create(
             organization=organization,
             created_by=actor,
             format=fmt,
-            filename=clean_text(filename)[:200] or "upload",
+            filename=clean_prose(filename)[:200] or "upload",
             mapping=mapping or {},
             dry_run=dry_run,
             payload_encrypted=crypto.encrypt(base64.b64encode(content).decode(), purpose=PAYLOAD_PURPOSE),
@@ -765,7 +768,7 @@ def _after_commit_summaries(checkup_ids: list[int]) -> None:
 
 def kiosk_register(*, actor: Any, organization: Organization, name: str) -> tuple[Device, str]:
     _require(actor, Perm.DEVICE_MANAGE, organization, "无权为该组织登记设备")
-    name = clean_text(name)
+    name = clean_prose(name)
     if not name:
         raise ValidationFailed("请填写设备名称", fields={"name": "请填写设备名称"})
     return device_register(actor=actor, organization=organization, name=name[:100], kind=Device.Kind.HEALTH_KIOSK)

@@ -17,6 +17,9 @@ def test_demo_seed_builds_a_programme_and_years_of_results(world: World) -> None
     programme = Programme.objects.get()
     packages = {p.sex: (p.items.count(), p.price_fen) for p in Package.objects.filter(programme=programme)}
     assert packages == {"M": (67, 45000), "F": (76, 60000)}
+    # prose keeps its full-width punctuation
+    assert Package.objects.get(sex="M").name == "男职工套餐（67项）"
+    assert "男职工 67 项（价值 450 元）" in programme.description
     assert programme.status == "open"
     assert Appointment.objects.count() == 2  # both members of the test world booked
     exams = Checkup.objects.filter(kind=CheckupKind.EXAM)
