@@ -20,6 +20,7 @@ from gonghui.core.permissions import Perm
 from gonghui.health import selectors, services
 from gonghui.health.catalogue import current_catalogue
 from gonghui.health.models import (
+    CatalogueRelease,
     Category,
     CheckupKind,
     Flag,
@@ -142,7 +143,10 @@ def catalogue(request: HttpRequest) -> HttpResponse:
                 "critical": _range_pair(ind.critical_low, ind.critical_high),
             }
         )
-    return render(request, "health/catalogue.html", {"groups": groups.items(), "catalogue": cat})
+    release = CatalogueRelease.objects.get(pk=cat.release_id)
+    return render(
+        request, "health/catalogue.html", {"groups": groups.items(), "catalogue": cat, "review": release.review_note}
+    )
 
 
 def _range(iv: ReferenceInterval) -> str:
@@ -499,10 +503,11 @@ def imports(request: HttpRequest) -> HttpResponse:
 @requires_perm(Perm.HEALTH_VIEW)
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = selectors.import_get_for_actor(actor=request.user, pk=pk)
+    labels = dict(Flag.choices)
     context = {
         "batch": batch,
         "pending": batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
-        "flag_labels": dict(Flag.choices),
+        "flags": [(labels.get(flag, flag), n) for flag, n in (batch.summary.get("flags") or {}).items()],
     }
     if request.headers.get("HX-Request"):
         return render(request, "health/_import_status.html", context)

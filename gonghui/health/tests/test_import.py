@@ -366,4 +366,5 @@ def test_console_upload_runs_in_the_background() -> None:
     page = client.get("/console/health/imports/%d/" % batch.pk)
     assert page.status_code == 200
     assert "结果已取消（OBX-11=X）" in page.content.decode()
+    assert "偏高 5" in page.content.decode() and "正常 10" in page.content.decode()
     assert CriticalLimit.objects.count() == 0

@@ -252,6 +252,7 @@ def test_catalogue_and_console_pages_render(world: World, ids: dict[str, str], h
     client = world.client_for(health_staff)
     catalogue = client.get("/console/health/catalogue/").content.decode()
     assert "WS/T 405—2012 表1（成人静脉血，男）" in catalogue and "14771-0" in catalogue
+    assert "WS/T 404.5—2015《临床常用生化检验项目参考区间 第5部分：血清尿素、肌酐》" in catalogue
     for path in (
         "/console/health/",
         "/console/health/programmes/",
@@ -269,3 +270,34 @@ def test_report_text_holds_every_number_shown(world: World, ids: dict[str, str])
     for expected in ("480", "6.30", "5.28", "+1.02", "2024-03-10", "26.1", "≤420"):
         assert expected in text
     assert dt.date(2025, 3, 12).isoformat() in text
+
+
+@pytest.mark.django_db
+def test_list_pages_do_not_query_per_row(world: World, ids: dict[str, str], health_staff) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.health_consent_grant(member=world.member_a)
+    member_client = world.client_for(world.member_a.user)
+    staff_client = world.client_for(health_staff)
+
+    def counts() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as h5:
+            assert member_client.get("/h5/health/").status_code == 200
+        with CaptureQueriesContext(connection) as console:
+            assert staff_client.get("/console/health/members/%d/" % world.member_a.pk).status_code == 200
+        return len(h5), len(console)
+
+    import_hl7(world, ids)
+    counts()  # warm up sessions and caches
+    few = counts()
+    for year in range(2015, 2021):
+        Checkup.objects.create(
+            member=world.member_a,
+            organization=world.union_a,
+            source="csv",
+            external_id="Y%d" % year,
+            exam_date=dt.date(year, 5, 1),
+            kind="exam",
+        )
+    assert counts() == few
