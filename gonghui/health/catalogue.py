@@ -251,7 +251,7 @@ def current_catalogue() -> Catalogue:
     if release is None:
         raise CatalogueError("指标目录尚未加载（请运行 migrate 或 health_catalogue_load）")
     cached = _cached
-    if cached is not None and cached.release_id == release.pk:
+    if cached is not None and (cached.release_id, cached.version) == (release.pk, release.version):
         return cached
     with _lock:
         catalogue = build_catalogue(
