@@ -75,7 +75,9 @@ def browser():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def phone_page(browser):  # type: ignore[no-untyped-def]
     """A phone-sized page (the member H5 experience)."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
