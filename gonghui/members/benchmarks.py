@@ -334,6 +334,7 @@ def _p95(samples: list[float]) -> float:
 def run_pages(*, stdout: Any, members: int, unions: int, repeat: int, workers: int, **_: Any) -> dict[str, Any]:
     _require_postgresql()
     province, cities, grassroots = _bench_tree(unions)
+    _vacuum(Organization._meta.db_table)  # fresh statistics, or the planner guesses one union per prefix
     present = Member.objects.filter(organization__path__startswith=province.path).count()
     if present < members:
         with tempfile.TemporaryDirectory() as tmp:

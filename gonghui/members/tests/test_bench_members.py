@@ -55,3 +55,26 @@ def test_bench_pages_fills_the_registry_and_times_every_search(capsys) -> None: 
     } | {"province_admin.org_filter_city_p95_ms"}
     assert expected <= set(result)
     assert result["worst_p95_ms"] == max(result[k] for k in expected)
+
+
+@pytest.mark.django_db
+def test_every_member_tag_has_its_partial_index() -> None:
+    import importlib
+
+    from django.db import connection
+
+    from gonghui.members.models import Tag
+
+    migration = importlib.import_module("gonghui.members.migrations.0003_member_tag_partial_indexes")
+    bits = migration.TAG_BITS
+    assert bits == tuple(t.value for t in Tag)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'members_member' "
+            "AND indexname LIKE 'member_tag_%%_recent_idx' ORDER BY indexname"
+        )
+        found = dict(cursor.fetchall())
+    assert set(found) == {f"member_tag_{t.value}_recent_idx" for t in Tag}
+    assert found["member_tag_8_recent_idx"].endswith(
+        "USING btree (id DESC) INCLUDE (organization_id) WHERE ((tags & 8) = 8)"
+    )
