@@ -27,3 +27,17 @@ def health_staff(world: World):  # type: ignore[no-untyped-def]
     from gonghui.core.testing import grant, make_user
 
     return grant(make_user("health_a"), world.union_a, Role.HEALTH)
+
+
+@pytest.fixture
+def loaded_catalogue(transactional_db):  # type: ignore[no-untyped-def]
+    """Transactional tests run after others have flushed the database (and with it the
+    catalogue its data migration loaded): load the shipped catalogue again."""
+    from gonghui.health.catalogue import load_catalogue, read_catalogue_file
+    from gonghui.health.models import CatalogueRelease, Indicator, ReferenceInterval
+
+    models = {"CatalogueRelease": CatalogueRelease, "Indicator": Indicator, "ReferenceInterval": ReferenceInterval}
+    load_catalogue(read_catalogue_file(), models=models)
+    forget_catalogue()
+    yield
+    forget_catalogue()

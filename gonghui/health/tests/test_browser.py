@@ -21,7 +21,8 @@ PASSWORD = "Gonghui-test-2026"
 
 @pytest.mark.browser
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("loaded_catalogue")
 def test_import_then_member_reads_report_and_downloads_pdf(live_server, browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
     world = build_world()
     staff = grant(make_user("health_a", password=PASSWORD), world.union_a, Role.HEALTH)

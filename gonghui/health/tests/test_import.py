@@ -343,7 +343,8 @@ def test_command_dry_run_against_the_root(world: World, ids: dict[str, str], tmp
     assert not Checkup.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("loaded_catalogue")
 def test_console_upload_runs_in_the_background() -> None:
     from gonghui.core.permissions import Role
     from gonghui.core.testing import build_world, grant, make_user

@@ -147,7 +147,8 @@ def test_number_check(summary: str, unknown: list[str]) -> None:
     assert llm.unsupported_numbers(summary, reference) == unknown
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("loaded_catalogue")
 def test_import_queues_summaries_when_enabled(fake_llm) -> None:  # type: ignore[no-untyped-def]
     from gonghui.core.testing import build_world
     from gonghui.health.tests.conftest import id_of

@@ -160,7 +160,8 @@ def test_quota_and_slot_limits(world: World) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("loaded_catalogue")
 def test_concurrent_bookings_never_exceed_the_slot() -> None:
     world = build_world()
     programme = make_programme(world, places=50, capacity=3)
