@@ -195,6 +195,32 @@ class WebServer:
                 self.process.wait()
 
 
+def _tree_cpu_seconds(root: int) -> float:
+    """CPU seconds used so far by process `root` and its descendants (Linux /proc), so a run
+    on a shared machine can still say what one request costs the server."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        used[int(entry)] = (int(fields[11]) + int(fields[12])) / ticks
+    total = 0.0
+    for pid, seconds in used.items():
+        walk = pid
+        while walk and walk != root:
+            walk = parents.get(walk, 0)
+        if walk == root:
+            total += seconds
+    return total
+
+
 def _psycopg_connect() -> psycopg.Connection:
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)
@@ -424,7 +450,9 @@ def run_claims(
 
         if warmup > 0:
             _run_clients(clients, warmup, http_work)
+        cpu_before = _tree_cpu_seconds(server.process.pid)
         http_phase = _run_clients(clients, seconds, http_work)
+        server_cpu = _tree_cpu_seconds(server.process.pid) - cpu_before
     finally:
         server.stop()
     stdout.write(
@@ -490,6 +518,8 @@ def run_claims(
         "http_requests": sum(http_phase.statuses.values()),
         "http_statuses": {str(k): v for k, v in sorted(http_phase.statuses.items())},
         "http_coupons": http_check["issued"],
+        "server_cpu_ms_per_claim": round(server_cpu * 1000 / http_phase.ok, 1) if http_phase.ok else None,
+        "load_average": round(os.getloadavg()[0], 2),
         "sql_p50_ms": round(sql_phase.percentile(0.50), 1),
         "sql_p99_ms": round(sql_phase.percentile(0.99), 1),
         "members_exhausted": http_phase.exhausted or sql_phase.exhausted,
@@ -616,7 +646,9 @@ def run_redeem(
         if warmup > 0:
             _run_clients(clients, warmup, http_work)
         warm_answers = len(answered)
+        cpu_before = _tree_cpu_seconds(server.process.pid)
         http_phase = _run_clients(clients, seconds, http_work)
+        server_cpu = _tree_cpu_seconds(server.process.pid) - cpu_before
     finally:
         server.stop()
     stdout.write(
@@ -689,6 +721,8 @@ def run_redeem(
         "http_statuses": {str(k): v for k, v in sorted(http_phase.statuses.items())},
         "http_answers_match_rows": len(answered) == checks["http"]["standing"],
         "warmup_redemptions": warm_answers,
+        "server_cpu_ms_per_redeem": round(server_cpu * 1000 / http_phase.ok, 1) if http_phase.ok else None,
+        "load_average": round(os.getloadavg()[0], 2),
         "sql_p50_ms": round(sql_phase.percentile(0.50), 1),
         "sql_p99_ms": round(sql_phase.percentile(0.99), 1),
         "coupons_exhausted": http_phase.exhausted or sql_phase.exhausted,
