@@ -564,11 +564,8 @@ class RowTransformer:
 
         rows = list(rows)
         count = len(rows)
-        randoms = os.urandom(12 * count + 16 * count)
-        ok_index: list[int] = []
-        blinds: list[str] = []
-        lines: list[str] = []
-        codes: list[str] = []
+        nonces = os.urandom(12 * count)
+        valid: list[tuple[str, int, str, str]] = []  # (blind index, position, values, 工会代码)
         bad: list[tuple[int, list[str], list[tuple[str, str]]]] = []
         blank = 0
         for index, row in enumerate(rows):
@@ -616,15 +613,10 @@ class RowTransformer:
                 bad.append((index, cells, errors))
                 continue
             number, birth, sex = identity
-            base = 12 * index
-            nonce = randoms[base : base + 12]
-            serial = randoms[12 * count + 16 * index : 12 * count + 16 * index + 16]
-            member_no, card_no = _numbers(serial)
+            nonce = nonces[12 * index : 12 * index + 12]
             blind = protector.blind(number)
-            line = "\t".join(
+            rest = "\t".join(
                 (
-                    member_no,
-                    card_no,
                     name,
                     initials,
                     sex,
@@ -648,13 +640,20 @@ class RowTransformer:
                     values["hardship_class"],
                 )
             )
-            if "\\" in line:
-                line = line.replace("\\", "\\\\")
-            ok_index.append(index)
-            blinds.append(blind)
-            lines.append(line + suffix)
-            if p_code >= 0:
-                codes.append(code)
+            if "\\" in rest:
+                rest = rest.replace("\\", "\\\\")
+            valid.append((blind, index, rest, code))
+        # In blind-index order, with member and card numbers counting up from a random start:
+        # the unique indexes then take each chunk as a run of ascending keys, not scattered ones.
+        valid.sort()
+        member_start, card_start = _number_starts(len(valid))
+        ok_index = [v[1] for v in valid]
+        blinds = [v[0] for v in valid]
+        lines = [
+            f"{_member_no(member_start + j)}\t{_card_no(card_start + j)}\t{rest}{suffix}"
+            for j, (_blind, _index, rest, _code) in enumerate(valid)
+        ]
+        codes = [v[3] for v in valid] if p_code >= 0 else []
         return ChunkResult(count, blank, ok_index, blinds, lines, codes, bad, "")
 
     def run_task(self, task: tuple[str, Any, str]) -> ChunkResult:
@@ -676,8 +675,6 @@ class RowTransformer:
 
 _DIGITS_14 = 10**14
 _DIGITS_17 = 10**17
-
-
 # ASCII digit → the Luhn value of that digit doubled (2×d, minus 9 above 9).
 _LUHN_DOUBLED = bytes.maketrans(b"0123456789", bytes([0, 2, 4, 6, 8, 1, 3, 5, 7, 9]))
 
@@ -691,12 +688,22 @@ def fast_luhn_check_digit(body: str) -> str:
     return str((10 - total % 10) % 10)
 
 
-def _numbers(serial: bytes) -> tuple[str, str]:
-    """A member number like `identity.new_member_no` and a card number like
-    `identity.new_card_no` (8 + 17 digits + Luhn), from 16 random bytes."""
-    member_no = "HY%014d" % (int.from_bytes(serial[:8]) % _DIGITS_14)
-    body = "8%017d" % (int.from_bytes(serial[8:]) % _DIGITS_17)
-    return member_no, body + fast_luhn_check_digit(body)
+def _member_no(n: int) -> str:
+    """Shaped like `identity.new_member_no`: HY and 14 digits."""
+    return "HY%014d" % n
+
+
+def _card_no(n: int) -> str:
+    """Shaped like `identity.new_card_no`: 8, 17 digits and the Luhn check digit."""
+    body = "8%017d" % n
+    return body + fast_luhn_check_digit(body)
+
+
+def _number_starts(count: int) -> tuple[int, int]:
+    """Random starts for `count` consecutive member and card numbers. A number that is taken
+    already is found by the unique constraint and drawn again (`ImportRun._insert`)."""
+    seed = int.from_bytes(os.urandom(16))
+    return seed % (_DIGITS_14 - count), (seed >> 64) % (_DIGITS_17 - count)
 
 
 _WORKER: RowTransformer | None = None
@@ -1248,6 +1255,7 @@ class ImportRun:
                 self.progress(outcome.rows, max(reader.estimate or 0, outcome.rows))
         if outcome.rows != outcome.valid + outcome.invalid:
             raise RuntimeError("import row accounting is inconsistent")
+        outcome.issues.sort(key=lambda issue: issue.row_no)
         if not self.dry_run and outcome.invalid and not self.keep_good_rows:
             raise Rejected(outcome)
         return outcome
@@ -1381,7 +1389,7 @@ class ImportRun:
                 blinds = [line.split("\t", BLIND_POS + 1)[BLIND_POS] for line in lines]
                 if sink.lookup(blinds, lock=False):
                     raise Conflict("导入期间有相同证件号码的会员被登记，请重新导入") from None
-                lines = [_renumber(line) for line in lines]
+                lines = _renumber(lines)
             else:
                 return
         raise Conflict("会员编号分配冲突，请重新导入")
@@ -1423,10 +1431,13 @@ class ImportRun:
         outcome.issues.append(Issue(row_no, cells, errors))
 
 
-def _renumber(line: str) -> str:
-    org_id, _member_no, _card_no, rest = line.split("\t", 3)
-    member_no, card_no = _numbers(os.urandom(16))
-    return f"{org_id}\t{member_no}\t{card_no}\t{rest}"
+def _renumber(lines: list[str]) -> list[str]:
+    member_start, card_start = _number_starts(len(lines))
+    renumbered = []
+    for j, line in enumerate(lines):
+        org_id, _member_no_old, _card_no_old, rest = line.split("\t", 3)
+        renumbered.append(f"{org_id}\t{_member_no(member_start + j)}\t{_card_no(card_start + j)}\t{rest}")
+    return renumbered
 
 
 # ---- progress, readable while the import transaction is still open -----------------------
