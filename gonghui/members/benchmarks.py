@@ -270,6 +270,7 @@ def run_import(*, stdout: Any, rows: int, workers: int, seed: int, keep: bool, *
     import_rate = rows / import_seconds
     copy_rate = rows / copy_seconds
     return {
+        "load_average": round(os.getloadavg()[0], 2),
         "rows": rows,
         "workers": workers,
         "import_seconds": round(import_seconds, 2),
@@ -427,6 +428,7 @@ def run_pages(*, stdout: Any, members: int, unions: int, repeat: int, workers: i
             result[f"{who}.{name}_p95_ms"] = p95
             stdout.write(f"{who:17s} {name:16s} p50 {statistics.median(samples):7.1f} ms  p95 {p95:7.1f} ms")
     result["worst_p95_ms"] = worst
+    result["load_average"] = round(os.getloadavg()[0], 2)
     return result
 
 
