@@ -9,13 +9,14 @@ request with the same `Idempotency-Key` finds the coupon it created, by a unique
 
 import datetime as dt
 import re
+import time
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 from django.utils import timezone
 
 from gonghui.benefits import codes
-from gonghui.benefits.models import Campaign, CampaignStatus, CampaignTarget, Coupon, CouponStatus, IssueMode
+from gonghui.benefits.models import Campaign, CampaignStatus, Coupon, CouponStatus, IssueMode
 from gonghui.benefits.services import ineligibility_reason
 from gonghui.core import audit
 from gonghui.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -75,21 +76,30 @@ def _limit_message(campaign: Campaign) -> str:
     return "您已领取过本活动的券（每人限领 %(n)d 张）" % {"n": campaign.per_member_limit}
 
 
-def _campaign_for(campaign_id: int, member: Member) -> Campaign | None:
-    """The campaign with, in the same query, whether the member's union lies in its target
-    sub-tree and whether the member is on its list."""
-    return (
-        Campaign.objects.select_related("organization", "target_org")
-        .only(*CLAIM_FIELDS)
-        .annotate(
-            member_in_target=Exists(
-                Organization.objects.filter(pk=member.organization_id, path__startswith=OuterRef("target_org__path"))
-            ),
-            member_listed=Exists(CampaignTarget.objects.filter(campaign=OuterRef("pk"), member_id=member.pk)),
-        )
-        .filter(pk=campaign_id)
-        .first()
+# A published campaign's rules (target, windows, limit, value) never change — drafts are the
+# only editable state — so each process keeps them for a few seconds instead of compiling and
+# running the same query for every tap of a flash crowd. Stock and status are not trusted
+# from here: the conditional UPDATE that takes stock, and the locked UPDATE of an assigned
+# coupon, both re-check the campaign is still published.
+RULES_TTL_SECONDS = 5.0
+_rules: dict[int, tuple[float, Campaign]] = {}
+
+
+def _campaign(campaign_id: int) -> Campaign | None:
+    now = time.monotonic()
+    hit = _rules.get(campaign_id)
+    if hit is not None and now - hit[0] < RULES_TTL_SECONDS:
+        return hit[1]
+    campaign = (
+        Campaign.objects.select_related("organization", "target_org").only(*CLAIM_FIELDS).filter(pk=campaign_id).first()
     )
+    if campaign is not None and campaign.status == CampaignStatus.PUBLISHED:
+        _rules[campaign_id] = (now, campaign)
+    return campaign
+
+
+def forget_rules() -> None:
+    _rules.clear()
 
 
 def _by_key(campaign_id: int, member: Member, key: str) -> Coupon | None:
@@ -116,7 +126,7 @@ def coupon_claim(
 
 
 def _claim(*, member: Member, campaign_id: int, key: str, now: dt.datetime) -> Coupon:
-    campaign = _campaign_for(campaign_id, member)
+    campaign = _campaign(campaign_id)
     if campaign is None or campaign.status == CampaignStatus.DRAFT:
         raise NotFound("活动不存在")
     if campaign.mode == IssueMode.TARGETED or campaign.per_member_limit > 1:
@@ -127,12 +137,11 @@ def _claim(*, member: Member, campaign_id: int, key: str, now: dt.datetime) -> C
     _check_window(campaign, now)
     if campaign.mode == IssueMode.TARGETED:
         return _claim_assigned(campaign=campaign, member=member, key=key, now=now)
-    reason = ineligibility_reason(
-        campaign,
-        member,
-        in_target=campaign.member_in_target,  # type: ignore[attr-defined]
-        listed=campaign.member_listed,  # type: ignore[attr-defined]
+    in_target = (
+        member.status == MembershipStatus.ACTIVE
+        and Organization.objects.filter(pk=member.organization_id, path__startswith=campaign.target_org.path).exists()
     )
+    reason = ineligibility_reason(campaign, member, in_target=in_target)
     if reason is not None:
         raise NotEligible(reason)
     if campaign.stock <= 0:
@@ -197,12 +206,19 @@ def _claim_assigned(*, campaign: Campaign, member: Member, key: str, now: dt.dat
     try:
         with transaction.atomic():
             coupon = (
-                Coupon.objects.select_for_update()
-                .filter(campaign=campaign, member=member, status=CouponStatus.ASSIGNED)
+                Coupon.objects.select_for_update(of=("self",))
+                .filter(
+                    campaign=campaign,
+                    campaign__status=CampaignStatus.PUBLISHED,
+                    member=member,
+                    status=CouponStatus.ASSIGNED,
+                )
                 .order_by("seq")
                 .first()
             )
             if coupon is None:
+                if not Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.PUBLISHED).exists():
+                    raise OutsideWindow("活动已结束")
                 if Coupon.objects.filter(campaign=campaign, member=member).exists():
                     raise LimitReached(_limit_message(campaign))
                 raise NotEligible("您不在本活动的定向发放名单中")

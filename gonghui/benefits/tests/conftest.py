@@ -4,11 +4,18 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from gonghui.benefits.claiming import forget_rules
 from gonghui.benefits.forms import CampaignInput, ItemInput
 from gonghui.benefits.models import RedemptionPoint
 from gonghui.benefits.tests.factories import make_point
 from gonghui.core.permissions import Role
 from gonghui.core.testing import World, grant, make_user
+
+
+@pytest.fixture(autouse=True)
+def _fresh_campaign_rules() -> None:
+    """Published campaign rules are cached per process for a few seconds; tests start cold."""
+    forget_rules()
 
 
 @pytest.fixture

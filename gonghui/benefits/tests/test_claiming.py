@@ -204,3 +204,24 @@ def test_api_claim_honours_the_idempotency_key_header(world, point_a):
     assert third.json() == {"code": "limit_reached", "message": "您已领取过本活动的券（每人限领 1 张）", "fields": {}}
     mine = client.get("/api/benefits/my-coupons")
     assert [c["campaign_id"] for c in json.loads(mine.content)] == [campaign.pk]
+
+
+def test_closing_takes_effect_at_once_although_published_rules_are_cached(world, point_a):
+    from gonghui.benefits.services import campaign_close
+
+    flash = make_campaign(world.union_a, world.staff_a, points=[point_a], stock=5)
+    claiming.coupon_claim(member=make_member(world.union_a), campaign_id=flash.pk)  # rules now cached
+    campaign_close(actor=world.staff_a, campaign=flash)
+    with pytest.raises(OutsideWindow, match="活动已结束"):
+        claiming.coupon_claim(member=world.member_a, campaign_id=flash.pk)
+    assert Campaign.objects.get(pk=flash.pk).stock == 4
+
+    targeted = make_campaign(world.union_a, world.staff_a, points=[point_a], mode="targeted")
+    other = make_member(world.union_a)
+    make_coupon(targeted, other, status=CouponStatus.ASSIGNED)
+    mine = make_coupon(targeted, world.member_a, status=CouponStatus.ASSIGNED)
+    claiming.coupon_claim(member=other, campaign_id=targeted.pk)
+    campaign_close(actor=world.staff_a, campaign=targeted)
+    with pytest.raises(OutsideWindow, match="活动已结束"):
+        claiming.coupon_claim(member=world.member_a, campaign_id=targeted.pk)
+    assert Coupon.objects.get(pk=mine.pk).status == CouponStatus.ASSIGNED

@@ -92,13 +92,11 @@ def test_flash_crowd_never_oversells_nor_exceeds_the_limit(world, point_a):
 
     watcher = threading.Thread(target=watch)
     watcher.start()
-    started = time.monotonic()
     try:
         totals = sum(_in_threads(claim_all, chunks), Counter())
     finally:
         stop.set()
         watcher.join()
-    elapsed = time.monotonic() - started
 
     coupons = Coupon.objects.filter(campaign=campaign)
     assert totals["claimed"] == 1000
@@ -109,7 +107,6 @@ def test_flash_crowd_never_oversells_nor_exceeds_the_limit(world, point_a):
     assert coupons.values("code").distinct().count() == 1000
     assert Campaign.objects.get(pk=campaign.pk).stock == 0
     assert observed_stock and min(observed_stock) >= 0
-    assert elapsed < 60
 
 
 def test_fifty_points_racing_on_one_code_redeem_it_exactly_once(world):
