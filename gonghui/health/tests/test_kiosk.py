@@ -63,6 +63,8 @@ def test_signed_readings_join_the_members_history(world: World, kiosk: tuple[Dev
         "平江街道健康小屋",
     )
     assert AuditEvent.objects.filter(action="health.kiosk_readings", object_id=str(checkup.pk)).count() == 1
+    page = world.client_for(world.member_a.user).get("/h5/health/reports/%d/" % checkup.pk).content.decode()
+    assert "本次健康小屋自测共 5 项，异常 3 项。" in page
     # a retry of the same visit (new nonce, same request id) returns the stored visit
     again, _ = post(body, device.key_id, secret)
     assert again.status_code == 200 and again.json()["checkup_id"] == checkup.pk and again.json()["created"] is False
