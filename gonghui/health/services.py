@@ -4,6 +4,7 @@ import base64
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -151,6 +152,27 @@ def critical_limit_set(
             detail={"indicator": indicator.code, "before": before, "after": [str(low_value), str(high_value)]},
         )
     return existing
+
+
+def critical_limits_save(
+    *, actor: Any, organization: Organization, changes: Sequence[tuple[Indicator, object, object]]
+) -> int:
+    """Save several indicators' critical limits all or nothing: if any row is invalid, none is
+    saved and the errors come back keyed by indicator code."""
+    _require(actor, Perm.HEALTH_MANAGE, organization, "无权设置该组织的危急值")
+    errors: dict[str, str] = {}
+    with transaction.atomic():
+        for indicator, low, high in changes:
+            try:
+                with transaction.atomic():
+                    critical_limit_set(actor=actor, organization=organization, indicator=indicator, low=low, high=high)
+            except ValidationFailed as exc:
+                errors[indicator.code] = "；".join(exc.fields.values()) or exc.message
+        if errors:
+            transaction.set_rollback(True)
+    if errors:
+        raise ValidationFailed("部分危急值设置有误，全部未保存", fields=errors)
+    return len(changes)
 
 
 # ---- programmes -----------------------------------------------------------------------------

@@ -173,21 +173,20 @@ def critical(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     if request.method == "POST":
         own = selectors.critical_limits_of(org)
-        changed = 0
+        changes = []
         for ind in Indicator.objects.order_by("sort_order"):
             low, high = request.POST.get("low_%s" % ind.code), request.POST.get("high_%s" % ind.code)
             if low is None or high is None:
                 continue
             current = own.get(ind.pk)
             before = (fmt(current.low), fmt(current.high)) if current else ("", "")
-            if (low.strip(), high.strip()) == before:
-                continue
-            try:
-                services.critical_limit_set(actor=request.user, organization=org, indicator=ind, low=low, high=high)
-                changed += 1
-            except ValidationFailed as exc:
-                errors[ind.code] = "；".join(exc.fields.values()) or exc.message
-        if not errors:
+            if (low.strip(), high.strip()) != before:
+                changes.append((ind, low, high))
+        try:
+            changed = services.critical_limits_save(actor=request.user, organization=org, changes=changes)
+        except ValidationFailed as exc:
+            errors = exc.fields
+        else:
             messages.success(request, "已保存 %(n)s 项危急值设置" % {"n": changed})
             return redirect("%s?organization=%s" % (reverse("health:critical"), org.code))
     own = selectors.critical_limits_of(org)

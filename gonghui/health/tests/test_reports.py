@@ -224,8 +224,12 @@ def test_critical_values_per_organisation(world: World, health_staff) -> None:  
     client = world.client_for(health_staff)
     page = client.get("/console/health/critical/?organization=%s" % world.union_a.code)
     assert page.status_code == 200 and "&lt;2.8 或 &gt;6.2" in page.content.decode()
-    bad = client.post("/console/health/critical/", {"organization": world.union_a.code, "low_K": "6", "high_K": "3"})
+    bad = client.post(
+        "/console/health/critical/",
+        {"organization": world.union_a.code, "low_K": "6", "high_K": "3", "low_NA": "125", "high_NA": "155"},
+    )
     assert bad.status_code == 422 and "危急值上限必须大于下限" in bad.content.decode()
+    assert "部分危急值设置有误，全部未保存" in bad.content.decode()
     assert not CriticalLimit.objects.exists()
     ok = client.post("/console/health/critical/", {"organization": world.union_a.code, "low_K": "3.0", "high_K": "6.0"})
     assert ok.status_code == 302
