@@ -179,3 +179,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Optional large-language-model rephrasing of health reports (off by default). Its output is
+# kept only if every number it quotes appears in the rule-based report.
+HEALTH_LLM_ENABLED = env_bool("HEALTH_LLM_ENABLED", False)
+HEALTH_LLM_BASE_URL = env_str("HEALTH_LLM_BASE_URL", "")  # an OpenAI-compatible .../v1 endpoint
+HEALTH_LLM_MODEL = env_str("HEALTH_LLM_MODEL", "default")
+HEALTH_LLM_API_KEY = env_str("HEALTH_LLM_API_KEY", "")
+HEALTH_LLM_TIMEOUT_SECONDS = env_int("HEALTH_LLM_TIMEOUT_SECONDS", 20)
