@@ -32,7 +32,16 @@ from gonghui.core.identifiers import make_resident_id
 from gonghui.core.middleware import SESSION_OTP_OK
 from gonghui.core.permissions import Role
 from gonghui.members import imports
-from gonghui.members.models import Education, HardshipClass, HouseholdType, JoinMethod, Member, ModelWorkerLevel, Tag
+from gonghui.members.models import (
+    Education,
+    HardshipClass,
+    HouseholdType,
+    JoinMethod,
+    Member,
+    MemberHistory,
+    ModelWorkerLevel,
+    Tag,
+)
 from gonghui.organizations.models import Level, Organization
 from gonghui.organizations.services import organization_create, role_grant
 
@@ -282,8 +291,17 @@ def run_import(*, stdout: Any, rows: int, workers: int, seed: int, keep: bool, *
 
 
 def _clear(union: Organization, stdout: Any) -> None:
-    with transaction.atomic():
-        deleted, _ = Member.objects.filter(organization=union).delete()
+    """Remove the benchmark's members (in SQL: the ORM's cascade collector would fetch every id
+    first). Only import history can point at them; anything else makes the DELETE fail loudly."""
+    members = Member._meta.db_table
+    history = MemberHistory._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {history} WHERE member_id IN (SELECT id FROM {members} WHERE organization_id = %s)",  # noqa: S608
+            [union.pk],
+        )
+        cursor.execute(f"DELETE FROM {members} WHERE organization_id = %s", [union.pk])  # noqa: S608
+        deleted = cursor.rowcount
     if deleted:
         stdout.write(f"removed {deleted} rows of an earlier run; vacuuming")
         _vacuum(Member._meta.db_table)
