@@ -280,3 +280,27 @@ def test_postgres_path_keeps_foreign_keys_checked(world: World) -> None:
             "WHERE o.id IS NULL"
         )
         assert cursor.fetchone() == (0,)
+
+
+@pytest.mark.django_db
+def test_the_filled_in_template_imports(world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(imports.import_template()))
+    sheet = workbook["会员信息"]
+    headers = [c.value for c in sheet[1]]
+    for n in (1, 2):
+        row = person(n) | {"工会代码": world.union_a.code, "证件类型": "居民身份证"}
+        for col, header in enumerate(headers, start=1):
+            sheet.cell(row=n + 1, column=col, value=row.get(header, ""))
+    path = tmp_path / "模板.xlsx"
+    workbook.save(path)
+    batch, outcome = imports.import_file(path=str(path), organization=world.union_a)
+    assert batch.file_format == "xlsx"
+    assert outcome.as_json() == {"rows": 2, "valid": 2, "invalid": 0, "created": 2, "updated": 0}
+    member = member_by_number(person(2)["证件号码"])
+    assert (member.organization_id, member.tags, member.education) == (
+        world.union_a.pk,
+        Tag.FOOD_DELIVERY | Tag.MIGRANT,
+        "bachelor",
+    )
