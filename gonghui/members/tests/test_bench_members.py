@@ -78,3 +78,20 @@ def test_every_member_tag_has_its_partial_index() -> None:
     assert found["member_tag_8_recent_idx"].endswith(
         "USING btree (id DESC) INCLUDE (organization_id) WHERE ((tags & 8) = 8)"
     )
+
+
+@pytest.mark.django_db
+def test_every_member_tag_has_expression_statistics() -> None:
+    import importlib
+
+    from django.db import connection
+
+    from gonghui.members.models import Tag
+
+    migration = importlib.import_module("gonghui.members.migrations.0004_member_tag_statistics")
+    bits = migration.TAG_BITS
+    assert bits == tuple(t.value for t in Tag)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT stxname FROM pg_statistic_ext WHERE stxname LIKE 'member_tag_%%_stats'")
+        found = {name for (name,) in cursor.fetchall()}
+    assert found == {f"member_tag_{t.value}_stats" for t in Tag}
