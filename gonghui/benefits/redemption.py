@@ -122,6 +122,8 @@ def _find(code: str, point: RedemptionPoint, *, lock: bool) -> Coupon | None:
     qs = (
         Coupon.objects.select_related("campaign__organization", "member")
         .only(*REDEEM_FIELDS)
+        # The answer lists the items; fetch them now, not while the audit chain is locked.
+        .prefetch_related("campaign__items")
         .filter(code=code, campaign__allowed_points=point)
         .exclude(campaign__status=CampaignStatus.DRAFT)
     )
