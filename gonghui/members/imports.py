@@ -797,20 +797,32 @@ class _CsvReader(_Reader):
             self.estimate = max(1, int((size - end) / line_bytes))
 
     def tasks(self) -> Iterator[tuple[str, Any, str]]:
-        carry = self.rest
+        """Chunks of about `block_bytes`, each ending at a record boundary (a newline outside
+        quotes), so no record is split between two workers."""
+        buffer = self.rest
+        eof = False
         while True:
-            block = self.stream.read(self.block_bytes)
-            data = carry + block if carry else block
-            if not block:
-                if data.strip():
-                    yield ("csv", data, self.encoding)
+            while len(buffer) < self.block_bytes and not eof:
+                block = self.stream.read(self.block_bytes)
+                eof = not block
+                buffer += block
+            if eof and len(buffer) <= self.block_bytes:
+                if buffer.strip():
+                    yield ("csv", buffer, self.encoding)
                 return
-            cut = _last_record_end(data)
+            cut = _last_record_end(buffer[: self.block_bytes])
             if cut <= 0:
-                carry = data
+                cut = _record_end(buffer)  # one record longer than a block
+            if cut <= 0:
+                if eof:
+                    yield ("csv", buffer, self.encoding)
+                    return
+                block = self.stream.read(self.block_bytes)
+                eof = not block
+                buffer += block
                 continue
-            yield ("csv", data[:cut], self.encoding)
-            carry = data[cut:]
+            yield ("csv", buffer[:cut], self.encoding)
+            buffer = buffer[cut:]
 
 
 def _detect_encoding(sample: bytes) -> str:
@@ -1211,6 +1223,9 @@ class ImportRun:
         self.org_names: dict[int, str] = {}
         self.updatable: list[str] = []
         self.header_keys: list[str | None] = []
+        # While chunks hold only new members, write them first and ask the registry only when
+        # the unique index objects (see `_absorb`).
+        self.optimistic = True
 
     def execute(self) -> Outcome:
         reader = _open_reader(self.stream, self.file_format, block_bytes=self.block_bytes)
@@ -1309,7 +1324,22 @@ class ImportRun:
             else:
                 keep.append((row_no, blind, single_org, line, code))
         writing = not self.dry_run and (self.keep_good_rows or outcome.invalid == 0)
+        if writing and self.optimistic and keep:
+            # A big import is mostly new members: COPY the chunk straight away. If one of them is
+            # registered already, the unique index refuses the chunk, the savepoint undoes it and
+            # the chunk takes the careful path below (as do the next ones, until a chunk turns
+            # out to hold only new members again). Saves a registry probe per row.
+            try:
+                with transaction.atomic():
+                    sink.insert([f"{org_id}\t{line}" for _row_no, _blind, org_id, line, _code in keep])
+            except IntegrityError:
+                self.optimistic = False
+            else:
+                outcome.valid += len(keep)
+                outcome.created += len(keep)
+                return
         existing = sink.lookup([k[1] for k in keep], lock=writing)
+        self.optimistic = not existing
         new_lines: list[str] = []
         updates: list[MemberUpdate] = []
         for row_no, blind, org_id, line, code in keep:

@@ -304,3 +304,25 @@ def test_the_filled_in_template_imports(world: World, tmp_path) -> None:  # type
         Tag.FOOD_DELIVERY | Tag.MIGRANT,
         "bachelor",
     )
+
+
+@pytest.mark.django_db
+def test_new_members_skip_the_registry_probe_until_one_is_registered(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number_a = crypto.decrypt(world.member_a.id_number_encrypted, purpose=ID_PURPOSE)
+    probes: list[int] = []
+    real_lookup = imports.PostgresSink.lookup
+
+    def lookup(self: imports.PostgresSink, blinds: list[str], *, lock: bool) -> dict[str, imports.Existing]:
+        probes.append(len(blinds))
+        return real_lookup(self, blinds, lock=lock)
+
+    monkeypatch.setattr(imports.PostgresSink, "lookup", lookup)
+    rows = [person(0, 证件号码=number_a, 姓名="张三")] + [person(i) for i in range(1, 40)]
+    _batch, outcome = commit(world, rows, engine="postgresql", block_bytes=600)
+    assert (outcome.created, outcome.updated) == (39, 1)
+    # Chunk 1 holds member_a: its COPY is refused and the chunk is probed; chunk 2 is probed
+    # too and holds only new members, so every later chunk is written without a probe.
+    assert len(probes) == 2
+    assert Member.objects.filter(organization=world.union_a).count() == 40

@@ -380,3 +380,22 @@ def test_member_in_the_registry_is_found_through_the_blind_index(world: World) -
     number = crypto.decrypt(existing.id_number_encrypted, purpose=ID_PURPOSE)
     batch = upload(world, [person(1, 证件号码=number, 姓名="钱九", 手机号=existing.phone)])
     assert (batch.planned_create, batch.planned_update) == (0, 1)
+
+
+CELL = st.text(alphabet='ab,"\n\r张 ', max_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(CELL, min_size=1, max_size=4), min_size=1, max_size=30), st.integers(1, 64))
+def test_csv_chunks_end_on_record_boundaries(records: list[list[str]], block: int) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["h1", "h2"])
+    writer.writerows(records)
+    data = buffer.getvalue().encode()
+    reader = imports._CsvReader(io.BytesIO(data), block_bytes=block)
+    parsed = []
+    for _kind, chunk, encoding in reader.tasks():
+        parsed += list(csv.reader(io.StringIO(chunk.decode(encoding), newline="")))
+    assert reader.header == ["h1", "h2"]
+    assert parsed == list(csv.reader(io.StringIO(data.decode(), newline="")))[1:]
