@@ -1488,7 +1488,6 @@ def _write_progress(batch: ImportBatch, *, done: int, total: int, phase: str) ->
 @dataclass(frozen=True)
 class Progress:
     status: str
-    status_label: str
     done: int
     total: int
     percent: int
@@ -1503,19 +1502,18 @@ class Progress:
 def import_progress(batch: ImportBatch) -> Progress:
     """Where a batch stands: the database says whether it finished, the cache how far a running
     commit has got (the rows it wrote are invisible to others until it commits)."""
-    label = ImportStatus(batch.status).label
     entry = cache.get(_progress_key(batch)) or {}
     total = int(entry.get("total") or batch.rows_total or 0)
     done = int(entry.get("done") or 0)
     if batch.status == ImportStatus.SUCCEEDED:
-        return Progress(batch.status, label, batch.rows_total, batch.rows_total, 100, "已完成", False)
+        return Progress(batch.status, batch.rows_total, batch.rows_total, 100, "已完成", False)
     if batch.status != ImportStatus.RUNNING:
         phase = entry.get("phase", "") if batch.status == ImportStatus.QUEUED else ""
-        return Progress(batch.status, label, 0, total, 0, phase, False)
+        return Progress(batch.status, 0, total, 0, phase, False)
     heartbeat = float(entry.get("at") or 0) or (batch.started_at.timestamp() if batch.started_at else 0)
     interrupted = time.time() - heartbeat > stale_after_seconds()
     percent = min(99, done * 100 // total) if total else 0
-    return Progress(batch.status, label, done, total, percent, entry.get("phase", "正在导入"), interrupted)
+    return Progress(batch.status, done, total, percent, entry.get("phase", "正在导入"), interrupted)
 
 
 # ---- the upload, kept encrypted between the dry run and the commit ------------------------
