@@ -807,7 +807,7 @@ class _CsvReader(_Reader):
                 eof = not block
                 buffer += block
             if eof and len(buffer) <= self.block_bytes:
-                if buffer.strip():
+                if buffer:  # whitespace-only rows are counted as blank downstream
                     yield ("csv", buffer, self.encoding)
                 return
             cut = _last_record_end(buffer[: self.block_bytes])
