@@ -4,7 +4,6 @@ import decimal
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import quote
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -15,8 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from gonghui.benefits import codes
 from gonghui.benefits.models import Campaign
 from gonghui.benefits.selectors import CampaignReport, Settlement
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from gonghui.core.downloads import xlsx_response
 
 
 def _yuan(fen: int) -> decimal.Decimal:
@@ -37,9 +35,7 @@ def _sheet(ws: Worksheet, title: str, header: Sequence[str], rows: Iterable[Sequ
 def _response(workbook: Workbook, filename: str) -> HttpResponse:
     buffer = io.BytesIO()
     workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = "attachment; filename*=UTF-8''%s" % quote(filename)
-    return response
+    return xlsx_response(buffer.getvalue(), filename)
 
 
 def campaign_report_xlsx(campaign: Campaign, report: CampaignReport) -> HttpResponse:

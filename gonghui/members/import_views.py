@@ -4,9 +4,9 @@ progress bar, resume, cancel, template and error-report downloads."""
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
+from gonghui.core.downloads import xlsx_response
 from gonghui.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
@@ -14,15 +14,6 @@ from gonghui.members import imports
 from gonghui.members.import_models import ImportStatus
 from gonghui.organizations.permissions import requires_perm
 from gonghui.organizations.selectors import organization_by_code_for_actor
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _xlsx(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
-    response.headers["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _list_context(request: HttpRequest, **extra: object) -> dict[str, object]:
@@ -45,7 +36,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @requires_perm(Perm.MEMBER_IMPORT)
 def import_template(request: HttpRequest) -> HttpResponse:
-    return _xlsx(imports.import_template(), "会员导入模板.xlsx")
+    return xlsx_response(imports.import_template(), "会员导入模板.xlsx")
 
 
 @require_POST
@@ -155,4 +146,4 @@ def import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def import_report(request: HttpRequest, pk: int) -> HttpResponse:
     batch = imports.import_batch_get_for_actor(actor=request.user, pk=pk)
     content = imports.import_error_report(actor=request.user, batch=batch)
-    return _xlsx(content, "导入问题行_批次%(id)s.xlsx" % {"id": batch.pk})
+    return xlsx_response(content, "导入问题行_批次%(id)s.xlsx" % {"id": batch.pk})

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gonghui.accounts.services import sms_code_send
 from gonghui.core.access import public
+from gonghui.core.downloads import xlsx_response
 from gonghui.core.errors import DomainError, NotFound, ValidationFailed
 from gonghui.core.middleware import client_ip
 from gonghui.core.pagination import paginate
@@ -96,9 +97,7 @@ def member_export(request: HttpRequest) -> HttpResponse:
     content = exports.members_export(
         actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v}
     )
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = "attachment; filename*=UTF-8''members.xlsx"
-    return response
+    return xlsx_response(content, "members.xlsx")
 
 
 def has_perm_on_any_grassroots(request: HttpRequest) -> bool:

@@ -253,6 +253,8 @@ def test_export_is_masked_scoped_and_audited(world: World) -> None:
 
     response = world.client_for(world.staff_a).get("/console/members/export.xlsx?q=zs")
     assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="members.xlsx"'
+    assert response["Cache-Control"] == "no-store"
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert rows[0][:5] == ("会员编号", "姓名", "性别", "出生日期", "证件号码")
     assert [(r[1], r[4], r[5]) for r in rows[1:]] == [("张三", world.member_a.id_masked, "139****0001")]
