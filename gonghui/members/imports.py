@@ -18,6 +18,7 @@ Speed (a province imports hundreds of thousands of rows at a time):
   show it while the import transaction is still open.
 """
 
+import abc
 import binascii
 import codecs
 import csv
@@ -722,14 +723,14 @@ def _pool_work(task: tuple[str, Any, str]) -> ChunkResult:
 # ---- reading files -------------------------------------------------------------------------
 
 
-class _Reader:
+class _Reader(abc.ABC):
     """Header, row-count estimate and chunk tasks of one file."""
 
     header: list[str]
     estimate: int | None
 
-    def tasks(self) -> Iterator[tuple[str, Any, str]]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def tasks(self) -> Iterator[tuple[str, Any, str]]: ...
 
     def close(self) -> None:
         return None
@@ -956,20 +957,22 @@ def _copy_escape(value: str) -> str:
     return value.replace("\\", "\\\\")
 
 
-class _Sink:
+class _Sink(abc.ABC):
+    """Where validated rows go: PostgreSQL through COPY, or any database through the ORM."""
+
     def __init__(self, *, actor_id: int | None, reason: str, now: dt.datetime):
         self.actor_id = actor_id
         self.reason = reason
         self.now = now
 
-    def lookup(self, blinds: list[str], *, lock: bool) -> dict[str, Existing]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def lookup(self, blinds: list[str], *, lock: bool) -> dict[str, Existing]: ...
 
-    def insert(self, lines: list[str]) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def insert(self, lines: list[str]) -> None: ...
 
-    def update(self, rows: list[MemberUpdate]) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def update(self, rows: list[MemberUpdate]) -> None: ...
 
     def prepare(self) -> None:
         return None
@@ -1628,30 +1631,16 @@ def import_batch_upload(*, actor: Any, organization: Organization, file_name: st
                 file_format=file_format,
                 file_size=len(content),
                 status=ImportStatus.VALIDATED,
-                per_row_org=outcome.per_row_org,
-                columns=outcome.columns,
-                ignored_columns=outcome.ignored,
-                planned_create=outcome.created,
-                planned_update=outcome.updated,
-                planned_unchanged=outcome.unchanged,
-                validated_at=timezone.now(),
-                **_counts(outcome),
             )
-            _save_issues(batch, outcome)
+            _store_outcome(batch, actor, outcome, action="member.import_validate", **_planned(outcome))
             stored = _store_upload(batch, content)
             batch.stored_file = stored
             batch.save(update_fields=["stored_file"])
-            audit.record(
-                actor=actor,
-                action="member.import_validate",
-                obj=batch,
-                organization=organization,
-                detail=_audit_detail(batch, outcome),
-            )
     except BaseException:
         if stored:
             default_storage.delete(stored)
         raise
+    batch.refresh_from_db()
     return batch
 
 
@@ -1758,24 +1747,16 @@ def commit_stream(
             ImportBatch.objects.select_for_update().filter(pk=batch.pk).exists()
             outcome = run.execute()
             _write_progress(batch, done=outcome.rows, total=outcome.rows, phase="正在提交")
-            ImportBatch.objects.filter(pk=batch.pk).update(
+            _store_outcome(
+                batch,
+                actor,
+                outcome,
+                action="member.import",
                 status=ImportStatus.SUCCEEDED,
                 finished_at=timezone.now(),
                 created=outcome.created,
                 updated=outcome.updated,
                 unchanged=outcome.unchanged,
-                columns=outcome.columns,
-                ignored_columns=outcome.ignored,
-                per_row_org=outcome.per_row_org,
-                **_counts(outcome),
-            )
-            _save_issues(batch, outcome)
-            audit.record(
-                actor=actor,
-                action="member.import",
-                obj=batch,
-                organization=batch.organization,
-                detail=_audit_detail(batch, outcome),
             )
     except Rejected as exc:
         _record_failure(batch, actor, exc.message, exc.outcome)
@@ -1790,6 +1771,36 @@ def commit_stream(
     _write_progress(batch, done=outcome.rows, total=outcome.rows, phase="已完成")
     _discard_upload(batch)
     return outcome
+
+
+def _planned(outcome: Outcome) -> dict[str, Any]:
+    """What a dry run records: when it ran and what a commit would write."""
+    return {
+        "validated_at": timezone.now(),
+        "planned_create": outcome.created,
+        "planned_update": outcome.updated,
+        "planned_unchanged": outcome.unchanged,
+    }
+
+
+def _store_outcome(batch: ImportBatch, actor: Any, outcome: Outcome, *, action: str, **fields: Any) -> None:
+    """Save what a pass over the file found (counts, columns, problem rows) on the batch, with
+    the step's own `fields`, and audit it; the caller holds the transaction."""
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        columns=outcome.columns,
+        ignored_columns=outcome.ignored,
+        per_row_org=outcome.per_row_org,
+        **_counts(outcome),
+        **fields,
+    )
+    _save_issues(batch, outcome)
+    audit.record(
+        actor=actor,
+        action=action,
+        obj=batch,
+        organization=batch.organization,
+        detail=_audit_detail(batch, outcome),
+    )
 
 
 def _record_failure(batch: ImportBatch, actor: Any, message: str, outcome: Outcome | None) -> None:
@@ -1916,23 +1927,12 @@ def import_file(
             progress=on_progress,
         ).execute()
     with transaction.atomic():
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            validated_at=timezone.now(),
-            per_row_org=outcome.per_row_org,
-            columns=outcome.columns,
-            ignored_columns=outcome.ignored,
-            planned_create=outcome.created,
-            planned_update=outcome.updated,
-            planned_unchanged=outcome.unchanged,
-            **_counts(outcome),
-        )
-        _save_issues(batch, outcome)
-        audit.record(
-            actor=actor,
+        _store_outcome(
+            batch,
+            actor,
+            outcome,
             action="member.import_validate",
-            obj=batch,
-            organization=organization,
-            detail=_audit_detail(batch, outcome),
+            **_planned(outcome),
         )
     batch.refresh_from_db()
     return batch, outcome
