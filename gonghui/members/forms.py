@@ -3,22 +3,10 @@
 from django.http import QueryDict
 
 from gonghui.members.models import Tag
+from gonghui.members.services import EDITABLE_FIELDS
 
-FORM_FIELDS = (
-    "name",
-    "phone",
-    "ethnicity",
-    "education",
-    "skill_level",
-    "political_status",
-    "household_type",
-    "household_place",
-    "work_unit",
-    "model_worker_level",
-    "hardship_class",
-    "joined_on",
-    "join_method",
-)
+# The form sends tags as one checkbox each; every other editable field is a plain input.
+FORM_FIELDS = tuple(field for field in EDITABLE_FIELDS if field != "tags")
 
 
 def member_data_from_post(post: QueryDict) -> dict[str, object]:

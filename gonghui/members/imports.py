@@ -69,7 +69,7 @@ from gonghui.members.models import (
     ModelWorkerLevel,
     Tag,
 )
-from gonghui.members.services import clean_member_fields
+from gonghui.members.services import EDITABLE_FIELDS, clean_member_fields
 from gonghui.organizations.models import Level, Organization
 from gonghui.organizations.selectors import has_perm_on, scope_paths, scope_q
 
@@ -301,23 +301,8 @@ _POS = {name: i + 1 for i, name in enumerate(ROW_COLUMNS)}  # positions in a lin
 BLIND_POS = _POS["id_blind"]
 # Member fields an import may change on a member already registered in the same union; a file
 # column that is absent leaves its field as it is.
-UPDATABLE = (
-    "name",
-    "name_initials",
-    "phone",
-    "ethnicity",
-    "education",
-    "skill_level",
-    "political_status",
-    "household_type",
-    "household_place",
-    "work_unit",
-    "joined_on",
-    "join_method",
-    "tags",
-    "model_worker_level",
-    "hardship_class",
-)
+# The same fields the member form edits, plus the initials derived from the name.
+UPDATABLE = (*EDITABLE_FIELDS, "name_initials")
 FILE_KEY_FIELDS = {"name": ("name", "name_initials")} | {
     key: (key,) for key in UPDATABLE if key not in ("name", "name_initials")
 }

@@ -13,7 +13,7 @@ from gonghui.core.middleware import client_ip
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
 from gonghui.members import card, exports, selectors, services
-from gonghui.members.forms import member_data_from_post
+from gonghui.members.forms import FORM_FIELDS, member_data_from_post
 from gonghui.members.h5_tiles import TILES
 from gonghui.members.models import (
     ETHNICITIES,
@@ -190,23 +190,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "已保存")
             return redirect("members:detail", pk=member.pk)
     else:
-        values = {
-            field: getattr(member, field)
-            for field in (
-                "name",
-                "phone",
-                "ethnicity",
-                "education",
-                "skill_level",
-                "political_status",
-                "household_type",
-                "household_place",
-                "work_unit",
-                "model_worker_level",
-                "hardship_class",
-                "join_method",
-            )
-        }
+        values = {field: getattr(member, field) for field in FORM_FIELDS}
         values["joined_on"] = member.joined_on.isoformat()  # type: ignore[index]
     return render(
         request,
