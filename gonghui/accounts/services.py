@@ -62,12 +62,17 @@ def totp_secret(user: User) -> str | None:
 
 
 def totp_begin_enrolment(*, user: User) -> str:
-    """Give an unconfirmed user a fresh secret to scan; returns the otpauth:// URI."""
+    """Give an unconfirmed user a fresh secret to scan; returns the secret."""
     if user.totp_confirmed:
         raise PermissionDenied("已绑定动态口令")
     secret = pyotp.random_base32()
     user.totp_secret_encrypted = crypto.encrypt(secret, purpose=TOTP_PURPOSE)
     user.save(update_fields=["totp_secret_encrypted"])
+    return secret
+
+
+def totp_provisioning_uri(*, user: User, secret: str) -> str:
+    """The otpauth:// URI an authenticator app scans."""
     return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=settings.TOTP_ISSUER)
 
 

@@ -68,12 +68,10 @@ def otp(request: HttpRequest) -> HttpResponse:
     secret = None
     if not user.totp_confirmed:
         if request.method == "GET" or not user.totp_secret_encrypted:
-            uri = services.totp_begin_enrolment(user=user)
+            secret = services.totp_begin_enrolment(user=user)
         else:
-            import pyotp
-
-            uri = pyotp.TOTP(services.totp_secret(user) or "").provisioning_uri(name=user.username)
-        secret = services.totp_secret(user)
+            secret = services.totp_secret(user) or ""
+        uri = services.totp_provisioning_uri(user=user, secret=secret)
         enrolment_qr = segno.make(uri, error="m").svg_data_uri(scale=4)
     return render(
         request,
