@@ -142,6 +142,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
 SESSION_COOKIE_AGE = 8 * 3600
+# Parallel audit hash chains: concurrent transactions append to different chains instead of
+# queueing on one lock. Raising it later is safe; lowering it leaves the higher chains closed.
+AUDIT_CHAINS = env_int("AUDIT_CHAINS", 16)
 SESSION_IDLE_TIMEOUT_SECONDS = env_int("SESSION_IDLE_TIMEOUT_SECONDS", 30 * 60)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

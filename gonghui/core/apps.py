@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class CoreConfig(AppConfig):
@@ -11,3 +14,12 @@ class CoreConfig(AppConfig):
         from gonghui.core.signing import SECRET_PURPOSE
 
         register_encrypted_field("core.Device", "secret_encrypted", SECRET_PURPOSE)
+        post_migrate.connect(_create_audit_chain_heads, sender=self)
+
+
+def _create_audit_chain_heads(using: str = "default", **_: Any) -> None:
+    """Every chain's tip exists before the first append, so appends never wait on one another's
+    insert of a tip (runs after `migrate` and after a test flush)."""
+    from gonghui.core.audit import ensure_chain_heads
+
+    ensure_chain_heads(using=using)

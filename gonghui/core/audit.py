@@ -1,15 +1,21 @@
 """The audit trail: `record` appends one hash-chained event in the caller's transaction.
 
-The chain head row is locked (`SELECT … FOR UPDATE`) while the link is appended, so links are
-strictly ordered; the lock is held only from the append to the caller's commit.
+The trail is `settings.AUDIT_CHAINS` parallel chains. An append locks the tip of a chain no
+other transaction holds (`SELECT … FOR UPDATE SKIP LOCKED`), so links within a chain are
+strictly ordered while concurrent transactions append side by side; the lock is held only
+from the append to the caller's commit. A transaction that already holds a chain's tip can
+always lock it again, so it never waits for a tip while holding one: appends cannot
+deadlock. Only when every tip is busy does an append wait, for a random one.
 """
 
 import contextvars
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -65,10 +71,11 @@ def record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
     with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
+        head = _lock_a_chain_head()
         # Microsecond precision survives every database backend's datetime round trip.
         now = timezone.now()
         event = AuditEvent(
+            chain=head.id,
             seq=head.seq + 1,
             created_at=now,
             actor_id=getattr(actor, "pk", None),
@@ -91,6 +98,24 @@ def record(
     return event
 
 
+def chain_count() -> int:
+    return max(1, int(settings.AUDIT_CHAINS))
+
+
+def ensure_chain_heads(*, using: str = "default") -> None:
+    AuditChainHead.objects.using(using).bulk_create(
+        [AuditChainHead(id=chain) for chain in range(1, chain_count() + 1)], ignore_conflicts=True
+    )
+
+
+def _lock_a_chain_head() -> AuditChainHead:
+    chains = chain_count()
+    head = AuditChainHead.objects.select_for_update(skip_locked=True).filter(id__lte=chains).order_by("?").first()
+    if head is None:  # every tip is busy (or AUDIT_CHAINS was raised without `migrate`)
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=secrets.randbelow(chains) + 1)
+    return head
+
+
 def _actor_label(actor: Any) -> str:
     if actor is None:
         return "系统"
@@ -100,32 +125,39 @@ def _actor_label(actor: Any) -> str:
 @dataclass(frozen=True)
 class VerifyResult:
     checked: int
+    broken_chain: int | None
     broken_seq: int | None
     reason: str
 
 
 def verify_chain(*, batch_size: int = 5000) -> VerifyResult:
-    """Walk the chain in order; report the first link whose hash or back-pointer is wrong."""
-    prev_hash = "0" * 64
-    expected_seq = 1
+    """Walk every chain in order; report the first link whose hash or back-pointer is wrong."""
     checked = 0
-    last_seq = 0
-    while True:
-        batch = list(AuditEvent.objects.filter(seq__gt=last_seq).order_by("seq")[:batch_size])
-        if not batch:
-            break
+    heads = dict(AuditChainHead.objects.values_list("id", "seq"))
+    chains = sorted(set(heads) | set(AuditEvent.objects.values_list("chain", flat=True).distinct()))
+    for chain in chains:
+        walked, broken_seq, reason = _verify_one(chain, heads.get(chain), batch_size=batch_size)
+        checked += walked
+        if broken_seq is not None:
+            return VerifyResult(checked, chain, broken_seq, reason)
+    return VerifyResult(checked, None, None, "")
+
+
+def _verify_one(chain: int, head_seq: int | None, *, batch_size: int) -> tuple[int, int | None, str]:
+    prev_hash = "0" * 64
+    checked = last_seq = 0
+    events = AuditEvent.objects.filter(chain=chain).order_by("seq")
+    while batch := list(events.filter(seq__gt=last_seq)[:batch_size]):
         for event in batch:
-            if event.seq != expected_seq:
-                return VerifyResult(checked, expected_seq, f"缺少第 {expected_seq} 条记录（链条断裂）")
+            if event.seq != last_seq + 1:
+                return checked, last_seq + 1, f"缺少第 {last_seq + 1} 条记录（链条断裂）"
             if event.prev_hash != prev_hash:
-                return VerifyResult(checked, event.seq, "前序哈希与上一条记录不符")
+                return checked, event.seq, "前序哈希与上一条记录不符"
             if compute_hash(prev_hash, event) != event.hash:
-                return VerifyResult(checked, event.seq, "记录内容与哈希不符（已被篡改）")
+                return checked, event.seq, "记录内容与哈希不符（已被篡改）"
             prev_hash = event.hash
-            expected_seq += 1
-            checked += 1
             last_seq = event.seq
-    head = AuditChainHead.objects.filter(id=1).first()
-    if head is not None and head.seq != last_seq:
-        return VerifyResult(checked, last_seq + 1, "链头记录的序号与最后一条记录不符（末尾记录被删除）")
-    return VerifyResult(checked, None, "")
+            checked += 1
+    if (head_seq or 0) != last_seq:
+        return checked, last_seq + 1, "链头记录的序号与最后一条记录不符（末尾记录被删除）"
+    return checked, None, ""

@@ -18,12 +18,16 @@ class AuditResult(models.TextChoices):
 class AuditEvent(models.Model):
     """One link of the append-only, hash-chained audit trail.
 
-    `seq` orders the chain; `hash = sha256(prev_hash ‖ canonical(event))`. Rows are written by
-    `gonghui.core.audit.record` only, in the transaction of the change they describe. On
-    PostgreSQL a trigger refuses UPDATE and DELETE; the model refuses them everywhere.
+    The trail is a fixed set of parallel chains (`settings.AUDIT_CHAINS`) so that concurrent
+    transactions append without queueing on one lock. Within its chain an event has `seq` and
+    `hash = sha256(prev_hash ‖ canonical(event))`; `id` gives the overall order. Rows are
+    written by `gonghui.core.audit.record` only, in the transaction of the change they
+    describe. On PostgreSQL a trigger refuses UPDATE and DELETE; the model refuses them
+    everywhere.
     """
 
-    seq = models.BigIntegerField(unique=True)
+    chain = models.PositiveSmallIntegerField(default=1)
+    seq = models.BigIntegerField()
     created_at = models.DateTimeField(db_index=True)
     actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     actor_label = models.CharField(max_length=150, blank=True)
@@ -36,11 +40,12 @@ class AuditEvent(models.Model):
     result = models.CharField(max_length=10, choices=AuditResult.choices, default=AuditResult.OK)
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)
 
     class Meta:
-        ordering = ["-seq"]
+        ordering = ["-id"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique")]
 
     def save(self, *args: object, **kwargs: object) -> None:
         if not self._state.adding:
@@ -52,7 +57,7 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """Single row holding the chain's tip; locked while a link is appended."""
+    """The tip of one audit chain (`id` is the chain number); locked while a link is appended."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)

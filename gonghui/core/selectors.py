@@ -37,7 +37,7 @@ def audit_events_for_actor(
         qs = qs.filter(created_at__date__gte=date_from)
     if date_to:
         qs = qs.filter(created_at__date__lte=date_to)
-    return qs.order_by("-seq")
+    return qs.order_by("-id")
 
 
 def _tag_counts(members: QuerySet[Any]) -> dict[int, int]:

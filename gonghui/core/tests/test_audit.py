@@ -1,3 +1,6 @@
+import itertools
+import threading
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -14,34 +17,101 @@ def _events(n: int) -> list[AuditEvent]:
 
 
 @pytest.mark.django_db
-def test_chain_links_each_event_to_the_previous_one() -> None:
+def test_chain_links_each_event_to_the_previous_one(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.AUDIT_CHAINS = 1
     events = _events(3)
-    assert [e.seq for e in events] == [1, 2, 3]
+    assert [(e.chain, e.seq) for e in events] == [(1, 1), (1, 2), (1, 3)]
     assert events[1].prev_hash == events[0].hash
     assert audit.verify_chain().broken_seq is None
 
 
 @pytest.mark.django_db
-def test_audit_verify_reports_the_first_tampered_link(capsys) -> None:  # type: ignore[no-untyped-def]
-    _events(5)
+def test_every_parallel_chain_is_gap_free_and_verifies(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.AUDIT_CHAINS = 4
+    events = _events(40)
+    by_chain: dict[int, list[AuditEvent]] = {}
+    for event in events:
+        by_chain.setdefault(event.chain, []).append(event)
+    assert set(by_chain) <= {1, 2, 3, 4}
+    for chain_events in by_chain.values():
+        assert [e.seq for e in chain_events] == list(range(1, len(chain_events) + 1))
+        assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(chain_events))
+    assert audit.verify_chain() == audit.VerifyResult(40, None, None, "")
+
+
+def _tamper(sql: str, params: list[object] | None = None) -> None:
     with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE core_auditevent DISABLE TRIGGER core_auditevent_append_only")
-        cursor.execute("UPDATE core_auditevent SET detail = '{\"i\": 99}' WHERE seq = 3")
+        cursor.execute(sql, params)
         cursor.execute("ALTER TABLE core_auditevent ENABLE TRIGGER core_auditevent_append_only")
-    with pytest.raises(CommandError, match="第 3 条"):
-        call_command("audit_verify")
-    assert '"first_broken_seq": 3' in capsys.readouterr().out
 
 
 @pytest.mark.django_db
-def test_a_deleted_link_is_reported() -> None:
+def test_audit_verify_reports_the_first_tampered_link(settings, capsys) -> None:  # type: ignore[no-untyped-def]
+    settings.AUDIT_CHAINS = 3
+    events = _events(12)
+    victim = events[-1]
+    _tamper("UPDATE core_auditevent SET detail = '{\"i\": 99}' WHERE id = %s", [victim.pk])
+    with pytest.raises(CommandError, match=f"第 {victim.chain} 条审计链在第 {victim.seq} 条"):
+        call_command("audit_verify")
+    out = capsys.readouterr().out
+    assert f'"broken_chain": {victim.chain}' in out
+    assert f'"first_broken_seq": {victim.seq}' in out
+
+
+@pytest.mark.django_db
+def test_a_deleted_link_is_reported(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.AUDIT_CHAINS = 1
     _events(4)
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE core_auditevent DISABLE TRIGGER core_auditevent_append_only")
-        cursor.execute("DELETE FROM core_auditevent WHERE seq = 2")
-        cursor.execute("ALTER TABLE core_auditevent ENABLE TRIGGER core_auditevent_append_only")
+    _tamper("DELETE FROM core_auditevent WHERE seq = 2")
     result = audit.verify_chain()
-    assert result.broken_seq == 2
+    assert (result.broken_chain, result.broken_seq) == (1, 2)
+
+
+@pytest.mark.django_db
+def test_a_deleted_last_link_is_reported_by_its_chain_head(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.AUDIT_CHAINS = 2
+    events = _events(10)
+    last = max((e for e in events if e.chain == events[0].chain), key=lambda e: e.seq)
+    _tamper("DELETE FROM core_auditevent WHERE id = %s", [last.pk])
+    result = audit.verify_chain()
+    assert (result.broken_chain, result.broken_seq) == (last.chain, last.seq)
+    assert "末尾记录被删除" in result.reason
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_transactions_append_without_waiting_for_each_other(settings) -> None:  # type: ignore[no-untyped-def]
+    """A transaction holding a chain tip until it commits does not hold up another's append;
+    a transaction that appends twice never waits either, even with every other tip busy."""
+    settings.AUDIT_CHAINS = 2
+    holding, release = threading.Event(), threading.Event()
+    held: list[AuditEvent] = []
+
+    def hold_a_tip() -> None:
+        try:
+            with transaction.atomic():
+                held.append(audit.record(actor=None, action="test.slow"))
+                holding.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    slow = threading.Thread(target=hold_a_tip)
+    slow.start()
+    try:
+        assert holding.wait(30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # waiting for the held tip would fail here
+        with transaction.atomic():
+            first = audit.record(actor=None, action="test.fast")
+            second = audit.record(actor=None, action="test.fast")
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+    finally:
+        release.set()
+        slow.join(30)
+    assert first.chain == second.chain != held[0].chain
+    assert audit.verify_chain() == audit.VerifyResult(3, None, None, "")
 
 
 @pytest.mark.django_db

@@ -97,7 +97,7 @@ def test_reveal_needs_permission_and_reason_and_is_audited(world: World) -> None
     number = services.member_reveal_id_number(actor=world.staff_a, member=world.member_a, reason="核对身份信息")
     assert number == decrypt_id_number(world.member_a.id_number_encrypted)
     events = AuditEvent.objects.filter(action="member.reveal_id", object_id=str(world.member_a.pk))
-    assert [(e.result, e.detail.get("reason")) for e in events.order_by("seq")] == [
+    assert [(e.result, e.detail.get("reason")) for e in events.order_by("id")] == [
         ("denied", None),
         ("ok", "核对身份信息"),
     ]

@@ -19,10 +19,11 @@ class Command(BaseCommand):
                 {
                     "ok": False,
                     "checked": result.checked,
+                    "broken_chain": result.broken_chain,
                     "first_broken_seq": result.broken_seq,
                     "reason": result.reason,
                 },
                 ensure_ascii=False,
             )
         )
-        raise CommandError(f"审计链在第 {result.broken_seq} 条记录处断裂：{result.reason}")
+        raise CommandError(f"第 {result.broken_chain} 条审计链在第 {result.broken_seq} 条记录处断裂：{result.reason}")
