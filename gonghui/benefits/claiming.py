@@ -167,8 +167,9 @@ def _claim(*, member: Member, campaign_id: int, key: str, now: dt.datetime) -> C
 
 
 def _take_one(*, campaign: Campaign, member: Member, seq: int, key: str, now: dt.datetime) -> Coupon:
-    """Insert the coupon first and take the stock last, so the campaign row (the one hot row
-    of a flash sale) stays locked only for the UPDATE, the audit append and the commit."""
+    """Insert the coupon and append its audit event first and take the stock last, so the
+    campaign row (the one hot row of a flash sale) stays locked only for the UPDATE and the
+    commit. Sold out rolls all three back."""
     with transaction.atomic():
         coupon = Coupon.objects.create(
             campaign=campaign,
@@ -182,13 +183,6 @@ def _take_one(*, campaign: Campaign, member: Member, seq: int, key: str, now: dt
             claimed_at=now,
             claim_key=key,
         )
-        taken = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.PUBLISHED, stock__gt=0).update(
-            stock=F("stock") - 1
-        )
-        if not taken:
-            if Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.PUBLISHED).exists():
-                raise SoldOut("来晚了，本活动的券已经领完了")
-            raise OutsideWindow("活动已结束")
         audit.record(
             actor=member.user,
             action="coupon.claim",
@@ -196,6 +190,13 @@ def _take_one(*, campaign: Campaign, member: Member, seq: int, key: str, now: dt
             organization=campaign.organization,
             detail={"campaign": campaign.pk, "member": member.pk, "seq": seq},
         )
+        taken = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.PUBLISHED, stock__gt=0).update(
+            stock=F("stock") - 1
+        )
+        if not taken:
+            if Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.PUBLISHED).exists():
+                raise SoldOut("来晚了，本活动的券已经领完了")
+            raise OutsideWindow("活动已结束")
     return coupon
 
 
