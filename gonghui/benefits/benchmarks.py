@@ -74,7 +74,9 @@ class _SoldOut(Exception):
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per phase")
     parser.add_argument("--clients", type=int, default=64, help="concurrent clients (HTTP and SQL)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 2, help="gunicorn worker processes (default: one per core)"
+    )
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
     parser.add_argument("--conn-max-age", type=int, default=60, help="DB_CONN_MAX_AGE for the web server")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before the HTTP phase")
