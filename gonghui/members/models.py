@@ -105,14 +105,19 @@ class Member(models.Model):
     """A union member (会员). The ID number is stored encrypted with a keyed blind index for
     exact lookup and a masked copy for display; see `gonghui.core.crypto`."""
 
+    # No index of its own: member_org_recent_idx leads with the organisation.
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="members", verbose_name="所属基层工会"
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="members",
+        verbose_name="所属基层工会",
+        db_index=False,
     )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="member_profile"
     )
-    member_no = models.CharField("会员编号", max_length=20, unique=True)
-    card_no = models.CharField("会员卡号", max_length=19, unique=True)
+    member_no = models.CharField("会员编号", max_length=20)
+    card_no = models.CharField("会员卡号", max_length=19)
     name = models.CharField("姓名", max_length=50)
     name_initials = models.CharField("姓名拼音首字母", max_length=20, blank=True)
     sex = models.CharField("性别", max_length=1, choices=Sex.choices)
@@ -120,7 +125,7 @@ class Member(models.Model):
     ethnicity = models.CharField("民族", max_length=10, default="汉族")
     id_type = models.CharField("证件类型", max_length=10, choices=IdType.choices, default=IdType.RESIDENT)
     id_number_encrypted = models.TextField("证件号码（密文）")
-    id_blind = models.CharField(max_length=64, unique=True)
+    id_blind = models.CharField(max_length=64)
     id_masked = models.CharField("证件号码", max_length=24)
     phone = models.CharField("手机号", max_length=11, blank=True)
     education = models.CharField("学历", max_length=10, choices=Education.choices, blank=True)
@@ -154,7 +159,13 @@ class Member(models.Model):
             ),
             models.Index(fields=["phone"], name="member_phone_prefix_idx", opclasses=["varchar_pattern_ops"]),
         ]
+        # Unique keys as constraints rather than `unique=True`, which on PostgreSQL would add a
+        # second, pattern-ops index per column that no query uses (they are looked up exactly)
+        # and every insert would pay for.
         constraints = [
+            models.UniqueConstraint(fields=["member_no"], name="member_no_unique"),
+            models.UniqueConstraint(fields=["card_no"], name="member_card_no_unique"),
+            models.UniqueConstraint(fields=["id_blind"], name="member_id_blind_unique"),
             models.CheckConstraint(condition=models.Q(version__gte=1), name="member_version_positive"),
         ]
 
