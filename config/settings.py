@@ -4,6 +4,7 @@ Every value that differs between a laptop demo and a provincial deployment comes
 environment variable; the defaults are the zero-setup demo (SQLite, console SMS, file cache).
 """
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -174,6 +175,21 @@ PII_KEYS = env_str("PII_KEYS", "demo1:ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2
 PII_ACTIVE_KEY_ID = env_str("PII_ACTIVE_KEY_ID", "demo1")
 BLIND_INDEX_KEY = env_str("BLIND_INDEX_KEY", "ZGVtby1vbmx5LWJsaW5kLWluZGV4LWtleS1jaGFuZ2Vt")
 MEMBER_CARD_TOKEN_TTL_SECONDS = env_int("MEMBER_CARD_TOKEN_TTL_SECONDS", 60)
+
+# Bulk member import.
+MEMBER_IMPORT_WORKERS = env_int("MEMBER_IMPORT_WORKERS", min(2, os.cpu_count() or 1))  # encryption processes
+MEMBER_IMPORT_STALE_SECONDS = env_int("MEMBER_IMPORT_STALE_SECONDS", 60)  # no progress: interrupted
+MEMBER_IMPORT_UPLOAD_KEEP_HOURS = env_int("MEMBER_IMPORT_UPLOAD_KEEP_HOURS", 72)  # unconfirmed uploads
+
+# Coupon redemption: the guessing throttle (per device and per point) and its lock.
+BENEFITS_DEVICE_WRONG_CODES_PER_MINUTE = env_int("BENEFITS_DEVICE_WRONG_CODES_PER_MINUTE", 10)
+BENEFITS_POINT_WRONG_CODES_PER_MINUTE = env_int("BENEFITS_POINT_WRONG_CODES_PER_MINUTE", 20)
+BENEFITS_WRONG_CODE_LOCK_MINUTES = env_int("BENEFITS_WRONG_CODE_LOCK_MINUTES", 15)
+
+# Housekeeping (`python manage.py housekeeping`): how long short-lived records are kept.
+IDEMPOTENT_RESPONSE_KEEP_HOURS = env_int("IDEMPOTENT_RESPONSE_KEEP_HOURS", 72)
+WRONG_CODE_ATTEMPT_KEEP_DAYS = env_int("WRONG_CODE_ATTEMPT_KEEP_DAYS", 30)
+SMS_CODE_KEEP_DAYS = env_int("SMS_CODE_KEEP_DAYS", 7)
 
 LOGGING = {
     "version": 1,

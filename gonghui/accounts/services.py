@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from gonghui.accounts.models import SmsCode, User
 from gonghui.accounts.sms import get_sender
-from gonghui.core import audit, crypto
+from gonghui.core import audit, crypto, housekeeping
 from gonghui.core.errors import PermissionDenied, RateLimited, ValidationFailed
 from gonghui.core.identifiers import IdentifierError, validate_phone
 from gonghui.core.models import AuditResult
@@ -149,3 +149,10 @@ def sms_code_consume(*, phone: str, code: str) -> str:
         sms.used_at = now
         sms.save(update_fields=["used_at"])
     return phone
+
+
+def prune_sms_codes() -> int:
+    """Codes are good for minutes and rate-limit for an hour; nothing needs them after
+    SMS_CODE_KEEP_DAYS."""
+    cutoff = timezone.now() - dt.timedelta(days=settings.SMS_CODE_KEEP_DAYS)
+    return housekeeping.delete_in_batches(SmsCode.objects.filter(created_at__lt=cutoff))

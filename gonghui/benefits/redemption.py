@@ -30,7 +30,7 @@ from gonghui.benefits.models import (
     RedemptionPoint,
     WrongCodeAttempt,
 )
-from gonghui.core import audit
+from gonghui.core import audit, housekeeping
 from gonghui.core.errors import (
     Conflict,
     DomainError,
@@ -64,15 +64,15 @@ REDEEM_FIELDS = (
 
 
 def device_wrong_code_limit() -> int:
-    return int(getattr(settings, "BENEFITS_DEVICE_WRONG_CODES_PER_MINUTE", 10))
+    return settings.BENEFITS_DEVICE_WRONG_CODES_PER_MINUTE
 
 
 def point_wrong_code_limit() -> int:
-    return int(getattr(settings, "BENEFITS_POINT_WRONG_CODES_PER_MINUTE", 20))
+    return settings.BENEFITS_POINT_WRONG_CODES_PER_MINUTE
 
 
 def lock_minutes() -> int:
-    return int(getattr(settings, "BENEFITS_WRONG_CODE_LOCK_MINUTES", 15))
+    return settings.BENEFITS_WRONG_CODE_LOCK_MINUTES
 
 
 class InvalidCode(NotFound):
@@ -383,3 +383,10 @@ def redemption_reverse(
         detail={"reason": "window_passed"},
     )
     raise ValidationFailed("已超过冲正时限（核销后 %(n)d 分钟内可冲正）" % {"n": campaign.reversal_window_minutes})
+
+
+def prune_wrong_code_attempts() -> int:
+    """The throttle looks back one minute; locks are audited. Attempts are kept
+    WRONG_CODE_ATTEMPT_KEEP_DAYS for questions about a point, then removed."""
+    cutoff = timezone.now() - dt.timedelta(days=settings.WRONG_CODE_ATTEMPT_KEEP_DAYS)
+    return housekeeping.delete_in_batches(WrongCodeAttempt.objects.filter(at__lt=cutoff))

@@ -10,11 +10,14 @@ class CoreConfig(AppConfig):
     verbose_name = "平台内核"
 
     def ready(self) -> None:
+        from gonghui.core import housekeeping
         from gonghui.core.crypto import register_encrypted_field
-        from gonghui.core.signing import SECRET_PURPOSE
+        from gonghui.core.signing import SECRET_PURPOSE, prune_nonces
 
         register_encrypted_field("core.Device", "secret_encrypted", SECRET_PURPOSE)
         post_migrate.connect(_create_audit_chain_heads, sender=self)
+        housekeeping.register("device_nonces", "设备请求随机数（已过时效）", prune_nonces)
+        housekeeping.register("idempotent_responses", "幂等请求的存档应答", housekeeping.prune_idempotent_responses)
 
 
 def _create_audit_chain_heads(using: str = "default", **_: Any) -> None:

@@ -13,7 +13,7 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from gonghui.core import audit, crypto
+from gonghui.core import audit, crypto, housekeeping
 from gonghui.core.errors import DomainError, PermissionDenied
 from gonghui.core.models import AuditResult, Device, DeviceNonce
 
@@ -114,5 +114,4 @@ def _refuse(device: Device, reason: str, message: str) -> None:
 
 def prune_nonces(*, older_than_seconds: int = 2 * MAX_SKEW_SECONDS) -> int:
     cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
-    deleted, _ = DeviceNonce.objects.filter(seen_at__lt=cutoff).delete()
-    return deleted
+    return housekeeping.delete_in_batches(DeviceNonce.objects.filter(seen_at__lt=cutoff))

@@ -88,11 +88,11 @@ HEADER_ROW = 1
 
 def stale_after_seconds() -> int:
     """A running import whose progress has not moved for this long is taken as interrupted."""
-    return int(getattr(settings, "MEMBER_IMPORT_STALE_SECONDS", 60))
+    return settings.MEMBER_IMPORT_STALE_SECONDS
 
 
 def default_workers() -> int:
-    return int(getattr(settings, "MEMBER_IMPORT_WORKERS", min(2, os.cpu_count() or 1)))
+    return settings.MEMBER_IMPORT_WORKERS
 
 
 # ---- the columns of the file ------------------------------------------------------------
@@ -1860,6 +1860,40 @@ def import_batch_cancel(*, actor: Any, batch: ImportBatch) -> ImportBatch:
         )
     _discard_upload(locked)
     return locked
+
+
+def import_batches_expire(*, now: dt.datetime | None = None) -> int:
+    """Cancel batches left unconfirmed (dry run done, or failed and not retried) for
+    MEMBER_IMPORT_UPLOAD_KEEP_HOURS and delete their stored uploads: personal data does not
+    wait on disk for a commit nobody is going to make. Returns how many were cancelled."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(hours=settings.MEMBER_IMPORT_UPLOAD_KEEP_HOURS)
+    waiting = ImportBatch.objects.filter(
+        status__in=(ImportStatus.VALIDATED, ImportStatus.FAILED),
+        created_at__lt=cutoff,
+    ).exclude(finished_at__gte=cutoff)
+    expired = 0
+    for batch_id in waiting.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            locked = ImportBatch.objects.select_for_update().select_related("organization").get(pk=batch_id)
+            if locked.status not in (ImportStatus.VALIDATED, ImportStatus.FAILED):
+                continue
+            locked.status = ImportStatus.CANCELLED
+            locked.finished_at = now
+            locked.error_message = "超过 %(hours)d 小时未确认导入，已自动取消并删除上传的文件" % {
+                "hours": settings.MEMBER_IMPORT_UPLOAD_KEEP_HOURS
+            }
+            locked.save(update_fields=["status", "finished_at", "error_message"])
+            audit.record(
+                actor=None,
+                action="member.import_expire",
+                obj=locked,
+                organization=locked.organization,
+                detail=_audit_detail(locked, None),
+            )
+        _discard_upload(locked)
+        expired += 1
+    return expired
 
 
 def import_file(
