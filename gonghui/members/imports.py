@@ -22,13 +22,15 @@ import abc
 import binascii
 import codecs
 import csv
+import ctypes
 import datetime as dt
-import hashlib
 import io
 import json
 import multiprocessing
 import os
 import re
+import signal
+import sys
 import threading
 import time
 import zipfile
@@ -40,7 +42,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
@@ -82,6 +84,7 @@ CSV_BLOCK_BYTES = 1 << 20
 XLSX_CHUNK_ROWS = 4000
 POOL_MIN_ROWS = 20_000
 POOL_IN_FLIGHT = 6
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 PROGRESS_TTL_SECONDS = 7 * 24 * 3600
 HEADER_ROW = 1
 
@@ -369,36 +372,6 @@ def _normalise_date(raw: str) -> str:
     return text[:10] if len(text) >= 19 and text[10] in " T" else text
 
 
-class _Protector:
-    """AES-GCM encryption and the HMAC blind index of `gonghui.core.crypto`, with the keys set up
-    once instead of once per value. Values are identical to `crypto.encrypt` (same format, same
-    associated data, fresh random nonce each) and `crypto.blind_index` (tested)."""
-
-    def __init__(self, purpose: str):
-        self.kid = settings.PII_ACTIVE_KEY_ID
-        self.aead = crypto._keys()[self.kid]
-        self.purpose_bytes = purpose.encode()
-        self.prefix = f"{crypto.PREFIX}:{self.kid}:"
-        key = crypto._blind_key()
-        if len(key) > 64:
-            key = hashlib.sha256(key).digest()
-        key = key.ljust(64, b"\0")
-        self.inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
-        self.inner.update(f"{purpose}\x1f".encode())
-        self.outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
-
-    def blind(self, normalized: str) -> str:
-        inner = self.inner.copy()
-        inner.update(normalized.encode())
-        outer = self.outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()
-
-    def encrypt(self, plaintext: str, nonce: bytes) -> str:
-        sealed = self.aead.encrypt(nonce, plaintext.encode(), self.purpose_bytes)
-        return self.prefix + binascii.b2a_base64(nonce + sealed, newline=False).decode()
-
-
 class RowTransformer:
     """Turns the cells of one row into the values stored for a member, or the reasons it cannot
     be imported. Field rules come from `clean_member_fields` and `parse_resident_id`, memoised
@@ -411,7 +384,7 @@ class RowTransformer:
         self.width = spec.width
         self.headers = spec.headers
         self.today = spec.today
-        self.protector = _Protector(ID_PURPOSE)
+        self.protector = crypto.BulkSealer(ID_PURPOSE)
         self.suffix = f"\t{MembershipStatus.ACTIVE.value}\t1\t{spec.timestamp}\t{spec.timestamp}\n"
         self.memo: dict[str, dict[str, tuple[str, str | None]]] = {key: {} for key in COLUMN_BY_KEY}
         self.names: dict[str, tuple[str, str, str | None]] = {}
@@ -695,9 +668,27 @@ def _number_starts(count: int) -> tuple[int, int]:
 _WORKER: RowTransformer | None = None
 
 
-def _pool_init(spec: TransformSpec) -> None:
+def _pool_init(spec: TransformSpec, parent: int) -> None:
     global _WORKER  # noqa: PLW0603 - one transformer per worker process
+    _detach_from_parent(parent)
     _WORKER = RowTransformer(spec)
+
+
+def _detach_from_parent(parent: int) -> None:
+    """A forked worker inherits the parent's database socket. Were the parent killed mid-import,
+    a worker still holding that socket would keep the import's transaction, and its locks,
+    open for as long as it lived. So the worker swaps its copy of every database socket for
+    /dev/null (the parent's connection is untouched; the worker never queries) and, on Linux,
+    asks to be killed when the parent dies."""
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None:
+            devnull = os.open(os.devnull, os.O_RDWR)
+            os.dup2(devnull, conn.connection.fileno())
+            os.close(devnull)
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request above took effect
+        os._exit(1)
 
 
 def _pool_work(task: tuple[str, Any, str]) -> ChunkResult:
@@ -1279,7 +1270,7 @@ class ImportRun:
                 yield task
 
         context = multiprocessing.get_context("fork")
-        with context.Pool(self.workers, initializer=_pool_init, initargs=(spec,)) as pool:
+        with context.Pool(self.workers, initializer=_pool_init, initargs=(spec, os.getpid())) as pool:
             for result in pool.imap(_pool_work, feed()):
                 in_flight.release()
                 yield result

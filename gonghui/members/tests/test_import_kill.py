@@ -50,6 +50,34 @@ def csv_content() -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def children_of(pid: int) -> set[int]:
+    """Processes whose parent is `pid` (Linux /proc)."""
+    children = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                children.add(int(entry.name))
+    return children
+
+
+def wait_until_gone(pids: set[int], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while alive := {pid for pid in pids if Path(f"/proc/{pid}").exists() and "(Z)" not in _state(pid)}:
+        assert time.monotonic() < deadline, f"processes {sorted(alive)} outlived the killed worker"
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    try:
+        return "(%s)" % (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0])
+    except OSError:
+        return "(Z)"
+
+
 def wait_until_unlocked(batch: ImportBatch, timeout: float = 20) -> None:
     """The killed worker's transaction is over once its row lock on the batch is gone."""
     deadline = time.monotonic() + timeout
@@ -86,14 +114,18 @@ def test_killed_worker_leaves_the_registry_unchanged_and_the_batch_resumes(world
             assert worker.poll() is None, worker.stderr.read().decode() if worker.stderr else ""
             assert time.monotonic() < deadline, "the worker never reported progress"
             time.sleep(0.01)
+        encrypters = children_of(worker.pid)
         os.kill(worker.pid, signal.SIGKILL)
     finally:
         if worker.poll() is None:
             worker.kill()
         worker.wait(timeout=30)
 
-    # Killed while the import transaction was open: rows written but not yet committed.
+    # Killed while the import transaction was open: rows written but not yet committed. The
+    # encryption processes it had forked die with it (they must not keep its connection open).
     assert 0 < progress.done < ROWS
+    assert encrypters, "the import ran without its encryption processes"
+    wait_until_gone(encrypters)
     batch.refresh_from_db()
     assert batch.status == ImportStatus.RUNNING
     wait_until_unlocked(batch)
