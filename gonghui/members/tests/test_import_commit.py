@@ -4,6 +4,7 @@ audit — through the PostgreSQL COPY path and the ORM path alike."""
 import datetime as dt
 import hashlib
 import io
+import multiprocessing
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from gonghui.core.testing import World
 from gonghui.members import imports
 from gonghui.members.identity import ID_PURPOSE, id_blind_index
 from gonghui.members.import_models import ImportBatch, ImportIssue, ImportSource, ImportStatus
+from gonghui.members.imports import rows as import_rows
+from gonghui.members.imports import run as import_run
 from gonghui.members.models import Member, MemberHistory, Tag
 from gonghui.members.tests.test_import_validation import HEADER, csv_bytes, person
 
@@ -194,14 +197,14 @@ def test_per_row_union_codes_place_members_in_their_unions(world: World, engine:
 @pytest.mark.django_db
 def test_worker_processes_give_the_same_result_as_one_process(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     pools: list[int] = []
-    real_context = imports.multiprocessing.get_context
+    real_context = multiprocessing.get_context
 
     def get_context(method: str) -> Any:
         pools.append(1)
         return real_context(method)
 
-    monkeypatch.setattr(imports, "POOL_MIN_ROWS", 0)
-    monkeypatch.setattr(imports.multiprocessing, "get_context", get_context)
+    monkeypatch.setattr(import_run, "POOL_MIN_ROWS", 0)
+    monkeypatch.setattr(multiprocessing, "get_context", get_context)
     rows = [person(i, 姓名=f"王{'小大老'[i % 3]}{'明红刚'[i % 7 % 3]}") for i in range(600)]
     rows[300] = person(300, 手机号="1")
     serial = imports.ImportRun(
@@ -234,12 +237,13 @@ def test_a_member_number_already_taken_is_drawn_again(
 ) -> None:
     taken = Member.objects.get(pk=world.member_b.pk)
     draws = iter([(int(taken.member_no[2:]), 0), (int(taken.member_no[2:]), 1)])
-    real = imports._number_starts
+    real = import_rows._number_starts
 
     def number_starts(count: int) -> tuple[int, int]:
         return next(draws, None) or real(count)
 
-    monkeypatch.setattr(imports, "_number_starts", number_starts)
+    monkeypatch.setattr(import_rows, "_number_starts", number_starts)  # numbers for a chunk
+    monkeypatch.setattr(import_run, "_number_starts", number_starts)  # and for a redraw
     _batch, outcome = commit(world, [person(1)], engine=engine)
     assert outcome.created == 1
     fresh = member_by_number(person(1)["证件号码"])

@@ -18,7 +18,8 @@ from gonghui.core.models import AuditEvent
 from gonghui.core.testing import World, make_member
 from gonghui.members import imports
 from gonghui.members.identity import ID_PURPOSE, id_blind_index, luhn_check_digit
-from gonghui.members.import_models import ImportIssue, ImportStatus
+from gonghui.members.import_models import ImportBatch, ImportIssue, ImportStatus
+from gonghui.members.imports import readers as import_readers
 from gonghui.members.models import Member, Tag
 
 HEADER = [
@@ -65,11 +66,11 @@ def csv_bytes(rows: list[dict[str, str]], header: list[str] = HEADER, encoding: 
     return buffer.getvalue().encode(encoding)
 
 
-def issues_of(batch: imports.ImportBatch) -> dict[int, list[str]]:
+def issues_of(batch: ImportBatch) -> dict[int, list[str]]:
     return {issue.row_no: issue.messages for issue in ImportIssue.objects.filter(batch=batch)}
 
 
-def upload(world: World, rows: list[dict[str, str]], **kwargs: object) -> imports.ImportBatch:
+def upload(world: World, rows: list[dict[str, str]], **kwargs: object) -> ImportBatch:
     return imports.import_batch_upload(
         actor=kwargs.get("actor", world.staff_a),
         organization=kwargs.get("organization", world.union_a),
@@ -232,7 +233,7 @@ def test_file_level_problems_are_refused_before_anything_is_kept(world: World) -
     assert old_excel.value.message == "不支持旧版 .xls 文件，请另存为 .xlsx 或 CSV 后重新上传"
     with pytest.raises(PermissionDenied):
         upload(world, [person(1)], actor=world.staff_b)
-    assert imports.ImportBatch.objects.count() == 0
+    assert ImportBatch.objects.count() == 0
     assert not AuditEvent.objects.filter(action="member.import_validate").exists()
 
 
@@ -394,7 +395,7 @@ def test_csv_chunks_end_on_record_boundaries(records: list[list[str]], block: in
     writer.writerow(["h1", "h2"])
     writer.writerows(records)
     data = buffer.getvalue().encode()
-    reader = imports._CsvReader(io.BytesIO(data), block_bytes=block)
+    reader = import_readers._CsvReader(io.BytesIO(data), block_bytes=block)
     parsed = []
     for _kind, chunk, encoding in reader.tasks():
         parsed += list(csv.reader(io.StringIO(chunk.decode(encoding), newline="")))

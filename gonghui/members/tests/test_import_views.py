@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 
 from gonghui.core.models import AuditEvent
 from gonghui.core.testing import World
-from gonghui.members import imports
 from gonghui.members.import_models import ImportBatch, ImportStatus
+from gonghui.members.imports import batches as import_batches
 from gonghui.members.models import Member
 from gonghui.members.tasks import import_batch_commit_task
 from gonghui.members.tests.test_import_validation import HEADER, csv_bytes, person
@@ -158,12 +158,12 @@ def test_resume_only_when_the_run_has_stopped(world: World, settings, django_cap
     post_upload(client, world.union_a.code, csv_bytes([person(1)]))
     batch = ImportBatch.objects.get()
     ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.RUNNING, started_at=timezone.now(), attempts=1)
-    cache.set(imports._progress_key(batch), {"done": 1, "total": 1, "phase": "x", "at": time.time()})
+    cache.set(import_batches._progress_key(batch), {"done": 1, "total": 1, "phase": "x", "at": time.time()})
     busy = client.post(f"/console/members/import/{batch.pk}/resume/", follow=True)
     assert "导入仍在进行中或已结束，无需继续" in busy.content.decode()
     assert ImportBatch.objects.get(pk=batch.pk).status == ImportStatus.RUNNING
 
-    cache.set(imports._progress_key(batch), {"done": 1, "total": 1, "phase": "x", "at": time.time() - 31})
+    cache.set(import_batches._progress_key(batch), {"done": 1, "total": 1, "phase": "x", "at": time.time() - 31})
     page = client.get(f"/console/members/import/{batch.pk}/").content.decode()
     assert "导入中断" in page
     with django_capture_on_commit_callbacks(execute=True):

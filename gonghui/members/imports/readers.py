@@ -1,0 +1,192 @@
+"""Reading CSV and XLSX files in chunks."""
+
+import abc
+import codecs
+import csv
+import datetime as dt
+import io
+import os
+import zipfile
+from collections.abc import Iterator
+from typing import IO, Any
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from gonghui.core.errors import ValidationFailed
+from gonghui.members.import_models import ImportFormat
+from gonghui.members.imports.columns import CSV_BLOCK_BYTES, XLSX_CHUNK_ROWS
+
+
+class _Reader(abc.ABC):
+    """Header, row-count estimate and chunk tasks of one file."""
+
+    header: list[str]
+    estimate: int | None
+
+    @abc.abstractmethod
+    def tasks(self) -> Iterator[tuple[str, Any, str]]: ...
+
+    def close(self) -> None:
+        return None
+
+
+def _record_end(data: bytes, start: int = 0) -> int:
+    """Index just past the first newline after `start` that is outside quotes, or -1."""
+    quotes = 0
+    pos = start
+    while True:
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            return -1
+        quotes += data.count(b'"', pos, nl)
+        if quotes % 2 == 0:
+            return nl + 1
+        pos = nl + 1
+
+
+def _last_record_end(data: bytes) -> int:
+    """Index just past the last newline outside quotes, or -1 (quotes never straddle a chunk)."""
+    if b'"' not in data:
+        return data.rfind(b"\n") + 1 or -1
+    end = len(data)
+    while True:
+        nl = data.rfind(b"\n", 0, end)
+        if nl < 0:
+            return -1
+        if data.count(b'"', 0, nl) % 2 == 0:
+            return nl + 1
+        end = nl
+
+
+class _CsvReader(_Reader):
+    def __init__(self, stream: IO[bytes], *, block_bytes: int = CSV_BLOCK_BYTES):
+        self.stream = stream
+        self.block_bytes = block_bytes
+        first = stream.read(max(block_bytes, 64 * 1024))
+        if first.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ValidationFailed("不支持 UTF-16 编码的文件，请另存为“CSV UTF-8”或 Excel 工作簿后重新上传")
+        if first.startswith(b"\xef\xbb\xbf"):
+            first = first[3:]
+        self.encoding = _detect_encoding(first)
+        end = _record_end(first)
+        if end < 0:
+            more = stream.read()
+            first += more
+            end = len(first)
+        try:
+            header_text = first[:end].decode(self.encoding)
+        except UnicodeDecodeError:
+            raise ValidationFailed("文件编码无法识别，请另存为“CSV UTF-8”或 Excel 工作簿后重新上传") from None
+        rows = list(csv.reader(io.StringIO(header_text, newline="")))
+        self.header = rows[0] if rows else []
+        self.rest = first[end:]
+        size = getattr(stream, "size", None)
+        self.estimate = None
+        if size is None:
+            try:
+                size = os.fstat(stream.fileno()).st_size
+            except (AttributeError, OSError, io.UnsupportedOperation):
+                size = None
+        if size and end:
+            line_bytes = max(1, len(first) - end) / max(1, first.count(b"\n", end))
+            self.estimate = max(1, int((size - end) / line_bytes))
+
+    def tasks(self) -> Iterator[tuple[str, Any, str]]:
+        """Chunks of about `block_bytes`, each ending at a record boundary (a newline outside
+        quotes), so no record is split between two workers."""
+        buffer = self.rest
+        eof = False
+        while True:
+            while len(buffer) < self.block_bytes and not eof:
+                block = self.stream.read(self.block_bytes)
+                eof = not block
+                buffer += block
+            if eof and len(buffer) <= self.block_bytes:
+                if buffer:  # whitespace-only rows are counted as blank downstream
+                    yield ("csv", buffer, self.encoding)
+                return
+            cut = _last_record_end(buffer[: self.block_bytes])
+            if cut <= 0:
+                cut = _record_end(buffer)  # one record longer than a block
+            if cut <= 0:
+                if eof:
+                    yield ("csv", buffer, self.encoding)
+                    return
+                block = self.stream.read(self.block_bytes)
+                eof = not block
+                buffer += block
+                continue
+            yield ("csv", buffer[:cut], self.encoding)
+            buffer = buffer[cut:]
+
+
+def _detect_encoding(sample: bytes) -> str:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(sample, final=False)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value).upper()
+    return str(value)
+
+
+class _XlsxReader(_Reader):
+    def __init__(self, stream: IO[bytes], *, chunk_rows: int = XLSX_CHUNK_ROWS):
+        try:
+            self.workbook = load_workbook(stream, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
+            raise ValidationFailed("无法读取该 Excel 文件，请确认是 .xlsx 格式且未加密") from None
+        sheet = self.workbook.worksheets[0]
+        self.rows = sheet.iter_rows(values_only=True)
+        self.chunk_rows = chunk_rows
+        header = next(self.rows, None)
+        self.header = [_cell_text(v) for v in header] if header else []
+        max_row = sheet.max_row
+        self.estimate = max(0, max_row - 1) if max_row else None
+
+    def tasks(self) -> Iterator[tuple[str, Any, str]]:
+        chunk: list[list[str]] = []
+        for row in self.rows:
+            chunk.append([_cell_text(v) for v in row])
+            if len(chunk) >= self.chunk_rows:
+                yield ("rows", chunk, "")
+                chunk = []
+        if chunk:
+            yield ("rows", chunk, "")
+
+    def close(self) -> None:
+        self.workbook.close()
+
+
+def detect_format(file_name: str, head: bytes) -> str:
+    if head.startswith(b"PK\x03\x04"):
+        return ImportFormat.XLSX
+    if file_name.lower().endswith((".xlsx", ".xlsm")):
+        raise ValidationFailed("无法读取该 Excel 文件，请确认是 .xlsx 格式且未加密")
+    if file_name.lower().endswith(".xls"):
+        raise ValidationFailed("不支持旧版 .xls 文件，请另存为 .xlsx 或 CSV 后重新上传")
+    return ImportFormat.CSV
+
+
+def _open_reader(stream: IO[bytes], file_format: str, *, block_bytes: int = CSV_BLOCK_BYTES) -> _Reader:
+    if file_format == ImportFormat.XLSX:
+        return _XlsxReader(stream)
+    return _CsvReader(stream, block_bytes=block_bytes)
