@@ -70,7 +70,9 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-    with transaction.atomic():
+    # No savepoint of its own: an append that fails must fail the caller's transaction anyway
+    # (no change without its audit event), and two round trips per event are saved.
+    with transaction.atomic(savepoint=False):
         head = _lock_a_chain_head()
         # Microsecond precision survives every database backend's datetime round trip.
         now = timezone.now()
