@@ -3,18 +3,47 @@ Business rules (windows, budget, scope) are checked by the services, not here.""
 
 import datetime as dt
 import decimal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import QueryDict
 from django.utils import timezone
 
+from gonghui.core.errors import DomainError, ValidationFailed
 from gonghui.members.models import Tag
 
 MAX_ITEMS = 8
 
 
 FieldErrors = dict[str, str]
+
+
+@dataclass
+class Submission[R]:
+    """What became of a posted form: the service's result, or the errors to show with the form."""
+
+    result: R | None = None
+    errors: FieldErrors = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def submit[D, R](
+    post: QueryDict, parse: Callable[[QueryDict], tuple[D, FieldErrors]], act: Callable[[D], R]
+) -> Submission[R]:
+    """Parse what a console form posted and hand it to the service `act`; field problems and the
+    service's refusals come back as a `Submission` for the form to show again."""
+    data, errors = parse(post)
+    try:
+        if errors:
+            raise ValidationFailed("请修正表单中的错误", fields=errors)
+        return Submission(result=act(data))
+    except DomainError as exc:
+        return Submission(errors=exc.fields, error=exc.message)
 
 
 def yuan_to_fen(raw: str) -> int:

@@ -141,3 +141,22 @@ def test_pages_render_for_a_published_campaign(world, point_a):
         assert client.get(url).status_code == 200, url
     make_point(world.union_a, name="乙点")
     assert client.get("/console/benefits/%d/edit/" % campaign.pk).status_code == 302  # published: not editable
+
+
+def test_point_forms_show_field_and_service_errors_and_keep_what_was_typed(world, point_a):
+    client = world.client_for(world.staff_a)
+    form = {"name": "新驿站", "kind": "station", "address": "人民路1号", "organization": str(world.union_a.pk)}
+    bad_coordinates = client.post("/console/benefits/points/new/", {**form, "latitude": "北纬31度"})
+    assert bad_coordinates.status_code == 422
+    assert "请填写数字坐标" in bad_coordinates.content.decode()
+    assert 'value="人民路1号"' in bad_coordinates.content.decode()
+    assert not RedemptionPoint.objects.filter(name="新驿站").exists()
+
+    taken = client.post("/console/benefits/points/%d/edit/" % point_a.pk, {**form, "name": point_a.name})
+    assert taken.status_code == 302 and taken["Location"] == "/console/benefits/points/%d/" % point_a.pk
+    assert RedemptionPoint.objects.get(pk=point_a.pk).address == "人民路1号"
+    other = make_point(world.union_a, name="另一个驿站")
+    clash = client.post("/console/benefits/points/%d/edit/" % other.pk, {**form, "name": point_a.name})
+    assert clash.status_code == 422
+    assert "同一工会下已有同名核销点" in clash.content.decode()
+    assert RedemptionPoint.objects.get(pk=other.pk).name == "另一个驿站"

@@ -17,6 +17,7 @@ from gonghui.benefits.forms import (
     campaign_input_from_post,
     fen_to_yuan,
     point_input_from_post,
+    submit,
 )
 from gonghui.benefits.models import (
     CampaignKind,
@@ -120,16 +121,13 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     error = None
     if request.method == "POST":
-        data, errors = campaign_input_from_post(request.POST)
-        try:
-            if errors:
-                raise ValidationFailed("请修正表单中的错误", fields=errors)
-            campaign = services.campaign_create(actor=request.user, data=data)
-        except DomainError as exc:
-            errors, error = exc.fields, exc.message
-        else:
+        sent = submit(
+            request.POST, campaign_input_from_post, lambda data: services.campaign_create(actor=request.user, data=data)
+        )
+        if sent.result is not None:
             messages.success(request, "活动已创建为草稿，请由另一位审核人发布")
-            return redirect("benefits:campaign_detail", pk=campaign.pk)
+            return redirect("benefits:campaign_detail", pk=sent.result.pk)
+        errors, error = sent.errors, sent.error
     now = timezone.localtime()
     defaults = {
         "per_member_limit": 1,
@@ -159,16 +157,15 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "只有草稿状态的活动可以修改")
         return redirect("benefits:campaign_detail", pk=campaign.pk)
     if request.method == "POST":
-        data, errors = campaign_input_from_post(request.POST)
-        try:
-            if errors:
-                raise ValidationFailed("请修正表单中的错误", fields=errors)
-            services.campaign_update(actor=request.user, campaign=campaign, data=data)
-        except DomainError as exc:
-            errors, error = exc.fields, exc.message
-        else:
+        sent = submit(
+            request.POST,
+            campaign_input_from_post,
+            lambda data: services.campaign_update(actor=request.user, campaign=campaign, data=data),
+        )
+        if sent.ok:
             messages.success(request, "已保存")
             return redirect("benefits:campaign_detail", pk=campaign.pk)
+        errors, error = sent.errors, sent.error
         context = _campaign_form_context(request, campaign=campaign, errors=errors, error=error, values=request.POST)
     else:
         context = _campaign_form_context(
@@ -486,16 +483,13 @@ def point_create(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     error = None
     if request.method == "POST":
-        data, errors = point_input_from_post(request.POST)
-        try:
-            if errors:
-                raise ValidationFailed("请修正表单中的错误", fields=errors)
-            point = services.point_create(actor=request.user, data=data)
-        except DomainError as exc:
-            errors, error = exc.fields, exc.message
-        else:
+        sent = submit(
+            request.POST, point_input_from_post, lambda data: services.point_create(actor=request.user, data=data)
+        )
+        if sent.result is not None:
             messages.success(request, "核销点已登记")
-            return redirect("benefits:point_detail", pk=point.pk)
+            return redirect("benefits:point_detail", pk=sent.result.pk)
+        errors, error = sent.errors, sent.error
     return _point_form(request, None, request.POST if request.POST else {"is_active": "on"}, errors, error)
 
 
@@ -506,16 +500,15 @@ def point_edit(request: HttpRequest, pk: int) -> HttpResponse:
     errors: dict[str, str] = {}
     error = None
     if request.method == "POST":
-        data, errors = point_input_from_post(request.POST)
-        try:
-            if errors:
-                raise ValidationFailed("请修正表单中的错误", fields=errors)
-            services.point_update(actor=request.user, point=point, data=data)
-        except DomainError as exc:
-            errors, error = exc.fields, exc.message
-        else:
+        sent = submit(
+            request.POST,
+            point_input_from_post,
+            lambda data: services.point_update(actor=request.user, point=point, data=data),
+        )
+        if sent.ok:
             messages.success(request, "已保存")
             return redirect("benefits:point_detail", pk=point.pk)
+        errors, error = sent.errors, sent.error
         values: Any = request.POST
     else:
         values = {
