@@ -1,6 +1,8 @@
 """Console pages of the bulk member import: upload and dry run, the report, commit with a live
 progress bar, resume, cancel, template and error-report downloads."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,7 +13,7 @@ from gonghui.core.errors import Conflict, DomainError, NotFound, ValidationFaile
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
 from gonghui.members import imports
-from gonghui.members.import_models import ImportStatus
+from gonghui.members.import_models import ImportBatch, ImportStatus
 from gonghui.organizations.permissions import requires_perm
 from gonghui.organizations.selectors import organization_by_code_for_actor
 
@@ -100,45 +102,52 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@require_POST
-@requires_perm(Perm.MEMBER_IMPORT)
-def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
+def _act_on_batch(request: HttpRequest, pk: int, act: Callable[[ImportBatch], object], done: str) -> HttpResponse:
+    """A button on the batch page: run the service, say how it went, back to the batch. Refusals
+    (the batch is in the wrong state, the file is gone) become a message; a permission refusal
+    stays a 403."""
     batch = imports.import_batch_get_for_actor(actor=request.user, pk=pk)
     try:
-        imports.import_batch_commit(
-            actor=request.user, batch=batch, keep_good_rows=request.POST.get("keep_good_rows") == "1"
-        )
+        act(batch)
     except (ValidationFailed, Conflict) as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "已提交后台导入，进度会在下方实时显示")
+        messages.success(request, done)
     return redirect("members:import_detail", pk=batch.pk)
+
+
+@require_POST
+@requires_perm(Perm.MEMBER_IMPORT)
+def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    keep_good_rows = request.POST.get("keep_good_rows") == "1"
+    return _act_on_batch(
+        request,
+        pk,
+        lambda batch: imports.import_batch_commit(actor=request.user, batch=batch, keep_good_rows=keep_good_rows),
+        "已提交后台导入，进度会在下方实时显示",
+    )
 
 
 @require_POST
 @requires_perm(Perm.MEMBER_IMPORT)
 def import_resume(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = imports.import_batch_get_for_actor(actor=request.user, pk=pk)
-    try:
-        imports.import_batch_resume(actor=request.user, batch=batch)
-    except Conflict as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "已重新提交导入；中断的那次没有写入任何数据")
-    return redirect("members:import_detail", pk=batch.pk)
+    return _act_on_batch(
+        request,
+        pk,
+        lambda batch: imports.import_batch_resume(actor=request.user, batch=batch),
+        "已重新提交导入；中断的那次没有写入任何数据",
+    )
 
 
 @require_POST
 @requires_perm(Perm.MEMBER_IMPORT)
 def import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = imports.import_batch_get_for_actor(actor=request.user, pk=pk)
-    try:
-        imports.import_batch_cancel(actor=request.user, batch=batch)
-    except Conflict as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "已取消该批次，上传的文件已删除")
-    return redirect("members:import_detail", pk=batch.pk)
+    return _act_on_batch(
+        request,
+        pk,
+        lambda batch: imports.import_batch_cancel(actor=request.user, batch=batch),
+        "已取消该批次，上传的文件已删除",
+    )
 
 
 @require_GET
