@@ -11,6 +11,7 @@ device and the point; too many in a minute lock them for a while (audited). The 
 the same whether the code exists elsewhere (another campaign, another union) or nowhere."""
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from gonghui.benefits import codes
 from gonghui.benefits.models import (
+    CampaignItem,
     CampaignStatus,
     Coupon,
     CouponStatus,
@@ -122,8 +124,6 @@ def _find(code: str, point: RedemptionPoint, *, lock: bool) -> Coupon | None:
     qs = (
         Coupon.objects.select_related("campaign__organization", "member")
         .only(*REDEEM_FIELDS)
-        # The answer lists the items; fetch them now, not while the audit chain is locked.
-        .prefetch_related("campaign__items")
         .filter(code=code, campaign__allowed_points=point)
         .exclude(campaign__status=CampaignStatus.DRAFT)
     )
@@ -262,6 +262,14 @@ def coupon_redeem(
     _wrong_code(point=point, device=device, clerk=clerk, now=now)
 
 
+@functools.lru_cache(maxsize=4096)
+def published_items(campaign_id: int) -> tuple[tuple[str, int, int], ...]:
+    """(name, quantity, face value) of each item of a campaign that is past its draft. Only a
+    draft's items can change (`services.campaign_update` locks drafts only) and only a
+    published or closed campaign's coupons are redeemable, so each process reads them once."""
+    return tuple(CampaignItem.objects.filter(campaign_id=campaign_id).values_list("name", "quantity", "face_value_fen"))
+
+
 def redemption_body(redemption: Redemption) -> dict[str, Any]:
     coupon = redemption.coupon
     return {
@@ -271,8 +279,8 @@ def redemption_body(redemption: Redemption) -> dict[str, Any]:
         "point": redemption.point.name,
         "campaign": coupon.campaign.name,
         "items": [
-            {"name": item.name, "quantity": item.quantity, "face_value_fen": item.face_value_fen}
-            for item in coupon.campaign.items.all()
+            {"name": name, "quantity": quantity, "face_value_fen": face_value_fen}
+            for name, quantity, face_value_fen in published_items(coupon.campaign_id)
         ],
         "face_value_fen": redemption.face_value_fen,
         "code_masked": codes.masked(coupon.code),
@@ -303,10 +311,15 @@ def replay_or_run(*, scope: str, key: str, run: Callable[[], dict[str, Any]]) ->
     return status, body
 
 
+# The device API authenticates with this, so the device's point arrives with the device.
+DEVICES_WITH_POINT = Device.objects.select_related("redemption_binding__point__organization")
+
+
 def point_of_device(device: Device) -> RedemptionPoint:
-    binding = PointDevice.objects.select_related("point__organization").filter(device=device).first()
-    if binding is None:
-        raise PermissionDenied("该设备未绑定核销点")
+    try:
+        binding: PointDevice = device.redemption_binding  # type: ignore[attr-defined]
+    except PointDevice.DoesNotExist:
+        raise PermissionDenied("该设备未绑定核销点") from None
     return binding.point
 
 

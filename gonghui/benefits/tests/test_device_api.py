@@ -156,3 +156,17 @@ def test_wrong_codes_through_the_api_lock_the_device(setup):
     assert locked.json()["code"] == "locked"
     assert Coupon.objects.get(pk=coupon.pk).status == CouponStatus.CLAIMED
     assert AuditEvent.objects.filter(action="device.locked").count() == 1
+
+
+def test_a_device_redemption_stays_within_its_statement_budget(setup, django_assert_max_num_queries):
+    """The vending-machine path is the hot one: the device arrives with its point, the items
+    of a published campaign are read once per process. Guard the count against regressions."""
+    device, secret, coupon = setup
+    body = json.dumps({"request_id": "vm-budget", "code": coupon.code}).encode()
+    headers = _signed(device, secret, body)
+    # 19 statements inside the test's transaction, savepoints included: the device with its
+    # point; the nonce; the idempotency key and its stored answer; the locked coupon, its
+    # update and the redemption; the audit tip, event and tip update; the items (first time).
+    with django_assert_max_num_queries(19):
+        response = _post(Client(), headers, body)
+    assert response.status_code == 200
