@@ -42,8 +42,9 @@ def member_list_for_actor(
     organization: Organization | None = None,
     status: str = "",
     tag: int | None = None,
+    perm: str = Perm.MEMBER_VIEW,
 ) -> QuerySet[Member]:
-    qs = Member.objects.filter(scope_q(actor, Perm.MEMBER_VIEW)).select_related("organization")
+    qs = Member.objects.filter(scope_q(actor, perm)).select_related("organization")
     if organization is not None:
         qs = qs.filter(organization__path__startswith=organization.path)
     if status:

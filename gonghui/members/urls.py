@@ -8,6 +8,7 @@ urlpatterns = [
     path("console/members/", views.member_list, name="list"),
     path("console/members/new/", views.member_create, name="create"),
     path("console/members/export.xlsx", views.member_export, name="export"),
+    path("console/members/cards.xlsx", views.member_card_export, name="card_export"),
     path("console/members/<int:pk>/", views.member_detail, name="detail"),
     path("console/members/<int:pk>/edit/", views.member_edit, name="edit"),
     path("console/members/<int:pk>/reveal-id/", views.member_reveal_id, name="reveal_id"),

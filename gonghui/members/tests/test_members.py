@@ -263,6 +263,34 @@ def test_export_is_masked_scoped_and_audited(world: World) -> None:
 
 
 @pytest.mark.django_db
+def test_card_data_export_lists_active_members_of_the_editors_subtree_and_is_audited(world: World) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    retired = make_member(world.union_a, name="王退会")
+    Member.objects.filter(pk=retired.pk).update(status=MembershipStatus.WITHDRAWN)
+    page = world.client_for(world.staff_a).get("/console/members/")
+    assert 'data-testid="card-export"' in page.content.decode()
+    response = world.client_for(world.staff_a).get("/console/members/cards.xlsx")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert rows[0] == ("会员卡号", "姓名", "性别", "所属工会", "工会代码", "入会时间", "会员编号")
+    card = world.member_a.card_no
+    expected = " ".join(card[i : i + 4] for i in range(0, len(card), 4))
+    assert [(r[0], r[1], r[4]) for r in rows[1:]] == [(expected, "张三", world.union_a.code)]  # not 王退会, not 李四
+    assert AuditEvent.objects.get(action="member.card_export").detail == {"rows": 1, "filters": {}}
+
+    reviewer = grant(make_user("reviewer_only"), world.union_a, Role.REVIEWER)  # may view members, not edit
+    assert 'data-testid="card-export"' not in world.client_for(reviewer).get("/console/members/").content.decode()
+    assert world.client_for(reviewer).get("/console/members/cards.xlsx").status_code == 403
+    assert (
+        world.client_for(world.staff_b).get(f"/console/members/cards.xlsx?org={world.union_a.code}").status_code == 404
+    )
+
+
+@pytest.mark.django_db
 def test_member_sees_and_withdraws_a_consent(world: World) -> None:
     from django.test import Client
 
