@@ -15,6 +15,7 @@ def console(request: HttpRequest) -> dict[str, Any]:
         "org": has_perm_anywhere(user, Perm.ORG_VIEW),
         "members": has_perm_anywhere(user, Perm.MEMBER_VIEW),
         "import": has_perm_anywhere(user, Perm.MEMBER_IMPORT),
+        "applications": has_perm_anywhere(user, Perm.MEMBER_EDIT),
         "transfer": has_perm_anywhere(user, Perm.TRANSFER_SUBMIT) or has_perm_anywhere(user, Perm.TRANSFER_APPROVE),
         "campaigns": has_perm_anywhere(user, Perm.CAMPAIGN_MANAGE) or has_perm_anywhere(user, Perm.CAMPAIGN_REPORT),
         "redeem": has_perm_anywhere(user, Perm.COUPON_REDEEM),

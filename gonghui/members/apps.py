@@ -13,4 +13,5 @@ class MembersConfig(AppConfig):
         from gonghui.members.imports import import_batches_expire
 
         register_encrypted_field("members.Member", "id_number_encrypted", ID_PURPOSE)
+        register_encrypted_field("members.JoinApplication", "id_number_encrypted", ID_PURPOSE)
         housekeeping.register("member_import_uploads", "超时未确认的会员导入批次", import_batches_expire)

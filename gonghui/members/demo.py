@@ -160,3 +160,29 @@ def add_named_member(
     )
     audit.record(actor=None, action="member.seed", obj=member, organization=org)
     return member
+
+
+def add_join_applications(*, org: Organization, count: int, rng: random.Random, phones: Iterator[str]) -> int:
+    """Pending 网上申请入会 for the union's review list (new-form workers, as most are)."""
+    from gonghui.members.models import JoinApplication
+
+    work_units = ["美团外卖苏州站", "饿了么姑苏站", "顺丰速运姑苏营业部", "滴滴出行苏州", "苏州货拉拉"]
+    kinds = [Tag.FOOD_DELIVERY, Tag.FOOD_DELIVERY, Tag.COURIER, Tag.RIDE_HAILING, Tag.TRUCK_DRIVER]
+    created = 0
+    for i in range(count):
+        birth = dt.date(1985, 1, 1) + dt.timedelta(days=rng.randint(0, 15 * 365))
+        identity = protect_id_number(_parse(make_resident_id(org.region_code, birth, rng.randint(0, 499), "M")))
+        if Member.objects.filter(id_blind=identity.blind).exists():
+            continue
+        application = JoinApplication.objects.create(
+            organization=org,
+            name=chinese_name(rng),
+            id_number_encrypted=identity.encrypted,
+            id_blind=identity.blind,
+            id_masked=identity.masked,
+            phone=next(phones),
+            details={"work_unit": work_units[i % 5], "tags": int(kinds[i % 5] | Tag.NEW_FORM), "ethnicity": "汉族"},
+        )
+        audit.record(actor=None, action="member.join_apply", obj=application, organization=org)
+        created += 1
+    return created

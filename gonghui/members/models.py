@@ -263,3 +263,48 @@ class Consent(models.Model):
 
 
 from gonghui.members.import_models import *  # noqa: E402,F403
+
+
+class ApplicationStatus(models.TextChoices):
+    PENDING = "pending", "待审核"
+    APPROVED = "approved", "已批准"
+    REJECTED = "rejected", "未批准"
+
+
+class JoinApplication(models.Model):
+    """网上申请入会: a worker asks a grassroots union to admit them (joining is voluntary and
+    approved by the grassroots committee, 工会法 art. 3). The phone was proved with an SMS code;
+    the ID number is kept like a member's (encrypted, blind index, masked copy)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="join_applications", verbose_name="申请加入的工会"
+    )
+    name = models.CharField("姓名", max_length=50)
+    id_number_encrypted = models.TextField("证件号码（密文）")
+    id_blind = models.CharField(max_length=64, db_index=True)
+    id_masked = models.CharField("证件号码", max_length=24)
+    phone = models.CharField("手机号", max_length=11)
+    # The rest of the member form as the applicant filled it (cleaned by `clean_member_fields`).
+    details = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        "状态", max_length=10, choices=ApplicationStatus.choices, default=ApplicationStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField("审核意见", max_length=200, blank=True)
+    member = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["organization", "status", "-id"], name="join_app_org_status_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_blind"], condition=models.Q(status="pending"), name="join_application_one_pending"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_status_display()}）"

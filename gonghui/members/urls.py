@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from gonghui.members import views
+from gonghui.members import join_views, views
 
 app_name = "members"
 
@@ -15,10 +15,13 @@ urlpatterns = [
     path("console/members/<int:pk>/status/", views.member_status, name="status"),
     path("console/members/<int:pk>/transfer/", views.transfer_new, name="transfer_new"),
     path("console/transfers/", views.transfer_list, name="transfer_list"),
+    path("console/join-applications/", join_views.application_list, name="application_list"),
+    path("console/join-applications/<int:pk>/decide/", join_views.application_decide, name="application_decide"),
     path("console/transfers/<int:pk>/decide/", views.transfer_decide, name="transfer_decide"),
     path("console/members/import/", include("gonghui.members.import_urls")),
     path("h5/login/", views.h5_login, name="h5_login"),
     path("h5/login/send-code/", views.h5_send_code, name="h5_send_code"),
+    path("h5/join/", join_views.h5_join, name="h5_join"),
     path("h5/", views.h5_home, name="h5_home"),
     path("h5/me/", views.h5_profile, name="h5_profile"),
     path("h5/card/", views.h5_card, name="h5_card"),

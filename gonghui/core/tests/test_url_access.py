@@ -23,6 +23,7 @@ PUBLIC_URL_NAMES = {
     "accounts:logout",
     "members:h5_login",
     "members:h5_send_code",
+    "members:h5_join",  # 网上申请入会: the applicant is not a member yet; the phone is proved by SMS
     "members:h5_privacy",
     "api:openapi-json",
     "api:openapi-view",

@@ -3,7 +3,7 @@ core/tests/test_url_access.py)."""
 
 from gonghui.core.testing import World
 from gonghui.members.import_models import ImportBatch, ImportFormat
-from gonghui.members.models import Transfer
+from gonghui.members.models import JoinApplication, Transfer
 
 
 def _transfer(world: World) -> dict[str, int]:
@@ -25,7 +25,20 @@ def _import_batch(world: World) -> dict[str, int]:
     return {"pk": batch.pk}
 
 
+def _join_application(world: World) -> dict[str, int]:
+    application = JoinApplication.objects.create(
+        organization=world.union_a,
+        name="周申请",
+        id_number_encrypted="x",
+        id_blind="blind-of-union-a-applicant",
+        id_masked="3205**********0011",
+        phone="13900000077",
+    )
+    return {"pk": application.pk}
+
+
 URL_OBJECTS = {
+    "members:application_decide": _join_application,
     "members:detail": lambda w: {"pk": w.member_a.pk},
     "members:edit": lambda w: {"pk": w.member_a.pk},
     "members:reveal_id": lambda w: {"pk": w.member_a.pk},

@@ -15,8 +15,8 @@ from gonghui.accounts.models import User
 from gonghui.accounts.services import TOTP_PURPOSE
 from gonghui.core import crypto
 from gonghui.core.permissions import ROLES_REQUIRING_TOTP, Role
-from gonghui.members.demo import add_named_member, seed_members
-from gonghui.members.models import Tag
+from gonghui.members.demo import add_join_applications, add_named_member, phone_numbers, seed_members
+from gonghui.members.models import Member, Tag
 from gonghui.organizations.demo import build_tree
 from gonghui.organizations.models import Organization
 from gonghui.organizations.services import role_grant
@@ -93,6 +93,13 @@ class Command(BaseCommand):
             reserved_phones={p for p, *_ in NAMED_MEMBERS},
         )
         self.stdout.write(f"会员：{created + len(NAMED_MEMBERS)} 名")
+        with transaction.atomic():
+            add_join_applications(
+                org=union,
+                count=4,
+                rng=rng,
+                phones=phone_numbers(rng, set(Member.objects.values_list("phone", flat=True))),
+            )
         for config in apps.get_app_configs():
             if not config.name.startswith("gonghui.") or config.label in {"organizations", "members"}:
                 continue
@@ -117,6 +124,7 @@ class Command(BaseCommand):
             out(f"  {username:<16} {display}  {role.label}（苏州市总工会及下级）{extra}")
         out("  demo_grassroots  钱基层  经办人+审核人（一个基层工会）")
         out("  demo_province    孙省总  经办人（江苏省总工会）")
+        out("网上申请入会：http://127.0.0.1:8000/h5/join/（demo_grassroots 的工会有 4 份待审核申请）")
         out("会员账号（手机号 + 短信验证码登录 http://127.0.0.1:8000/h5/login/，验证码打印在服务器日志中）：")
         for phone, name, *_ in NAMED_MEMBERS:
             out(f"  {phone}  {name}")

@@ -1,0 +1,98 @@
+"""网上申请入会: the applicant's phone page and the union's review list."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from gonghui.core.access import public
+from gonghui.core.errors import DomainError
+from gonghui.core.pagination import paginate
+from gonghui.core.permissions import Perm
+from gonghui.members import joining
+from gonghui.members.models import ETHNICITIES, ApplicationStatus, Education, HouseholdType, Tag
+from gonghui.organizations.permissions import requires_perm
+
+# Applicants tick their own work tags; 劳模 levels and 困难职工 classes are recorded by the union.
+SELF_DECLARED_TAGS = list(Tag)
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def h5_join(request: HttpRequest) -> HttpResponse:
+    values = request.POST if request.method == "POST" else {"ethnicity": "汉族"}
+    errors: dict[str, str] = {}
+    error = None
+    status = 200
+    if request.method == "POST":
+        tags = sum(t.value for t in SELF_DECLARED_TAGS if str(t.value) in request.POST.getlist("tags"))
+        try:
+            application = joining.application_submit(
+                phone=request.POST.get("phone", ""),
+                code=request.POST.get("code", ""),
+                union_code=request.POST.get("union_code", ""),
+                id_number=request.POST.get("id_number", ""),
+                data={
+                    "name": request.POST.get("name", ""),
+                    "ethnicity": request.POST.get("ethnicity", "汉族"),
+                    "education": request.POST.get("education", ""),
+                    "household_type": request.POST.get("household_type", ""),
+                    "work_unit": request.POST.get("work_unit", ""),
+                    "tags": str(tags),
+                },
+                consent=request.POST.get("consent") == "1",
+            )
+        except DomainError as exc:
+            errors, error, status = exc.fields, exc.message, exc.status
+        else:
+            return render(request, "members/h5/join_done.html", {"application": application})
+    return render(
+        request,
+        "members/h5/join.html",
+        {
+            "values": values,
+            "checked_tags": request.POST.getlist("tags") if request.method == "POST" else [],
+            "errors": errors,
+            "error": error,
+            "ethnicities": ETHNICITIES,
+            "educations": Education.choices,
+            "household_types": HouseholdType.choices,
+            "tags": SELF_DECLARED_TAGS,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@requires_perm(Perm.MEMBER_EDIT)
+def application_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", ApplicationStatus.PENDING)
+    if status not in ApplicationStatus.values:
+        status = ""
+    page = paginate(request, joining.applications_for_actor(actor=request.user, status=status))
+    return render(
+        request,
+        "members/application_list.html",
+        {"page": page, "status": status, "statuses": ApplicationStatus.choices},
+    )
+
+
+@require_POST
+@requires_perm(Perm.MEMBER_EDIT)
+def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    application = joining.application_get_for_actor(actor=request.user, pk=pk)
+    approve = request.POST.get("decision") == "approve"
+    try:
+        decided = joining.application_decide(
+            actor=request.user, application=application, approve=approve, reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if decided.member is not None:
+            messages.success(
+                request, "已批准入会，会员编号 %(no)s；申请人可用手机号登录" % {"no": decided.member.member_no}
+            )
+        else:
+            messages.success(request, "已告知申请人不予批准")
+    return redirect("members:application_list")

@@ -1,0 +1,55 @@
+"""In the browser: a worker applies to join on a phone; the union's handler approves in the console."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from gonghui.accounts.sms import ConsoleSmsSender
+from gonghui.core.identifiers import make_resident_id
+from gonghui.core.permissions import Role
+from gonghui.core.testing import build_world, grant, make_user
+from gonghui.members.models import JoinMethod, Member
+from gonghui.members.tests.test_console_browser import sign_in
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_worker_applies_on_a_phone_and_the_handler_approves(live_server, phone_page, desktop_page) -> None:  # type: ignore[no-untyped-def]
+    world = build_world()
+    handler = grant(make_user("join_handler"), world.union_a, Role.HANDLER)
+    base = live_server.url
+    number = make_resident_id("320508", dt.date(1998, 7, 1), 33, "F")
+
+    page = phone_page
+    page.goto(f"{base}/h5/login/")
+    page.click("[data-testid=join-link]")
+    page.fill("input[name=name]", "钱快递")
+    page.fill("input[name=id_number]", number)
+    page.fill("input[name=work_unit]", "顺丰速运姑苏营业部")
+    page.fill("input[name=union_code]", world.union_a.code)
+    page.click("text=快递员")
+    page.fill("#phone", "13700000031")
+    page.click("[data-testid=send-code]")
+    page.wait_for_selector("[data-testid=code-sent]")
+    message = [m for phone, m in ConsoleSmsSender.outbox if phone == "13700000031"][-1]
+    page.fill("input[name=code]", re.search(r"验证码为 (\d{6})", message).group(1))  # type: ignore[union-attr]
+    page.click("[data-testid=join-submit]")
+    assert "请阅读并同意" in page.inner_text("body")  # consent is not ticked for the worker
+    page.check("[data-testid=join-consent]")
+    page.click("[data-testid=join-submit]")
+    page.wait_for_selector("[data-testid=join-done]")
+
+    console = desktop_page
+    sign_in(console, base, handler.username)
+    console.wait_for_url(f"{base}/console/")
+    console.click("a:has-text('入会申请')")
+    assert "钱快递" in console.inner_text("[data-testid=application-table]")
+    console.click("[data-testid=application-approve]")
+    console.wait_for_selector("text=已批准入会")
+    member = Member.objects.get(name="钱快递")
+    assert (member.organization_id, member.join_method, member.phone) == (
+        world.union_a.pk,
+        JoinMethod.ONLINE,
+        "13700000031",
+    )
