@@ -50,9 +50,12 @@ def application_submit(
         errors["code"] = "请填写短信验证码"
     if errors or identity is None or organization is None:
         raise ValidationFailed("申请信息有误，请检查标红的项目", fields=errors)
+    # The code is spent only once the form is right (a typo elsewhere keeps it), and before
+    # anything about the registry is said: whether an ID number belongs to a member is for
+    # the holder of a proved phone to learn, not for anyone who posts the form.
+    sms_code_consume(phone=cleaned["phone"], code=code)
     if Member.objects.filter(id_blind=identity.blind).exists():
         raise Conflict("该身份证号码已是工会会员，请用登记的手机号直接登录")
-    sms_code_consume(phone=cleaned["phone"], code=code)  # last, so a typo elsewhere keeps the code
     try:
         with transaction.atomic():
             application = JoinApplication.objects.create(

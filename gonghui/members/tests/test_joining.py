@@ -126,6 +126,10 @@ def test_bad_applications_get_chinese_messages_and_keep_the_sms_code(world: Worl
 def test_members_and_second_applications_are_refused(world: World) -> None:
     member_number = decrypt_id_number(world.member_a.id_number_encrypted)
     client = Client()
+    # Without a proved phone the form says nothing about who is a member.
+    probe = client.post("/h5/join/", _form(world, "000000", id_number=member_number))
+    assert probe.status_code == 422
+    assert "已是工会会员" not in probe.content.decode()
     member = client.post("/h5/join/", _form(world, _send_code(client), id_number=member_number))
     assert member.status_code == 409
     assert "已是工会会员" in member.content.decode()
