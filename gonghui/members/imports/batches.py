@@ -39,6 +39,9 @@ from gonghui.members.imports.run import ImportRun, Outcome, ProgressFn, Rejected
 from gonghui.organizations.models import Level, Organization
 from gonghui.organizations.selectors import has_perm_on, scope_paths, scope_q
 
+# A batch whose user still has to decide: commit it (again) or cancel it.
+AWAITING_DECISION = (ImportStatus.VALIDATED, ImportStatus.FAILED)
+
 # ---- progress, readable while the import transaction is still open -----------------------
 
 
@@ -215,7 +218,7 @@ def import_batch_commit(*, actor: Any, batch: ImportBatch, keep_good_rows: bool)
     _check_import_perm(actor, batch.organization)
     with transaction.atomic():
         locked = ImportBatch.objects.select_for_update().select_related("organization").get(pk=batch.pk)
-        if locked.status not in (ImportStatus.VALIDATED, ImportStatus.FAILED):
+        if locked.status not in AWAITING_DECISION:
             raise Conflict("该批次当前为“%(status)s”，不能导入" % {"status": locked.get_status_display()})
         if not locked.stored_file:
             raise Conflict("上传的文件已清除，请重新上传")
@@ -427,20 +430,25 @@ def import_batch_cancel(*, actor: Any, batch: ImportBatch) -> ImportBatch:
     _check_import_perm(actor, batch.organization)
     with transaction.atomic():
         locked = ImportBatch.objects.select_for_update().select_related("organization").get(pk=batch.pk)
-        if locked.status not in (ImportStatus.VALIDATED, ImportStatus.FAILED):
+        if locked.status not in AWAITING_DECISION:
             raise Conflict("该批次当前为“%(status)s”，不能取消" % {"status": locked.get_status_display()})
-        locked.status = ImportStatus.CANCELLED
-        locked.finished_at = timezone.now()
-        locked.save(update_fields=["status", "finished_at"])
-        audit.record(
-            actor=actor,
-            action="member.import_cancel",
-            obj=locked,
-            organization=locked.organization,
-            detail=_audit_detail(locked, None),
-        )
+        _cancel_locked(locked, actor=actor, action="member.import_cancel", now=timezone.now())
     _discard_upload(locked)
     return locked
+
+
+def _cancel_locked(locked: ImportBatch, *, actor: Any, action: str, now: dt.datetime, message: str = "") -> None:
+    """Cancel a batch whose row the caller holds locked, audited; the upload goes after commit."""
+    locked.status = ImportStatus.CANCELLED
+    locked.finished_at = now
+    fields = ["status", "finished_at"]
+    if message:
+        locked.error_message = message
+        fields.append("error_message")
+    locked.save(update_fields=fields)
+    audit.record(
+        actor=actor, action=action, obj=locked, organization=locked.organization, detail=_audit_detail(locked, None)
+    )
 
 
 def import_batches_expire(*, now: dt.datetime | None = None) -> int:
@@ -449,29 +457,19 @@ def import_batches_expire(*, now: dt.datetime | None = None) -> int:
     wait on disk for a commit nobody is going to make. Returns how many were cancelled."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(hours=settings.MEMBER_IMPORT_UPLOAD_KEEP_HOURS)
-    waiting = ImportBatch.objects.filter(
-        status__in=(ImportStatus.VALIDATED, ImportStatus.FAILED),
-        created_at__lt=cutoff,
-    ).exclude(finished_at__gte=cutoff)
+    message = "超过 %(hours)d 小时未确认导入，已自动取消并删除上传的文件" % {
+        "hours": settings.MEMBER_IMPORT_UPLOAD_KEEP_HOURS
+    }
+    waiting = ImportBatch.objects.filter(status__in=AWAITING_DECISION, created_at__lt=cutoff).exclude(
+        finished_at__gte=cutoff
+    )
     expired = 0
     for batch_id in waiting.values_list("pk", flat=True).iterator():
         with transaction.atomic():
             locked = ImportBatch.objects.select_for_update().select_related("organization").get(pk=batch_id)
-            if locked.status not in (ImportStatus.VALIDATED, ImportStatus.FAILED):
+            if locked.status not in AWAITING_DECISION:
                 continue
-            locked.status = ImportStatus.CANCELLED
-            locked.finished_at = now
-            locked.error_message = "超过 %(hours)d 小时未确认导入，已自动取消并删除上传的文件" % {
-                "hours": settings.MEMBER_IMPORT_UPLOAD_KEEP_HOURS
-            }
-            locked.save(update_fields=["status", "finished_at", "error_message"])
-            audit.record(
-                actor=None,
-                action="member.import_expire",
-                obj=locked,
-                organization=locked.organization,
-                detail=_audit_detail(locked, None),
-            )
+            _cancel_locked(locked, actor=None, action="member.import_expire", now=now, message=message)
         _discard_upload(locked)
         expired += 1
     return expired
