@@ -22,6 +22,7 @@ from gonghui.members.imports.columns import (
     CHOICE_LABELS,
     CHOICE_TEXT,
     COLUMN_BY_KEY,
+    ROW_COLUMNS,
     TAG_BY_LABEL,
     TAG_LABELS,
     TAG_SEPARATORS,
@@ -36,21 +37,8 @@ from gonghui.members.services import clean_member_fields
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 # Member fields read from the file besides name, ID and phone (入会日期 is required but checked,
-# like the others, through the member form's rule).
-OPTIONAL_KEYS = (
-    "ethnicity",
-    "education",
-    "skill_level",
-    "political_status",
-    "household_type",
-    "household_place",
-    "work_unit",
-    "joined_on",
-    "join_method",
-    "tags",
-    "model_worker_level",
-    "hardship_class",
-)
+# like the others, through the member form's rule), in the order the row is written.
+OPTIONAL_KEYS = tuple(key for key in ROW_COLUMNS if key in COLUMN_BY_KEY and key not in ("name", "id_type", "phone"))
 
 
 @dataclass(frozen=True)
