@@ -30,7 +30,7 @@ from gonghui.health.catalogue import Catalogue, IndicatorSpec, current_catalogue
 from gonghui.health.cleaning import age_on
 from gonghui.health.demo import TYPICAL
 from gonghui.health.importing import PreparedCheckup, PreparedResult, critical_limits_by_org
-from gonghui.health.interpret import Interpretation, interpret_raw
+from gonghui.health.interpret import CriticalLimits, Interpretation, interpret_raw
 from gonghui.health.models import Checkup, CheckupKind
 from gonghui.health.pdf import render_report_pdf
 from gonghui.health.report import build_report
@@ -164,6 +164,34 @@ def _interpret_all(
     return time.perf_counter() - started, prepared
 
 
+def _typical_result(
+    catalogue: Catalogue,
+    spec: IndicatorSpec,
+    member: Member,
+    day: dt.date,
+    rng: random.Random,
+    limits: dict[int, CriticalLimits],
+    *,
+    floor: float | None = None,
+) -> PreparedResult:
+    """A plausible value of `spec` for the member on `day` (TYPICAL mean and spread by sex),
+    interpreted and ready to store."""
+    male, female, spread = TYPICAL[spec.code]
+    drawn = rng.gauss(male if member.sex == "M" else female, spread)
+    value = Decimal("%.*f" % (spec.decimals, drawn if floor is None else max(drawn, floor)))
+    _s, result = interpret_raw(
+        catalogue,
+        code=spec.code,
+        value=value,
+        unit=spec.unit,
+        sex=member.sex,
+        age=age_on(member.birth_date, day),
+        critical=limits,
+    )
+    payload = {"v": format(result.canonical_value, "f"), "o": format(value, "f"), "u": spec.unit, "r": "", "c": ""}
+    return PreparedResult(spec=spec, interpretation=result, measured_on=day, payload=payload)
+
+
 def _report_member(union: Organization, catalogue: Catalogue, rng: random.Random) -> Checkup:
     """The member whose report is rendered: 10 annual exams and monthly kiosk visits."""
     member = Member.objects.select_related("organization").get(organization=union, phone=REPORT_MEMBER_PHONE)
@@ -180,53 +208,14 @@ def _report_member(union: Organization, catalogue: Catalogue, rng: random.Random
         day = dt.date(today.year - back, 4, 10)
         exam = PreparedCheckup(member=member, external_id="Y%d" % day.year, centre="基准体检中心", exam_date=day)
         for spec in specs:
-            male, female, spread = TYPICAL[spec.code]
-            value = Decimal(
-                "%.*f" % (spec.decimals, max(rng.gauss(male if member.sex == "M" else female, spread), 0.1))
-            )
-            _s, result = interpret_raw(
-                catalogue,
-                code=spec.code,
-                value=value,
-                unit=spec.unit,
-                sex=member.sex,
-                age=age_on(member.birth_date, day),
-                critical=limits,
-            )
-            payload = {
-                "v": format(result.canonical_value, "f"),
-                "o": format(value, "f"),
-                "u": spec.unit,
-                "r": "",
-                "c": "",
-            }
-            exam.results.append(PreparedResult(spec=spec, interpretation=result, measured_on=day, payload=payload))
+            exam.results.append(_typical_result(catalogue, spec, member, day, rng, limits, floor=0.1))
         checkups.append(exam)
     visits = []
     for month in range(12):
         day = today - dt.timedelta(days=30 * month + 3)
         visit = PreparedCheckup(member=member, external_id="BENCH-K%d" % month, centre="基准健康小屋", exam_date=day)
         for code in ("SBP", "DBP", "GLU", "UA", "WEIGHT"):
-            spec = catalogue.by_code[code]
-            male, female, spread = TYPICAL[code]
-            value = Decimal("%.*f" % (spec.decimals, rng.gauss(male if member.sex == "M" else female, spread)))
-            _s, result = interpret_raw(
-                catalogue,
-                code=code,
-                value=value,
-                unit=spec.unit,
-                sex=member.sex,
-                age=age_on(member.birth_date, day),
-                critical=limits,
-            )
-            payload = {
-                "v": format(result.canonical_value, "f"),
-                "o": format(value, "f"),
-                "u": spec.unit,
-                "r": "",
-                "c": "",
-            }
-            visit.results.append(PreparedResult(spec=spec, interpretation=result, measured_on=day, payload=payload))
+            visit.results.append(_typical_result(catalogue, catalogue.by_code[code], member, day, rng, limits))
         visits.append(visit)
     services.results_store(checkups=checkups, source="benchrep")
     services.results_store(checkups=visits, source="kiosk", kind=CheckupKind.KIOSK)
