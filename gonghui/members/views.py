@@ -31,6 +31,7 @@ from gonghui.members.models import (
 from gonghui.organizations.models import Level, Organization
 from gonghui.organizations.permissions import requires_perm
 from gonghui.organizations.selectors import (
+    has_perm_anywhere,
     has_perm_on,
     organization_by_code_for_actor,
     organizations_for_actor,
@@ -87,7 +88,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
         "all_tags": Tag.choices,
         "org": org,
         "can_create": has_perm_on_any_grassroots(request),
-        "can_export_cards": organizations_for_actor(actor=request.user, perm=Perm.MEMBER_EDIT).exists(),
+        "can_export_cards": has_perm_anywhere(request.user, Perm.MEMBER_EDIT),
     }
     template = "members/_member_rows.html" if request.headers.get("HX-Request") else "members/member_list.html"
     return render(request, template, context)
