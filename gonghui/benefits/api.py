@@ -37,7 +37,7 @@ class DeviceSignature(AuthBase):
             path=request.get_full_path(),
             headers=headers,
             body=request.body,
-            devices=redemption.DEVICES_WITH_POINT,
+            load_device=redemption.device_with_point,
         )
 
 

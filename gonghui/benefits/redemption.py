@@ -17,12 +17,13 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from gonghui.benefits import codes
 from gonghui.benefits.models import (
+    Campaign,
     CampaignItem,
     CampaignStatus,
     Coupon,
@@ -32,7 +33,7 @@ from gonghui.benefits.models import (
     RedemptionPoint,
     WrongCodeAttempt,
 )
-from gonghui.core import audit, housekeeping
+from gonghui.core import audit, housekeeping, sql
 from gonghui.core.errors import (
     Conflict,
     DomainError,
@@ -43,26 +44,12 @@ from gonghui.core.errors import (
 )
 from gonghui.core.models import AuditResult, Device, IdempotentResponse
 from gonghui.core.permissions import Perm
+from gonghui.members.models import Member
+from gonghui.organizations.models import Organization
 from gonghui.organizations.selectors import has_perm_on
 
 INVALID_CODE_MESSAGE = "券码无效或不能在本核销点使用"
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-# What redemption reads of a coupon, its campaign and holder (every device request pays for
-# compiling and fetching these, so no more).
-REDEEM_FIELDS = (
-    "code",
-    "status",
-    "face_value_fen",
-    "redeemed_at",
-    "campaign__name",
-    "campaign__status",
-    "campaign__valid_from",
-    "campaign__valid_until",
-    "campaign__organization__path",
-    "campaign__organization__name",
-    "member__name",
-    "member__organization_id",
-)
 
 
 def device_wrong_code_limit() -> int:
@@ -120,32 +107,70 @@ def _check_usable_point(point: RedemptionPoint, device: Device | None, now: dt.d
         raise Locked("本核销点因连续输错券码已暂停核销，请于 %(time)s 后再试" % {"time": _local(point.locked_until)})
 
 
+# The coupon behind a code, if its campaign is past draft and allows the point, with what
+# redemption checks and shows of its campaign and holder.
+COUPON_AT_POINT = (
+    "SELECT c.id, c.code, c.status, c.face_value_fen, c.claimed_at, c.redeemed_at, c.campaign_id, c.member_id,"
+    " k.name, k.status, k.valid_from, k.valid_until, k.organization_id, o.path, o.name, m.name, m.organization_id"
+    " FROM benefits_coupon c JOIN benefits_campaign k ON k.id = c.campaign_id"
+    " JOIN organizations_organization o ON o.id = k.organization_id JOIN members_member m ON m.id = c.member_id"
+    " WHERE c.code = %s AND k.status <> 'draft' AND EXISTS (SELECT 1 FROM benefits_campaign_allowed_points a"
+    " WHERE a.campaign_id = c.campaign_id AND a.redemptionpoint_id = %s)"
+)
+
+
 def _find(code: str, point: RedemptionPoint, *, lock: bool) -> Coupon | None:
-    qs = (
-        Coupon.objects.select_related("campaign__organization", "member")
-        .only(*REDEEM_FIELDS)
-        .filter(code=code, campaign__allowed_points=point)
-        .exclude(campaign__status=CampaignStatus.DRAFT)
+    """The coupon behind `code` if its campaign is past draft and allows this point, with what
+    redemption checks and shows of its campaign and holder (the hot path of every vending
+    machine, so one hand-written statement; see `core.sql`). Fields not read are deferred."""
+    locking = lock and connection.features.has_select_for_update_of
+    with connection.cursor() as cursor:
+        cursor.execute(COUPON_AT_POINT + (" FOR UPDATE OF c" if locking else ""), [code, point.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    campaign = sql.loaded(
+        Campaign,
+        id=row[6],
+        name=row[8],
+        status=row[9],
+        valid_from=sql.aware(row[10]),
+        valid_until=sql.aware(row[11]),
+        organization_id=row[12],
     )
-    if lock:
-        qs = qs.select_for_update(of=("self",))
-    return qs.first()
+    campaign.organization = sql.loaded(Organization, id=row[12], path=row[13], name=row[14])
+    coupon = sql.loaded(
+        Coupon,
+        id=row[0],
+        code=row[1],
+        status=row[2],
+        face_value_fen=row[3],
+        claimed_at=sql.aware(row[4]),
+        redeemed_at=sql.aware(row[5]),
+        campaign_id=row[6],
+        member_id=row[7],
+    )
+    coupon.campaign = campaign
+    coupon.member = sql.loaded(Member, id=row[7], name=row[15], organization_id=row[16])
+    return coupon
 
 
-def _refuse_unusable(coupon: Coupon, now: dt.datetime) -> None:
+def _unusable(coupon: Coupon, now: dt.datetime) -> DomainError | None:
+    """Why this coupon cannot be redeemed now, or None."""
     if coupon.status == CouponStatus.REDEEMED:
-        raise AlreadyRedeemed(
+        return AlreadyRedeemed(
             "该券已核销（%(time)s），不能重复使用" % {"time": _local(coupon.redeemed_at or now)},
         )
     if coupon.status == CouponStatus.ASSIGNED:
-        raise NotRedeemable("该券尚未领取，请会员先在“我的券”中领取")
+        return NotRedeemable("该券尚未领取，请会员先在“我的券”中领取")
     campaign = coupon.campaign
     if campaign.status == CampaignStatus.CLOSED:
-        raise NotRedeemable("活动已结束，该券不能再使用")
+        return NotRedeemable("活动已结束，该券不能再使用")
     if now < campaign.valid_from:
-        raise NotRedeemable("未到使用时间，%(time)s 起可用" % {"time": _local(campaign.valid_from)})
+        return NotRedeemable("未到使用时间，%(time)s 起可用" % {"time": _local(campaign.valid_from)})
     if now > campaign.valid_until:
-        raise NotRedeemable("该券已过期（使用截止 %(time)s）" % {"time": _local(campaign.valid_until)})
+        return NotRedeemable("该券已过期（使用截止 %(time)s）" % {"time": _local(campaign.valid_until)})
+    return None
 
 
 def _wrong_code(*, point: RedemptionPoint, device: Device | None, clerk: Any, now: dt.datetime) -> NoReturn:
@@ -205,7 +230,8 @@ def coupon_lookup(
     coupon = _find(code, point, lock=False)
     if coupon is None:
         _wrong_code(point=point, device=device, clerk=clerk, now=now)
-    _refuse_unusable(coupon, now)
+    if problem := _unusable(coupon, now):
+        raise problem
     return coupon
 
 
@@ -224,16 +250,19 @@ def coupon_redeem(
     _check_clerk(clerk, point)
     _check_usable_point(point, device, now)
     code = well_formed(code_raw)
-    with transaction.atomic():
+    # No savepoint: a refusal is decided before anything is written and raised after the
+    # block, so a caller's transaction (the stored answer of `replay_or_run`) carries on.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         coupon = _find(code, point, lock=True)
-        if coupon is not None:
-            _refuse_unusable(coupon, now)
-            moved = Coupon.objects.filter(pk=coupon.pk, status=CouponStatus.CLAIMED).update(
-                status=CouponStatus.REDEEMED, redeemed_at=now
+        problem = None if coupon is None else _unusable(coupon, now)
+        if coupon is not None and problem is None:
+            # The row is locked and was read as 未使用, so this moves it; the partial unique
+            # key on standing redemptions stands behind it all the same.
+            cursor.execute(
+                "UPDATE benefits_coupon SET status = 'redeemed', redeemed_at = %s WHERE id = %s AND status = 'claimed'",
+                [sql.db_datetime(now), coupon.pk],
             )
-            if moved != 1:
-                raise AlreadyRedeemed("该券已核销，不能重复使用")
-            redemption = Redemption.objects.create(
+            redemption = Redemption(
                 coupon=coupon,
                 campaign=coupon.campaign,
                 point=point,
@@ -243,6 +272,7 @@ def coupon_redeem(
                 redeemed_at=now,
                 request_id=request_id,
             )
+            sql.insert(cursor, redemption)
             audit.record(
                 actor=clerk,
                 action="coupon.redeem",
@@ -257,8 +287,9 @@ def coupon_redeem(
             )
             coupon.status = CouponStatus.REDEEMED
             coupon.redeemed_at = now
-            redemption.coupon = coupon
             return redemption
+    if problem is not None:
+        raise problem
     _wrong_code(point=point, device=device, clerk=clerk, now=now)
 
 
@@ -294,25 +325,73 @@ def replay_or_run(*, scope: str, key: str, run: Callable[[], dict[str, Any]]) ->
     The key row is inserted first, in the same transaction as the work, so a duplicate that
     arrives while the first is still running waits on the unique index and then reads the
     first one's answer instead of doing the work again."""
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = IdempotentResponse.objects.create(scope=scope, key=key, status=0, body={})
-        except IntegrityError:
+    with transaction.atomic(), connection.cursor() as cursor:
+        first = sql.insert_unless_exists(
+            cursor,
+            IdempotentResponse,
+            {"scope": scope, "key": key, "status": 0, "body": {}, "created_at": timezone.now()},
+            unique=("scope", "key"),
+        )
+        if not first:
             stored = IdempotentResponse.objects.get(scope=scope, key=key)
             return stored.status, stored.body
         try:
             status, body = 200, run()
         except DomainError as exc:
             status, body = exc.status, exc.as_dict()
-        record.status = status
-        record.body = body
-        record.save(update_fields=["status", "body"])
+        cursor.execute(
+            'UPDATE core_idempotentresponse SET status = %s, body = %s WHERE scope = %s AND "key" = %s',
+            [status, IdempotentResponse._meta.get_field("body").get_db_prep_save(body, connection), scope, key],
+        )
     return status, body
 
 
-# The device API authenticates with this, so the device's point arrives with the device.
-DEVICES_WITH_POINT = Device.objects.select_related("redemption_binding__point__organization")
+# The device API authenticates every request with this: the active device with its key,
+# its binding, point and the point's union, in one statement.
+DEVICE_WITH_POINT = (
+    "SELECT d.id, d.key_id, d.name, d.kind, d.organization_id, d.organization_path, d.secret_encrypted,"
+    " d.locked_until, b.id, p.id, p.name, p.is_active, p.locked_until, o.id, o.path, o.name"
+    " FROM core_device d LEFT JOIN benefits_pointdevice b ON b.device_id = d.id"
+    " LEFT JOIN benefits_redemptionpoint p ON p.id = b.point_id"
+    " LEFT JOIN organizations_organization o ON o.id = p.organization_id"
+    " WHERE d.key_id = %s AND d.is_active"
+)
+
+
+def device_with_point(key_id: str) -> Device | None:
+    """The active device with this key id, arriving with the point it is bound to (for
+    `signing.verify_request`); an unbound device arrives alone."""
+    with connection.cursor() as cursor:
+        cursor.execute(DEVICE_WITH_POINT, [key_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    device = sql.loaded(
+        Device,
+        id=row[0],
+        key_id=row[1],
+        name=row[2],
+        kind=row[3],
+        organization_id=row[4],
+        organization_path=row[5],
+        secret_encrypted=row[6],
+        is_active=True,
+        locked_until=sql.aware(row[7]),
+    )
+    if row[8] is not None:
+        point = sql.loaded(
+            RedemptionPoint,
+            id=row[9],
+            name=row[10],
+            is_active=bool(row[11]),
+            locked_until=sql.aware(row[12]),
+            organization_id=row[13],
+        )
+        point.organization = sql.loaded(Organization, id=row[13], path=row[14], name=row[15])
+        binding = sql.loaded(PointDevice, id=row[8], point_id=row[9], device_id=row[0])
+        binding.point = point
+        device.redemption_binding = binding  # type: ignore[attr-defined]
+    return device
 
 
 def point_of_device(device: Device) -> RedemptionPoint:

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
+from gonghui.core import sql
 from gonghui.core.models import AuditChainHead, AuditEvent, AuditResult
 
 _request_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_request_ip", default=None)
@@ -72,14 +74,13 @@ def record(
         object_id = object_id or str(obj.pk)
     # No savepoint of its own: an append that fails must fail the caller's transaction anyway
     # (no change without its audit event), and two round trips per event are saved.
-    with transaction.atomic(savepoint=False):
-        head = _lock_a_chain_head()
-        # Microsecond precision survives every database backend's datetime round trip.
-        now = timezone.now()
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        chain, seq, prev_hash = _lock_a_chain_tip(cursor)
         event = AuditEvent(
-            chain=head.id,
-            seq=head.seq + 1,
-            created_at=now,
+            chain=chain,
+            seq=seq + 1,
+            # Microsecond precision survives every database backend's datetime round trip.
+            created_at=timezone.now(),
             actor_id=getattr(actor, "pk", None),
             actor_label=_actor_label(actor),
             organization_id=getattr(organization, "pk", None),
@@ -90,13 +91,13 @@ def record(
             ip=_request_ip.get(),
             result=result,
             detail=json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str)),
-            prev_hash=head.hash,
+            prev_hash=prev_hash,
         )
-        event.hash = compute_hash(head.hash, event)
-        event.save()
-        head.seq = event.seq
-        head.hash = event.hash
-        head.save(update_fields=["seq", "hash"])
+        event.hash = compute_hash(prev_hash, event)
+        sql.insert(cursor, event)
+        cursor.execute(
+            "UPDATE core_auditchainhead SET seq = %s, hash = %s WHERE id = %s", [event.seq, event.hash, chain]
+        )
     return event
 
 
@@ -110,12 +111,19 @@ def ensure_chain_heads(*, using: str = "default") -> None:
     )
 
 
-def _lock_a_chain_head() -> AuditChainHead:
+A_CHAIN_TIP = "SELECT id, seq, hash FROM core_auditchainhead WHERE id <= %s ORDER BY random() LIMIT 1"
+
+
+def _lock_a_chain_tip(cursor: CursorWrapper) -> tuple[int, int, str]:
+    """(chain, seq, hash) of a chain tip now locked by this transaction."""
     chains = chain_count()
-    head = AuditChainHead.objects.select_for_update(skip_locked=True).filter(id__lte=chains).order_by("?").first()
-    if head is None:  # every tip is busy (or AUDIT_CHAINS was raised without `migrate`)
+    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    cursor.execute(A_CHAIN_TIP + skip_locked, [chains])
+    row = cursor.fetchone()
+    if row is None:  # every tip is busy (or AUDIT_CHAINS was raised without `migrate`)
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=secrets.randbelow(chains) + 1)
-    return head
+        return head.id, head.seq, head.hash
+    return row[0], row[1], row[2]
 
 
 def _actor_label(actor: Any) -> str:

@@ -9,12 +9,12 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 
-from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db import connection, transaction
 from django.utils import timezone
 
-from gonghui.core import audit, crypto, housekeeping
+from gonghui.core import audit, crypto, housekeeping, sql
 from gonghui.core.errors import DomainError, PermissionDenied
 from gonghui.core.models import AuditResult, Device, DeviceNonce
 
@@ -67,6 +67,10 @@ def device_register(*, actor: object, organization: object, name: str, kind: str
     return device, secret
 
 
+def active_device(key_id: str) -> Device | None:
+    return Device.objects.filter(key_id=key_id, is_active=True).first()
+
+
 def verify_request(
     *,
     method: str,
@@ -74,20 +78,21 @@ def verify_request(
     headers: dict[str, str],
     body: bytes,
     now: dt.datetime | None = None,
-    devices: QuerySet[Device] | None = None,
+    load_device: Callable[[str], Device | None] | None = None,
 ) -> Device:
-    """Return the device that signed this request, or raise `SignatureRefused`. `devices` lets
-    the caller fetch what it needs with the device (its redemption point, say) in one query.
+    """Return the device that signed this request, or raise `SignatureRefused`. `load_device`
+    (the active device with a key id, or None) lets the caller fetch what it needs with the
+    device, its redemption point say, in the same statement.
 
-    The nonce is stored in its own savepoint, so a replay is refused even when two copies of
-    one request arrive at once."""
+    The nonce goes in under its unique key (`INSERT … ON CONFLICT DO NOTHING`), so a replay is
+    refused even when two copies of one request arrive at once."""
     key_id = headers.get("X-Device-Key", "")
     timestamp = headers.get("X-Timestamp", "")
     nonce = headers.get("X-Nonce", "")
     signature = headers.get("X-Signature", "")
     if not (key_id and timestamp and nonce and signature) or len(nonce) > 64:
         raise SignatureRefused("缺少设备签名")
-    device = (Device.objects.all() if devices is None else devices).filter(key_id=key_id, is_active=True).first()
+    device = (load_device or active_device)(key_id)
     if device is None:
         raise SignatureRefused("设备未登记或已停用")
     secret = crypto.decrypt(device.secret_encrypted, purpose=SECRET_PURPOSE)
@@ -101,10 +106,11 @@ def verify_request(
         _refuse(device, "timestamp", "时间戳无效")
     if abs((now - sent).total_seconds()) > MAX_SKEW_SECONDS:
         _refuse(device, "stale", "请求已过期（时间戳超出5分钟）")
-    try:
-        with transaction.atomic():
-            DeviceNonce.objects.create(device=device, nonce=nonce, seen_at=now)
-    except IntegrityError:
+    with connection.cursor() as cursor:
+        fresh = sql.insert_unless_exists(
+            cursor, DeviceNonce, {"device": device.pk, "nonce": nonce, "seen_at": now}, unique=("device", "nonce")
+        )
+    if not fresh:
         _refuse(device, "replay", "重复的请求（随机数已使用）")
     return device
 
