@@ -56,11 +56,12 @@ def _insert_sql(model: type[models.Model], vendor: str) -> tuple[str, tuple[mode
 def insert(cursor: CursorWrapper, instance: models.Model) -> models.Model:
     """INSERT one new row (every concrete field but the primary key) and set its primary key:
     what `instance.save()` does for a new row, without signals or a compiled query."""
-    sql, fields = _insert_sql(type(instance), connection.vendor)
-    cursor.execute(sql, [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields])
+    db = cursor.db
+    sql, fields = _insert_sql(type(instance), db.vendor)
+    cursor.execute(sql, [f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields])
     instance.pk = cursor.fetchone()[0]
     instance._state.adding = False
-    instance._state.db = connection.alias
+    instance._state.db = db.alias
     return instance
 
 
