@@ -13,7 +13,9 @@ class StaffPasswordBackend(ModelBackend):
         return bool(getattr(user, "is_active", False))
 
     def get_user(self, user_id: Any) -> User | None:
-        return User.objects.filter(pk=user_id, is_active=True).first()
+        # Every member page needs the member and their union (the access policy checks the
+        # one, coupons and reports the other): they come with the user, in one query.
+        return User.objects.select_related("member_profile__organization").filter(pk=user_id, is_active=True).first()
 
     def authenticate(
         self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any

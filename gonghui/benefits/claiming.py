@@ -11,17 +11,15 @@ import datetime as dt
 import re
 import time
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from gonghui.benefits import codes
 from gonghui.benefits.models import Campaign, CampaignStatus, Coupon, CouponStatus, IssueMode
 from gonghui.benefits.services import ineligibility_reason
-from gonghui.core import audit
+from gonghui.core import audit, sql
 from gonghui.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from gonghui.members.models import Member, MembershipStatus
-from gonghui.organizations.models import Organization
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 # What a claim reads of the campaign; the flash-crowd path compiles and fetches no more.
@@ -137,9 +135,8 @@ def _claim(*, member: Member, campaign_id: int, key: str, now: dt.datetime) -> C
     _check_window(campaign, now)
     if campaign.mode == IssueMode.TARGETED:
         return _claim_assigned(campaign=campaign, member=member, key=key, now=now)
-    in_target = (
-        member.status == MembershipStatus.ACTIVE
-        and Organization.objects.filter(pk=member.organization_id, path__startswith=campaign.target_org.path).exists()
+    in_target = member.status == MembershipStatus.ACTIVE and member.organization.path.startswith(
+        campaign.target_org.path
     )
     reason = ineligibility_reason(campaign, member, in_target=in_target)
     if reason is not None:
@@ -170,8 +167,8 @@ def _take_one(*, campaign: Campaign, member: Member, seq: int, key: str, now: dt
     """Insert the coupon and append its audit event first and take the stock last, so the
     campaign row (the one hot row of a flash sale) stays locked only for the UPDATE and the
     commit. Sold out rolls all three back."""
-    with transaction.atomic():
-        coupon = Coupon.objects.create(
+    with transaction.atomic(), connection.cursor() as cursor:
+        coupon = Coupon(
             campaign=campaign,
             member=member,
             organization_id=member.organization_id,
@@ -183,6 +180,7 @@ def _take_one(*, campaign: Campaign, member: Member, seq: int, key: str, now: dt
             claimed_at=now,
             claim_key=key,
         )
+        sql.insert(cursor, coupon)
         audit.record(
             actor=member.user,
             action="coupon.claim",
@@ -190,10 +188,11 @@ def _take_one(*, campaign: Campaign, member: Member, seq: int, key: str, now: dt
             organization=campaign.organization,
             detail={"campaign": campaign.pk, "member": member.pk, "seq": seq},
         )
-        taken = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.PUBLISHED, stock__gt=0).update(
-            stock=F("stock") - 1
+        cursor.execute(
+            "UPDATE benefits_campaign SET stock = stock - 1 WHERE id = %s AND status = 'published' AND stock > 0",
+            [campaign.pk],
         )
-        if not taken:
+        if cursor.rowcount != 1:
             if Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.PUBLISHED).exists():
                 raise SoldOut("来晚了，本活动的券已经领完了")
             raise OutsideWindow("活动已结束")

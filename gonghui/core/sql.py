@@ -7,7 +7,8 @@ own database preparation, so they are stored exactly as the ORM stores them."""
 
 import datetime as dt
 import functools
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django.db import connection, models
 from django.db.backends.utils import CursorWrapper
@@ -18,8 +19,13 @@ def table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def column(model: type[models.Model], name: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(name).column)
+def _column(field: models.Field) -> str:
+    return connection.ops.quote_name(cast(str, field.column))  # a concrete field always has one
+
+
+def _fields(model: type[models.Model], names: Iterable[str]) -> list[models.Field]:
+    by_name = {f.name: f for f in model._meta.concrete_fields}
+    return [by_name[name] for name in names]
 
 
 def db_datetime(value: dt.datetime | None) -> Any:
@@ -46,9 +52,9 @@ def _insert_sql(model: type[models.Model], vendor: str) -> tuple[str, tuple[mode
     fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
     sql = "INSERT INTO %s (%s) VALUES (%s) RETURNING %s" % (  # noqa: S608 - identifiers from model metadata, quoted
         table(model),
-        ", ".join(connection.ops.quote_name(f.column) for f in fields),
+        ", ".join(_column(f) for f in fields),
         ", ".join(["%s"] * len(fields)),
-        connection.ops.quote_name(model._meta.pk.column),
+        _column(model._meta.pk),
     )
     return sql, fields
 
@@ -73,13 +79,12 @@ def insert_unless_exists(
     A row another transaction has inserted but not yet committed makes this wait for that
     transaction and then answer False (or True, had it rolled back): the unique index is the
     lock, so two copies of one request cannot both get True."""
-    names = list(values)
+    fields = _fields(model, values)
     sql = "INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO NOTHING" % (  # noqa: S608 - identifiers from model metadata
         table(model),
-        ", ".join(column(model, name) for name in names),
-        ", ".join(["%s"] * len(names)),
-        ", ".join(column(model, name) for name in unique),
+        ", ".join(_column(f) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+        ", ".join(_column(f) for f in _fields(model, unique)),
     )
-    meta = model._meta
-    cursor.execute(sql, [meta.get_field(name).get_db_prep_save(values[name], connection) for name in names])
+    cursor.execute(sql, [f.get_db_prep_save(values[f.name], cursor.db) for f in fields])
     return cursor.rowcount == 1

@@ -64,9 +64,10 @@ def member_get_for_actor(*, actor: Any, pk: int | str, perm: str = Perm.MEMBER_V
 
 
 def member_of_user(user: Any) -> Member | None:
+    """The signed-in user's member record, with its union (loaded with the user on a request)."""
     if user is None or not user.is_authenticated:
         return None
-    return Member.objects.select_related("organization").filter(user=user).first()
+    return getattr(user, "member_profile", None)
 
 
 def transfer_list_for_actor(*, actor: Any) -> QuerySet[Transfer]:
