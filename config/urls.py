@@ -10,10 +10,11 @@ urlpatterns = [
     path("accounts/", include("gonghui.accounts.urls")),
     path("console/", include("gonghui.core.urls")),
     path("console/organizations/", include("gonghui.organizations.urls")),
+    # Before the apps' root-level includes: a device request resolves without trying ~80 page patterns.
+    path("api/", api.urls),
     path("", include("gonghui.members.urls")),
     path("", include("gonghui.benefits.urls")),
     path("", include("gonghui.health.urls")),
-    path("api/", api.urls),
 ]
 
 if settings.DEBUG:

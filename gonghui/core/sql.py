@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from django.db import connection, models
 from django.db.backends.utils import CursorWrapper
+from django.db.models import DEFERRED
 from django.utils import timezone
 
 
@@ -42,9 +43,19 @@ def aware(value: dt.datetime | None) -> dt.datetime | None:
 
 def loaded[M: models.Model](model: type[M], **values: Any) -> M:
     """An instance as if loaded from the database with just these fields (by attname); the
-    others are deferred, so reading one fetches it rather than giving a default."""
-    present = [f.attname for f in model._meta.concrete_fields if f.attname in values]
-    return model.from_db(connection.alias, present, [values[name] for name in present])
+    others are deferred, so reading one fetches it rather than giving a default. (What
+    `Model.from_db` does, with the field layout worked out once per model and set of names.)"""
+    present = _layout(model, frozenset(values))
+    instance = model(*[DEFERRED if name is None else values[name] for name in present])
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return instance
+
+
+@functools.cache
+def _layout(model: type[models.Model], names: frozenset[str]) -> tuple[str | None, ...]:
+    """Each concrete field's attname if it is among `names`, else None (deferred)."""
+    return tuple(f.attname if f.attname in names else None for f in model._meta.concrete_fields)
 
 
 @functools.cache
