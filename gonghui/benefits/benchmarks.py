@@ -132,6 +132,13 @@ def _run_clients(clients: int, seconds: float, work: Callable[[int, float], Phas
     return total
 
 
+def _mean_latency_floor(clients: int, phase: Phase) -> float | None:
+    """Little's law for a closed loop: `clients` each waiting for an answer before asking
+    again average clients / rate seconds per request, however fair the queueing. A p99 below
+    this figure is out of reach at this rate."""
+    return round(clients / phase.rate * 1000, 1) if phase.rate else None
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -515,6 +522,7 @@ def run_claims(
         "ratio": round(http_phase.rate / sql_phase.rate, 3) if sql_phase.rate else 0.0,
         "p50_ms": round(http_phase.percentile(0.50), 1),
         "p99_ms": round(http_phase.percentile(0.99), 1),
+        "mean_ms_floor": _mean_latency_floor(clients, http_phase),
         "oversold": http_check["oversold"] + sql_check["oversold"],
         "duplicates": http_check["duplicates"] + sql_check["duplicates"],
         "http_requests": sum(http_phase.statuses.values()),
@@ -717,6 +725,7 @@ def run_redeem(
         "ratio": round(http_phase.rate / sql_phase.rate, 3) if sql_phase.rate else 0.0,
         "p50_ms": round(http_phase.percentile(0.50), 1),
         "p99_ms": round(http_phase.percentile(0.99), 1),
+        "mean_ms_floor": _mean_latency_floor(clients, http_phase),
         "oversold": oversold,
         "duplicates": duplicates,
         "http_requests": sum(http_phase.statuses.values()),
