@@ -111,7 +111,9 @@ def _check_usable_point(point: RedemptionPoint, device: Device | None, now: dt.d
 # redemption checks and shows of its campaign and holder.
 COUPON_AT_POINT = (
     "SELECT c.id, c.code, c.status, c.face_value_fen, c.claimed_at, c.redeemed_at, c.campaign_id, c.member_id,"
-    " k.name, k.status, k.valid_from, k.valid_until, k.organization_id, o.path, o.name, m.name, m.organization_id"
+    " k.name AS campaign_name, k.status AS campaign_status, k.valid_from, k.valid_until, k.organization_id,"
+    " o.path AS organization_path, o.name AS organization_name, m.name AS member_name,"
+    " m.organization_id AS member_organization_id"
     " FROM benefits_coupon c JOIN benefits_campaign k ON k.id = c.campaign_id"
     " JOIN organizations_organization o ON o.id = k.organization_id JOIN members_member m ON m.id = c.member_id"
     " WHERE c.code = %s AND k.status <> 'draft' AND EXISTS (SELECT 1 FROM benefits_campaign_allowed_points a"
@@ -124,34 +126,36 @@ def _find(code: str, point: RedemptionPoint, *, lock: bool) -> Coupon | None:
     redemption checks and shows of its campaign and holder (the hot path of every vending
     machine, so one hand-written statement; see `core.sql`). Fields not read are deferred."""
     locking = lock and connection.features.has_select_for_update_of
-    with connection.cursor() as cursor:
-        cursor.execute(COUPON_AT_POINT + (" FOR UPDATE OF c" if locking else ""), [code, point.pk])
-        row = cursor.fetchone()
+    row = sql.one(COUPON_AT_POINT + (" FOR UPDATE OF c" if locking else ""), [code, point.pk])
     if row is None:
         return None
     campaign = sql.loaded(
         Campaign,
-        id=row[6],
-        name=row[8],
-        status=row[9],
-        valid_from=sql.aware(row[10]),
-        valid_until=sql.aware(row[11]),
-        organization_id=row[12],
+        id=row["campaign_id"],
+        name=row["campaign_name"],
+        status=row["campaign_status"],
+        valid_from=sql.aware(row["valid_from"]),
+        valid_until=sql.aware(row["valid_until"]),
+        organization_id=row["organization_id"],
     )
-    campaign.organization = sql.loaded(Organization, id=row[12], path=row[13], name=row[14])
+    campaign.organization = sql.loaded(
+        Organization, id=row["organization_id"], path=row["organization_path"], name=row["organization_name"]
+    )
     coupon = sql.loaded(
         Coupon,
-        id=row[0],
-        code=row[1],
-        status=row[2],
-        face_value_fen=row[3],
-        claimed_at=sql.aware(row[4]),
-        redeemed_at=sql.aware(row[5]),
-        campaign_id=row[6],
-        member_id=row[7],
+        id=row["id"],
+        code=row["code"],
+        status=row["status"],
+        face_value_fen=row["face_value_fen"],
+        claimed_at=sql.aware(row["claimed_at"]),
+        redeemed_at=sql.aware(row["redeemed_at"]),
+        campaign_id=row["campaign_id"],
+        member_id=row["member_id"],
     )
     coupon.campaign = campaign
-    coupon.member = sql.loaded(Member, id=row[7], name=row[15], organization_id=row[16])
+    coupon.member = sql.loaded(
+        Member, id=row["member_id"], name=row["member_name"], organization_id=row["member_organization_id"]
+    )
     return coupon
 
 
@@ -350,7 +354,9 @@ def replay_or_run(*, scope: str, key: str, run: Callable[[], dict[str, Any]]) ->
 # its binding, point and the point's union, in one statement.
 DEVICE_WITH_POINT = (
     "SELECT d.id, d.key_id, d.name, d.kind, d.organization_id, d.organization_path, d.secret_encrypted,"
-    " d.locked_until, b.id, p.id, p.name, p.is_active, p.locked_until, o.id, o.path, o.name"
+    " d.locked_until, b.id AS binding_id, p.id AS point_id, p.name AS point_name, p.is_active AS point_is_active,"
+    " p.locked_until AS point_locked_until, o.id AS point_organization_id,"
+    " o.path AS point_organization_path, o.name AS point_organization_name"
     " FROM core_device d LEFT JOIN benefits_pointdevice b ON b.device_id = d.id"
     " LEFT JOIN benefits_redemptionpoint p ON p.id = b.point_id"
     " LEFT JOIN organizations_organization o ON o.id = p.organization_id"
@@ -361,34 +367,37 @@ DEVICE_WITH_POINT = (
 def device_with_point(key_id: str) -> Device | None:
     """The active device with this key id, arriving with the point it is bound to (for
     `signing.verify_request`); an unbound device arrives alone."""
-    with connection.cursor() as cursor:
-        cursor.execute(DEVICE_WITH_POINT, [key_id])
-        row = cursor.fetchone()
+    row = sql.one(DEVICE_WITH_POINT, [key_id])
     if row is None:
         return None
     device = sql.loaded(
         Device,
-        id=row[0],
-        key_id=row[1],
-        name=row[2],
-        kind=row[3],
-        organization_id=row[4],
-        organization_path=row[5],
-        secret_encrypted=row[6],
+        id=row["id"],
+        key_id=row["key_id"],
+        name=row["name"],
+        kind=row["kind"],
+        organization_id=row["organization_id"],
+        organization_path=row["organization_path"],
+        secret_encrypted=row["secret_encrypted"],
         is_active=True,
-        locked_until=sql.aware(row[7]),
+        locked_until=sql.aware(row["locked_until"]),
     )
-    if row[8] is not None:
+    if row["binding_id"] is not None:
         point = sql.loaded(
             RedemptionPoint,
-            id=row[9],
-            name=row[10],
-            is_active=bool(row[11]),
-            locked_until=sql.aware(row[12]),
-            organization_id=row[13],
+            id=row["point_id"],
+            name=row["point_name"],
+            is_active=bool(row["point_is_active"]),
+            locked_until=sql.aware(row["point_locked_until"]),
+            organization_id=row["point_organization_id"],
         )
-        point.organization = sql.loaded(Organization, id=row[13], path=row[14], name=row[15])
-        binding = sql.loaded(PointDevice, id=row[8], point_id=row[9], device_id=row[0])
+        point.organization = sql.loaded(
+            Organization,
+            id=row["point_organization_id"],
+            path=row["point_organization_path"],
+            name=row["point_organization_name"],
+        )
+        binding = sql.loaded(PointDevice, id=row["binding_id"], point_id=row["point_id"], device_id=row["id"])
         binding.point = point
         device.redemption_binding = binding  # type: ignore[attr-defined]
     return device

@@ -29,6 +29,14 @@ def _fields(model: type[models.Model], names: Iterable[str]) -> list[models.Fiel
     return [by_name[name] for name in names]
 
 
+def one(query: str, params: list[Any]) -> dict[str, Any] | None:
+    """The first row of a hand-written query by column name, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        row = cursor.fetchone()
+        return None if row is None else dict(zip((col[0] for col in cursor.description), row, strict=True))
+
+
 def db_datetime(value: dt.datetime | None) -> Any:
     """A datetime as the connection stores it (SQLite keeps naive UTC text)."""
     return connection.ops.adapt_datetimefield_value(value)
