@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Q
 from django.utils import timezone
 
@@ -260,41 +261,58 @@ def coupon_redeem(
         coupon = _find(code, point, lock=True)
         problem = None if coupon is None else _unusable(coupon, now)
         if coupon is not None and problem is None:
-            # The row is locked and was read as 未使用, so this moves it; the partial unique
-            # key on standing redemptions stands behind it all the same.
             cursor.execute(
                 "UPDATE benefits_coupon SET status = 'redeemed', redeemed_at = %s WHERE id = %s AND status = 'claimed'",
                 [sql.db_datetime(now), coupon.pk],
             )
-            redemption = Redemption(
-                coupon=coupon,
-                campaign=coupon.campaign,
-                point=point,
-                device=device,
-                clerk=clerk,
-                face_value_fen=coupon.face_value_fen,
-                redeemed_at=now,
-                request_id=request_id,
-            )
-            sql.insert(cursor, redemption)
-            audit.record(
-                actor=clerk,
-                action="coupon.redeem",
-                obj=coupon,
-                organization=coupon.campaign.organization,
-                detail={
-                    "point": point.pk,
-                    "device": device.key_id if device else None,
-                    "redemption": redemption.pk,
-                    "request_id": request_id,
-                },
-            )
-            coupon.status = CouponStatus.REDEEMED
-            coupon.redeemed_at = now
-            return redemption
+            # The row is locked and was read as 未使用, so this moves it; were it ever not to,
+            # nothing is recorded (and the partial unique key on standing redemptions stands
+            # behind both).
+            if cursor.rowcount == 1:
+                return _record(cursor, coupon, point=point, device=device, clerk=clerk, request_id=request_id, now=now)
+            problem = AlreadyRedeemed("该券已核销，不能重复使用")
     if problem is not None:
         raise problem
     _wrong_code(point=point, device=device, clerk=clerk, now=now)
+
+
+def _record(
+    cursor: CursorWrapper,
+    coupon: Coupon,
+    *,
+    point: RedemptionPoint,
+    device: Device | None,
+    clerk: Any,
+    request_id: str,
+    now: dt.datetime,
+) -> Redemption:
+    """The redemption of a coupon just moved to 已核销, and its audit event."""
+    redemption = Redemption(
+        coupon=coupon,
+        campaign=coupon.campaign,
+        point=point,
+        device=device,
+        clerk=clerk,
+        face_value_fen=coupon.face_value_fen,
+        redeemed_at=now,
+        request_id=request_id,
+    )
+    sql.insert(cursor, redemption)
+    audit.record(
+        actor=clerk,
+        action="coupon.redeem",
+        obj=coupon,
+        organization=coupon.campaign.organization,
+        detail={
+            "point": point.pk,
+            "device": device.key_id if device else None,
+            "redemption": redemption.pk,
+            "request_id": request_id,
+        },
+    )
+    coupon.status = CouponStatus.REDEEMED
+    coupon.redeemed_at = now
+    return redemption
 
 
 @functools.lru_cache(maxsize=4096)
