@@ -389,7 +389,14 @@ def _detach_from_parent(parent: int) -> None:
     a worker still holding that socket would keep the import's transaction, and its locks,
     open for as long as it lived. So the worker swaps its copy of every database socket for
     /dev/null (the parent's connection is untouched; the worker never queries) and, on Linux,
-    asks to be killed when the parent dies."""
+    asks to be killed when the parent dies.
+
+    It also inherits the parent's signal handlers: under `db_worker`, a SIGTERM that only asks
+    for a graceful stop after the running task. `Pool.terminate()` ends workers with one
+    SIGTERM while it holds the task queue's lock, so a worker waiting for that lock must die
+    of it, or the parent waits for it forever: the worker takes the default handling back."""
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        signal.signal(signum, signal.SIG_DFL)
     for conn in connections.all(initialized_only=True):
         if conn.connection is not None:
             devnull = os.open(os.devnull, os.O_RDWR)

@@ -1,6 +1,7 @@
 """Kill the task worker in the middle of an import: the registry must be exactly as before, and
 the batch can be resumed from the kept file without uploading it again."""
 
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from gonghui.core.testing import World
 from gonghui.members import imports
 from gonghui.members.benchmarks import HEADER, IMPORT_REGIONS, synthetic_rows
 from gonghui.members.import_models import ImportBatch, ImportStatus
+from gonghui.members.imports import rows
 from gonghui.members.models import Member
 from gonghui.members.tests.test_import_commit import registry_fingerprint
 
@@ -150,3 +152,20 @@ def test_killed_worker_leaves_the_registry_unchanged_and_the_batch_resumes(world
     assert Member.objects.filter(organization=world.union_a).count() == ROWS + 1
     event = AuditEvent.objects.get(action="member.import", object_id=str(batch.pk))
     assert (event.result, event.detail["created"]) == ("ok", ROWS)
+
+
+def _sigterm_handling(_: object) -> str:
+    return "default" if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL else "inherited"
+
+
+def test_encryption_workers_die_of_the_sigterm_that_ends_their_pool() -> None:
+    """Under db_worker, SIGTERM only asks for a graceful stop after the running task. A pool
+    worker that kept that handler would outlive `Pool.terminate()` and the import would wait
+    for it forever (seen in a full run: the resumed import of the kill test hung in join)."""
+    graceful = signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(1, initializer=rows._detach_from_parent, initargs=(os.getpid(),)) as pool:
+            assert pool.apply(_sigterm_handling, (None,)) == "default"
+    finally:
+        signal.signal(signal.SIGTERM, graceful)
