@@ -1,7 +1,7 @@
-"""Hand-written statements for the hottest writes: the audit append, a device's nonce, an
-idempotency key and a redemption. Each ORM statement costs about a millisecond of CPU to
-compile (measured on the device redemption path, where it was most of the request), so these
-paths state their SQL directly. The SQL is the subset PostgreSQL and SQLite share
+"""Hand-written statements for the hot paths: a device's request (its lookup, nonce,
+idempotency key and redemption), a member's claim and the audit append. Each ORM statement
+costs about a millisecond of CPU to compile (measured on the device redemption path, where it
+was most of the request), so these paths state their SQL directly. The SQL is the subset PostgreSQL and SQLite share
 (`INSERT … RETURNING`, `ON CONFLICT … DO NOTHING`); values go through the model fields'
 own database preparation, so they are stored exactly as the ORM stores them."""
 
@@ -16,7 +16,7 @@ from django.db.models import DEFERRED
 from django.utils import timezone
 
 
-def table(model: type[models.Model]) -> str:
+def _table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
@@ -70,7 +70,7 @@ def _layout(model: type[models.Model], names: frozenset[str]) -> tuple[str | Non
 def _insert_sql(model: type[models.Model], vendor: str) -> tuple[str, tuple[models.Field, ...]]:
     fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
     sql = "INSERT INTO %s (%s) VALUES (%s) RETURNING %s" % (  # noqa: S608 - identifiers from model metadata, quoted
-        table(model),
+        _table(model),
         ", ".join(_column(f) for f in fields),
         ", ".join(["%s"] * len(fields)),
         _column(model._meta.pk),
@@ -98,12 +98,20 @@ def insert_unless_exists(
     A row another transaction has inserted but not yet committed makes this wait for that
     transaction and then answer False (or True, had it rolled back): the unique index is the
     lock, so two copies of one request cannot both get True."""
-    fields = _fields(model, values)
+    sql, fields = _insert_unless_exists_sql(model, tuple(values), unique, cursor.db.vendor)
+    cursor.execute(sql, [f.get_db_prep_save(values[f.name], cursor.db) for f in fields])
+    return cursor.rowcount == 1
+
+
+@functools.cache
+def _insert_unless_exists_sql(
+    model: type[models.Model], names: tuple[str, ...], unique: tuple[str, ...], vendor: str
+) -> tuple[str, list[models.Field]]:
+    fields = _fields(model, names)
     sql = "INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO NOTHING" % (  # noqa: S608 - identifiers from model metadata
-        table(model),
+        _table(model),
         ", ".join(_column(f) for f in fields),
         ", ".join(["%s"] * len(fields)),
         ", ".join(_column(f) for f in _fields(model, unique)),
     )
-    cursor.execute(sql, [f.get_db_prep_save(values[f.name], cursor.db) for f in fields])
-    return cursor.rowcount == 1
+    return sql, fields
