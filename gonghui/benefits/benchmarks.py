@@ -459,9 +459,10 @@ def run_claims(
 
         if warmup > 0:
             _run_clients(clients, warmup, http_work)
-        cpu_before = _tree_cpu_seconds(server.process.pid)
+        cpu_before, client_before = _tree_cpu_seconds(server.process.pid), time.process_time()
         http_phase = _run_clients(clients, seconds, http_work)
         server_cpu = _tree_cpu_seconds(server.process.pid) - cpu_before
+        client_cpu = time.process_time() - client_before
     finally:
         server.stop()
     stdout.write(
@@ -529,6 +530,7 @@ def run_claims(
         "http_statuses": {str(k): v for k, v in sorted(http_phase.statuses.items())},
         "http_coupons": http_check["issued"],
         "server_cpu_ms_per_claim": round(server_cpu * 1000 / http_phase.ok, 1) if http_phase.ok else None,
+        "client_cpu_ms_per_claim": round(client_cpu * 1000 / http_phase.ok, 1) if http_phase.ok else None,
         "load_average": round(os.getloadavg()[0], 2),
         "sql_p50_ms": round(sql_phase.percentile(0.50), 1),
         "sql_p99_ms": round(sql_phase.percentile(0.99), 1),
@@ -656,9 +658,10 @@ def run_redeem(
         if warmup > 0:
             _run_clients(clients, warmup, http_work)
         warm_answers = len(answered)
-        cpu_before = _tree_cpu_seconds(server.process.pid)
+        cpu_before, client_before = _tree_cpu_seconds(server.process.pid), time.process_time()
         http_phase = _run_clients(clients, seconds, http_work)
         server_cpu = _tree_cpu_seconds(server.process.pid) - cpu_before
+        client_cpu = time.process_time() - client_before
     finally:
         server.stop()
     stdout.write(
@@ -733,6 +736,7 @@ def run_redeem(
         "http_answers_match_rows": len(answered) == checks["http"]["standing"],
         "warmup_redemptions": warm_answers,
         "server_cpu_ms_per_redeem": round(server_cpu * 1000 / http_phase.ok, 1) if http_phase.ok else None,
+        "client_cpu_ms_per_redeem": round(client_cpu * 1000 / http_phase.ok, 1) if http_phase.ok else None,
         "load_average": round(os.getloadavg()[0], 2),
         "sql_p50_ms": round(sql_phase.percentile(0.50), 1),
         "sql_p99_ms": round(sql_phase.percentile(0.99), 1),
