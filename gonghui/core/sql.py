@@ -1,9 +1,10 @@
 """Hand-written statements for the hot paths: a device's request (its lookup, nonce,
 idempotency key and redemption), a member's claim and the audit append. Each ORM statement
 costs about a millisecond of CPU to compile (measured on the device redemption path, where it
-was most of the request), so these paths state their SQL directly. The SQL is the subset PostgreSQL and SQLite share
-(`INSERT … RETURNING`, `ON CONFLICT … DO NOTHING`); values go through the model fields'
-own database preparation, so they are stored exactly as the ORM stores them."""
+was most of the request), so these paths state their SQL directly. The SQL is the subset
+PostgreSQL and SQLite share (`INSERT … RETURNING`, `ON CONFLICT … DO NOTHING`); values go
+through the model fields' own database preparation, so they are stored exactly as the ORM
+stores them."""
 
 import datetime as dt
 import functools
