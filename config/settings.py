@@ -189,6 +189,9 @@ MEMBER_CARD_TOKEN_TTL_SECONDS = env_int("MEMBER_CARD_TOKEN_TTL_SECONDS", 60)
 MEMBER_IMPORT_WORKERS = env_int("MEMBER_IMPORT_WORKERS", min(2, os.cpu_count() or 1))  # encryption processes
 MEMBER_IMPORT_STALE_SECONDS = env_int("MEMBER_IMPORT_STALE_SECONDS", 60)  # no progress: interrupted
 MEMBER_IMPORT_UPLOAD_KEEP_HOURS = env_int("MEMBER_IMPORT_UPLOAD_KEEP_HOURS", 72)  # unconfirmed uploads
+# A background job (health import, 定向发放) still running after this long without progress
+# has lost its worker: housekeeping fails it (health import) or queues it again (定向发放).
+JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 30 * 60)
 
 # Coupon redemption: the guessing throttle (per device and per point) and its lock.
 BENEFITS_DEVICE_WRONG_CODES_PER_MINUTE = env_int("BENEFITS_DEVICE_WRONG_CODES_PER_MINUTE", 10)

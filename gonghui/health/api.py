@@ -11,6 +11,7 @@ from ninja.security.base import AuthBase
 from gonghui.core import signing
 from gonghui.core.errors import NotFound, ValidationFailed
 from gonghui.core.models import Device
+from gonghui.core.openapi import DEVICE_ERRORS, SIGNATURE_DESCRIPTION, SIGNATURE_PARAMETERS, ErrorOut
 from gonghui.health import services
 from gonghui.members.card import card_token_verify
 from gonghui.members.identity import id_blind_index
@@ -26,6 +27,7 @@ class KioskSignature(AuthBase):
     openapi_type = "apiKey"
     openapi_in = "header"
     openapi_name = "X-Signature"
+    openapi_description = SIGNATURE_DESCRIPTION
 
     def __call__(self, request: HttpRequest) -> Device:
         headers = {name: request.headers.get(name, "") for name in SIGNATURE_HEADERS}
@@ -79,7 +81,8 @@ def _member(payload: ReadingsIn) -> Member:
 @router.post(
     "/device/readings",
     auth=KioskSignature(),
-    response={200: ReadingsOut, 201: ReadingsOut},
+    response={200: ReadingsOut, 201: ReadingsOut, DEVICE_ERRORS | {403, 404, 409}: ErrorOut},
+    openapi_extra={"parameters": SIGNATURE_PARAMETERS},
     url_name="health_device_readings",
     summary="健康小屋上传测量结果（设备签名）",
 )

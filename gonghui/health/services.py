@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from gonghui.core import audit, crypto
@@ -21,6 +22,7 @@ from gonghui.core.signing import device_register
 from gonghui.health.catalogue import UnitRefused, UnknownCode, current_catalogue
 from gonghui.health.cleaning import Unreadable, age_on, clean_prose, clean_text, parse_decimal
 from gonghui.health.importers.base import FileRefused
+from gonghui.health.importers.tabular import validate_mapping
 from gonghui.health.importing import (
     PROBLEM_LIST_CAP,
     PreparedCheckup,
@@ -672,8 +674,10 @@ def import_batch_create(
         raise ValidationFailed("请选择要导入的文件", fields={"file": "文件为空"})
     if len(content) > MAX_UPLOAD_BYTES:
         raise ValidationFailed("文件超过 10 MB，请拆分后导入，或使用命令行导入", fields={"file": "文件过大"})
-    if mapping is not None and not isinstance(mapping, dict):
-        raise ValidationFailed("列映射必须是 JSON 对象", fields={"mapping": "格式无效"})
+    try:
+        mapping = validate_mapping(mapping)
+    except FileRefused as exc:
+        raise ValidationFailed(exc.reason, fields={"mapping": exc.reason}) from None
     with transaction.atomic():
         batch = ImportBatch.objects.create(
             organization=organization,
@@ -699,40 +703,61 @@ def import_batch_create(
     return batch
 
 
+IMPORT_CRASHED = "导入时发生系统错误，未导入任何结果，上传的文件已删除；请重新上传，如再次出现请联系管理员"
+IMPORT_ABANDONED = "后台任务中断（超过 %(minutes)d 分钟没有完成），未导入任何结果，上传的文件已删除；请重新上传"
+
+
 def import_batch_run(*, batch_id: int) -> dict[str, Any]:
     """Parse, match, interpret and store one batch (idempotent: a finished batch is returned as
-    it is). The file is deleted once read, whatever the outcome."""
+    it is). The batch always ends done or failed, and the file is deleted once read, whatever
+    the outcome: a refused file and an unexpected error alike mark it failed with a reason (an
+    unexpected error is raised again for the worker's log)."""
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().select_related("organization").get(pk=batch_id)
         if batch.status in (ImportStatus.DONE, ImportStatus.FAILED):
             return batch.summary
         batch.status = ImportStatus.RUNNING
-        batch.save(update_fields=["status"])
-    content = base64.b64decode(crypto.decrypt(batch.payload_encrypted, purpose=PAYLOAD_PURPOSE))
-    catalogue = current_catalogue()
+        batch.started_at = timezone.now()
+        batch.save(update_fields=["status", "started_at"])
     summary: dict[str, Any] = {"batch_id": batch.pk, "format": batch.format, "dry_run": batch.dry_run}
     try:
+        return _import_batch_process(batch, summary)
+    except FileRefused as exc:
+        return _import_batch_fail(batch, summary, exc.reason)
+    except Exception:
+        _import_batch_fail(batch, summary, IMPORT_CRASHED)
+        raise
+
+
+def _import_batch_fail(batch: ImportBatch, summary: dict[str, Any], reason: str) -> dict[str, Any]:
+    """Mark a batch failed with `reason` and drop its file, in a transaction of its own."""
+    summary = {**summary, "status": ImportStatus.FAILED, "error": reason[:500]}
+    with transaction.atomic():
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportStatus.FAILED, summary=summary, payload_encrypted="", finished_at=timezone.now()
+        )
+        audit.record(
+            actor=batch.created_by,
+            action="health.import",
+            obj=batch,
+            organization=batch.organization,
+            result=AuditResult.FAILED,
+            detail={"error": summary["error"]},
+        )
+    return summary
+
+
+def _import_batch_process(batch: ImportBatch, summary: dict[str, Any]) -> dict[str, Any]:
+    catalogue = current_catalogue()
+    with transaction.atomic():
+        # Held until COMMIT: housekeeping tells a live run (locked) from one whose worker died.
+        ImportBatch.objects.select_for_update().filter(pk=batch.pk).exists()
+        content = base64.b64decode(crypto.decrypt(batch.payload_encrypted, purpose=PAYLOAD_PURPOSE))
         prepared = prepare_import(
             parse_file(batch.format, content, batch.mapping, catalogue),
             catalogue=catalogue,
             scope_path=batch.organization.path,
         )
-    except FileRefused as exc:
-        summary.update({"status": ImportStatus.FAILED, "error": exc.reason})
-        with transaction.atomic():
-            ImportBatch.objects.filter(pk=batch.pk).update(
-                status=ImportStatus.FAILED, summary=summary, payload_encrypted="", finished_at=timezone.now()
-            )
-            audit.record(
-                actor=batch.created_by,
-                action="health.import",
-                obj=batch,
-                organization=batch.organization,
-                result=AuditResult.FAILED,
-                detail={"error": exc.reason},
-            )
-        return summary
-    with transaction.atomic():
         if batch.dry_run:
             outcome = StoreOutcome(results=sum(len(c.results) for c in prepared.checkups))
             outcome.flags.update(r.interpretation.flag for c in prepared.checkups for r in c.results)
@@ -772,6 +797,32 @@ def import_batch_run(*, batch_id: int) -> dict[str, Any]:
         if not batch.dry_run:
             _after_commit_summaries(outcome.checkup_ids)
     return summary
+
+
+def import_batches_recover(*, now: dt.datetime | None = None) -> int:
+    """Fail the imports whose worker died (running for longer than JOB_STALE_SECONDS and not
+    held by a live run) and delete their files; returns how many. Housekeeping runs it."""
+    now = now or timezone.now()
+    stale = dt.timedelta(seconds=settings.JOB_STALE_SECONDS)
+    reason = IMPORT_ABANDONED % {"minutes": settings.JOB_STALE_SECONDS // 60}
+    recovered = 0
+    candidates = ImportBatch.objects.filter(status=ImportStatus.RUNNING).filter(
+        Q(started_at__lt=now - stale) | Q(started_at__isnull=True, created_at__lt=now - stale)
+    )
+    for batch_id in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            batch = (
+                ImportBatch.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("organization", "created_by")
+                .filter(pk=batch_id, status=ImportStatus.RUNNING)
+                .first()
+            )
+            if batch is None:
+                continue
+            summary = {"batch_id": batch.pk, "format": batch.format, "dry_run": batch.dry_run}
+            _import_batch_fail(batch, summary, reason)
+        recovered += 1
+    return recovered
 
 
 def _after_commit_summaries(checkup_ids: list[int]) -> None:

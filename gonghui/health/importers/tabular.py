@@ -35,6 +35,47 @@ _UNIT_IN_HEADER = re.compile(r"^(?P<name>.+?)\s*[（(](?P<unit>[^()（）]*)[)�
 MAX_ROWS = 500_000
 
 
+MAPPING_KEYS = ("fields", "columns", "centre")
+
+
+def validate_mapping(mapping: object) -> dict[str, Any]:
+    """The column mapping, checked for shape before any file is read; `FileRefused` says what
+    is wrong in terms of the mapping's own keys."""
+    if mapping is None:
+        return {}
+    if not isinstance(mapping, dict):
+        raise FileRefused('列映射必须是 JSON 对象，例如 {"fields": {"id_number": "证件号"}}')
+    unknown = [str(k)[:40] for k in mapping if k not in MAPPING_KEYS]
+    if unknown:
+        raise FileRefused(
+            "列映射中有无法识别的项：%(keys)s（可用 fields、columns、centre）" % {"keys": "、".join(unknown[:5])}
+        )
+    fields = mapping.get("fields") or {}
+    if not isinstance(fields, dict):
+        raise FileRefused('列映射的 fields 必须是对象：{"字段名": "文件中的列名"}')
+    for key, column in fields.items():
+        if key not in FIELD_SYNONYMS:
+            raise FileRefused(
+                "列映射 fields 中的字段“%(key)s”无法识别（可用 %(known)s）"
+                % {"key": str(key)[:40], "known": "、".join(FIELD_SYNONYMS)}
+            )
+        if not isinstance(column, str):
+            raise FileRefused("列映射 fields.%(key)s 必须是文件中的列名（文本）" % {"key": key})
+    columns = mapping.get("columns") or {}
+    if not isinstance(columns, dict):
+        raise FileRefused('列映射的 columns 必须是对象：{"文件中的列名": {"code": "项目代码", "unit": "单位"}}')
+    for header, spec in columns.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("code"), str) or not spec["code"].strip():
+            raise FileRefused(
+                '列映射 columns 中“%(col)s”的写法应为 {"code": "项目代码", "unit": "单位"}' % {"col": str(header)[:40]}
+            )
+        if not isinstance(spec.get("unit", ""), str) or set(spec) - {"code", "unit"}:
+            raise FileRefused("列映射 columns 中“%(col)s”只能包含 code 和 unit（文本）" % {"col": str(header)[:40]})
+    if not isinstance(mapping.get("centre", ""), str):
+        raise FileRefused("列映射的 centre 必须是体检机构名称（文本）")
+    return mapping
+
+
 def _norm(header: object) -> str:
     return clean_text(header).lower().replace(" ", "")
 
@@ -107,6 +148,7 @@ def rows_to_observations(
             break
     if headers is None:
         raise FileRefused("文件为空")
+    mapping = validate_mapping(mapping)
     fields, wide = _layout(headers, mapping, is_known_code)
     default_centre = str(mapping.get("centre") or "")
     long_ok = "value" in fields and ("code" in fields or "name" in fields)
