@@ -15,6 +15,15 @@ from gonghui.benefits.models import Coupon
 from gonghui.core import signing
 from gonghui.core.errors import NotFound
 from gonghui.core.models import Device
+from gonghui.core.openapi import (
+    DEVICE_ERRORS,
+    IDEMPOTENCY_KEY_DESCRIPTION,
+    IDEMPOTENCY_KEY_PATTERN,
+    SESSION_ERRORS,
+    SIGNATURE_DESCRIPTION,
+    SIGNATURE_PARAMETERS,
+    ErrorOut,
+)
 from gonghui.members.models import Member
 from gonghui.members.selectors import member_of_user
 
@@ -29,6 +38,7 @@ class DeviceSignature(AuthBase):
     openapi_type = "apiKey"
     openapi_in = "header"
     openapi_name = "X-Signature"
+    openapi_description = SIGNATURE_DESCRIPTION
 
     def __call__(self, request: HttpRequest) -> Device:
         headers = {name: request.headers.get(name, "") for name in SIGNATURE_HEADERS}
@@ -39,12 +49,6 @@ class DeviceSignature(AuthBase):
             body=request.body,
             load_device=redemption.device_with_point,
         )
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    fields: dict[str, str]
 
 
 class ItemOut(Schema):
@@ -111,19 +115,28 @@ def coupon_out(coupon: Coupon) -> dict[str, Any]:
 
 @router.post(
     "/campaigns/{campaign_id}/claim",
-    response={200: CouponOut, frozenset({403, 404, 409, 422}): ErrorOut},
+    response={200: CouponOut, SESSION_ERRORS | {404, 409, 422}: ErrorOut},
     url_name="benefits_claim",
     summary="领取一张券（会员）；相同 Idempotency-Key 的重试返回同一张券",
 )
 def claim(
-    request: HttpRequest, campaign_id: int, idempotency_key: str = Header("", alias="Idempotency-Key")
+    request: HttpRequest,
+    campaign_id: int,
+    idempotency_key: str = Header(
+        "", alias="Idempotency-Key", description=IDEMPOTENCY_KEY_DESCRIPTION, pattern=IDEMPOTENCY_KEY_PATTERN
+    ),
 ) -> dict[str, Any]:
     coupon = claiming.coupon_claim(member=_member(request), campaign_id=campaign_id, idempotency_key=idempotency_key)
     coupon = Coupon.objects.select_related("campaign").get(pk=coupon.pk)
     return coupon_out(coupon)
 
 
-@router.get("/my-coupons", response=list[CouponOut], url_name="benefits_my_coupons", summary="我的券")
+@router.get(
+    "/my-coupons",
+    response={200: list[CouponOut], SESSION_ERRORS | {404}: ErrorOut},
+    url_name="benefits_my_coupons",
+    summary="我的券",
+)
 def my_coupons(request: HttpRequest, tab: str = "usable") -> list[dict[str, Any]]:
     member = _member(request)
     return [coupon_out(c) for c in selectors.my_coupons(member=member, tab=tab)[:200]]
@@ -132,7 +145,8 @@ def my_coupons(request: HttpRequest, tab: str = "usable") -> list[dict[str, Any]
 @router.post(
     "/device/redeem",
     auth=DeviceSignature(),
-    response={200: RedeemOut, frozenset({400, 401, 403, 404, 409, 422, 429}): ErrorOut},
+    response={200: RedeemOut, DEVICE_ERRORS | {400, 403, 404, 409, 429}: ErrorOut},
+    openapi_extra={"parameters": SIGNATURE_PARAMETERS},
     url_name="benefits_device_redeem",
     summary="设备核销（售货机、核销终端）；相同 request_id 的重试返回首次结果",
 )

@@ -2,6 +2,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from gonghui.core.errors import NotFound, PermissionDenied
+from gonghui.core.openapi import BODY_ERRORS, SESSION_ERRORS, ErrorOut
 from gonghui.core.permissions import Perm
 from gonghui.members import card, selectors
 from gonghui.organizations.selectors import has_perm_anywhere, has_perm_on
@@ -31,7 +32,7 @@ class CardVerifyIn(Schema):
     token: str
 
 
-@router.get("/me", response=MeOut, summary="当前会员的资料（脱敏）")
+@router.get("/me", response={200: MeOut, SESSION_ERRORS | {404}: ErrorOut}, summary="当前会员的资料（脱敏）")
 def me(request: HttpRequest) -> MeOut:
     member = selectors.member_of_user(request.user)
     if member is None:
@@ -48,7 +49,11 @@ def me(request: HttpRequest) -> MeOut:
     )
 
 
-@router.post("/card/verify", response=MemberCardOut, summary="核验会员码（核销员）")
+@router.post(
+    "/card/verify",
+    response={200: MemberCardOut, SESSION_ERRORS | BODY_ERRORS | {404}: ErrorOut},
+    summary="核验会员码（核销员）",
+)
 def card_verify(request: HttpRequest, payload: CardVerifyIn) -> MemberCardOut:
     if not has_perm_anywhere(request.user, Perm.COUPON_REDEEM):
         raise PermissionDenied("只有核销员可以核验会员码")
