@@ -32,7 +32,7 @@ from gonghui.benefits.models import (
 from gonghui.core import audit, signing
 from gonghui.core.crypto import mask_middle
 from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from gonghui.core.identifiers import ID_PATTERN, IdentifierError, parse_resident_id
+from gonghui.core.identifiers import ID_PATTERN, IdentifierError, normalize_id_number, parse_resident_id
 from gonghui.core.models import AuditResult, Device
 from gonghui.core.permissions import Perm
 from gonghui.members.identity import id_blind_index
@@ -284,7 +284,7 @@ def ineligibility_reason(
 
 
 def _classify(value: str) -> tuple[str, str] | None:
-    text = value.strip().replace(" ", "").upper()
+    text = normalize_id_number(value).replace(" ", "")
     if ID_PATTERN.match(text):
         return "id", text
     if _MEMBER_NO.match(text):

@@ -3,11 +3,12 @@ mobile numbers and 行政区划代码 (GB/T 2260)."""
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
-ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
+ID_PATTERN = re.compile(r"^[0-9]{17}[0-9X]$")
 PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
 REGION_PATTERN = re.compile(r"^[1-8]\d{5}$")
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -31,8 +32,14 @@ def id_check_char(first17: str) -> str:
     return ID_CHECK_CHARS[total % 11]
 
 
+def normalize_id_number(raw: str) -> str:
+    """Full-width digits and letters (`３２０５…Ｘ`, typed with a Chinese input method) become
+    ASCII (NFKC); surrounding spaces go; `x` becomes `X`."""
+    return unicodedata.normalize("NFKC", raw).strip().upper()
+
+
 def parse_resident_id(raw: str, *, today: dt.date | None = None) -> ResidentId:
-    number = raw.strip().upper()
+    number = normalize_id_number(raw)
     if not ID_PATTERN.match(number):
         raise IdentifierError("身份证号码应为18位，前17位为数字，末位为数字或X")
     if id_check_char(number[:17]) != number[17]:

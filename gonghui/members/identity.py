@@ -7,7 +7,7 @@ from functools import lru_cache
 from pypinyin import Style, pinyin
 
 from gonghui.core import crypto
-from gonghui.core.identifiers import ResidentId, parse_resident_id
+from gonghui.core.identifiers import ResidentId, normalize_id_number, parse_resident_id
 
 ID_PURPOSE = "member.id_number"
 
@@ -34,7 +34,7 @@ def identity_from_raw(raw: str) -> StoredIdentity:
 
 
 def id_blind_index(raw: str) -> str:
-    return crypto.blind_index(raw, purpose=ID_PURPOSE)
+    return crypto.blind_index(normalize_id_number(raw), purpose=ID_PURPOSE)
 
 
 def decrypt_id_number(encrypted: str) -> str:

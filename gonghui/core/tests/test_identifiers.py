@@ -89,3 +89,10 @@ def test_unified_social_credit_code_check_character() -> None:
         validate_uscc(wrong)
     with pytest.raises(IdentifierError, match="18位"):
         validate_uscc("91320508MA1MXXXXO1")  # the letter O is not in the code alphabet
+
+
+def test_full_width_digits_are_normalised_not_reported_as_a_bad_check_digit() -> None:
+    number = make_resident_id("320508", dt.date(1990, 3, 7), 12, "M")
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in number)  # ３２０５… as a Chinese IME types it
+    resident = parse_resident_id(" %s " % full_width)
+    assert (resident.number, resident.birth_date, resident.sex) == (number, dt.date(1990, 3, 7), "M")

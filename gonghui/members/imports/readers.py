@@ -64,6 +64,11 @@ class _CsvReader(_Reader):
         self.stream = stream
         self.block_bytes = block_bytes
         first = stream.read(max(block_bytes, 64 * 1024))
+        # Old Mac exports end lines with CR alone: read them as LF (a lone CR in a quoted
+        # cell of such a file was a line break there too).
+        self.cr_only = b"\r" in first and b"\n" not in first
+        if self.cr_only:
+            first = first.replace(b"\r", b"\n")
         if first.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise ValidationFailed("不支持 UTF-16 编码的文件，请另存为“CSV UTF-8”或 Excel 工作簿后重新上传")
         if first.startswith(b"\xef\xbb\xbf"):
@@ -71,7 +76,7 @@ class _CsvReader(_Reader):
         self.encoding = _detect_encoding(first)
         end = _record_end(first)
         if end < 0:
-            more = stream.read()
+            more = self._read(-1)
             first += more
             end = len(first)
         try:
@@ -92,6 +97,10 @@ class _CsvReader(_Reader):
             line_bytes = max(1, len(first) - end) / max(1, first.count(b"\n", end))
             self.estimate = max(1, int((size - end) / line_bytes))
 
+    def _read(self, size: int) -> bytes:
+        block = self.stream.read(size)
+        return block.replace(b"\r", b"\n") if self.cr_only else block
+
     def tasks(self) -> Iterator[tuple[str, Any, str]]:
         """Chunks of about `block_bytes`, each ending at a record boundary (a newline outside
         quotes), so no record is split between two workers."""
@@ -99,7 +108,7 @@ class _CsvReader(_Reader):
         eof = False
         while True:
             while len(buffer) < self.block_bytes and not eof:
-                block = self.stream.read(self.block_bytes)
+                block = self._read(self.block_bytes)
                 eof = not block
                 buffer += block
             if eof and len(buffer) <= self.block_bytes:
@@ -113,7 +122,7 @@ class _CsvReader(_Reader):
                 if eof:
                     yield ("csv", buffer, self.encoding)
                     return
-                block = self.stream.read(self.block_bytes)
+                block = self._read(self.block_bytes)
                 eof = not block
                 buffer += block
                 continue

@@ -401,3 +401,19 @@ def test_csv_chunks_end_on_record_boundaries(records: list[list[str]], block: in
         parsed += list(csv.reader(io.StringIO(chunk.decode(encoding), newline="")))
     assert reader.header == ["h1", "h2"]
     assert parsed == list(csv.reader(io.StringIO(data.decode(), newline="")))[1:]
+
+
+@pytest.mark.django_db
+def test_cr_only_line_endings_and_full_width_id_digits_are_read(world: World) -> None:
+    number = person(1)["证件号码"]
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in number)
+    content = csv_bytes([person(1, 证件号码=full_width), person(2)]).replace(b"\r\n", b"\r")
+    assert b"\n" not in content
+    batch = upload_bytes(world, content)
+    assert (batch.rows_total, batch.rows_valid, issues_of(batch)) == (2, 2, {})
+
+
+def upload_bytes(world: World, content: bytes) -> ImportBatch:
+    return imports.import_batch_upload(
+        actor=world.staff_a, organization=world.union_a, file_name="会员.csv", content=content
+    )
