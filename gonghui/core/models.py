@@ -1,5 +1,7 @@
 from django.db import models
 
+from gonghui.core.fields import EncryptedTextField
+
 
 class TimeStamped(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
@@ -78,7 +80,7 @@ class Device(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     organization_id = models.BigIntegerField()
     organization_path = models.CharField(max_length=255, db_index=True)
-    secret_encrypted = models.TextField()
+    secret_encrypted = EncryptedTextField(purpose="device.secret")
     is_active = models.BooleanField(default=True)
     locked_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
