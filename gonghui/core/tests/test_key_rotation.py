@@ -234,3 +234,16 @@ def test_rotation_again_rewrites_nothing(world: World, media_root: Path, setting
     assert set(second.detail["rewritten"].values()) == {0}
     assert _stored_values() == stored
     assert _plaintexts() == before
+
+
+def test_every_field_named_as_ciphertext_is_an_encrypted_field() -> None:
+    """A column named like ciphertext but declared as a plain field would be skipped by the
+    rotation even if no test writes it."""
+    encrypted = set(encrypted_fields())
+    named = [
+        f"{model._meta.label}.{field.name}"
+        for model in apps.get_models(include_auto_created=True)
+        for field in model._meta.local_concrete_fields
+        if re.search(r"encrypted|sealed|cipher", field.name) and field not in encrypted
+    ]
+    assert named == []
