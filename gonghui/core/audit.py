@@ -6,6 +6,12 @@ strictly ordered while concurrent transactions append side by side; the lock is 
 from the append to the caller's commit. A transaction that already holds a chain's tip can
 always lock it again, so it never waits for a tip while holding one: appends cannot
 deadlock. Only when every tip is busy does an append wait, for a random one.
+
+Hashes are keyed (HMAC under settings.AUDIT_HMAC_KEY, which is not in the database) and every
+append signs its chain tip, so whoever can write the database still cannot rewrite, drop or
+append an event unnoticed by `verify_chain`. Signed anchors (`anchor_take`, written to a file
+outside the database by `manage.py audit_anchor`) pin the tips at a moment, against a tip
+moved back to an older, once valid state and against chains recomputed before keyed hashes.
 """
 
 import contextvars
@@ -311,9 +317,9 @@ def verify_anchors(anchors: list[Anchor | None]) -> VerifyResult:
 
 
 def _anchored_hashes(heads: tuple[tuple[int, int, str], ...]) -> dict[tuple[int, int], str]:
+    if not heads:
+        return {}
     wanted = Q()
     for chain, seq, _ in heads:
         wanted |= Q(chain=chain, seq=seq)
-    if not heads:
-        return {}
     return {(c, s): h for c, s, h in AuditEvent.objects.filter(wanted).values_list("chain", "seq", "hash")}
