@@ -27,6 +27,10 @@ install: $(VENV)/.runtime
 
 install-test: $(VENV)/.dev chromium
 
+# The demo and the checks below run on the shipped demo keys, which production refuses at
+# start-up unless GONGHUI_DEMO=1 (see config/settings.py); pytest sets it in config/settings_test.py.
+demo typecheck check-migrations test: export GONGHUI_DEMO := 1
+
 # --- demo: SQLite, synthetic province, web server + task worker -------------------------
 demo: install
 	mkdir -p var

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
 
@@ -16,7 +17,17 @@ VAR_DIR = Path(env_str("GONGHUI_VAR_DIR", str(BASE_DIR / "var")))
 (VAR_DIR / "staticfiles").mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY", "demo-only-secret-key-change-me-in-production-0123456789")
+# The zero-setup demo: `make demo` (which sets GONGHUI_DEMO=1), any run without DATABASE_URL
+# (the demo's SQLite file under var/) and the test suite (config/settings_test.py). Only the
+# demo and DEBUG may run on the shipped demo keys; anywhere else start-up refuses them below.
+DEMO = env_bool("GONGHUI_DEMO", not os.environ.get("DATABASE_URL"))
+DEMO_KEYS = {
+    "SECRET_KEY": "demo-only-secret-key-change-me-in-production-0123456789",
+    "PII_KEYS": "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q=",  # the key of the demo's "demo1:…"
+    "BLIND_INDEX_KEY": "ZGVtby1vbmx5LWJsaW5kLWluZGV4LWtleS1jaGFuZ2Vt",
+    "AUDIT_HMAC_KEY": "demo-only-audit-hmac-key-change-me-in-production",
+}
+SECRET_KEY = env_str("SECRET_KEY", DEMO_KEYS["SECRET_KEY"])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -160,6 +171,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# HSTS once the site is served over HTTPS: browsers then refuse plain HTTP to it for a year.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if env_bool("HTTPS", False) else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
@@ -180,9 +195,12 @@ SMS_CODE_MAX_ATTEMPTS = env_int("SMS_CODE_MAX_ATTEMPTS", 5)
 
 # Personal-data protection. Keys are base64 of 32 random bytes; "kid:key" pairs separated by
 # commas, the active key named separately so old ciphertexts stay readable after a rotation.
-PII_KEYS = env_str("PII_KEYS", "demo1:ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q=")
+PII_KEYS = env_str("PII_KEYS", f"demo1:{DEMO_KEYS['PII_KEYS']}")
 PII_ACTIVE_KEY_ID = env_str("PII_ACTIVE_KEY_ID", "demo1")
-BLIND_INDEX_KEY = env_str("BLIND_INDEX_KEY", "ZGVtby1vbmx5LWJsaW5kLWluZGV4LWtleS1jaGFuZ2Vt")
+BLIND_INDEX_KEY = env_str("BLIND_INDEX_KEY", DEMO_KEYS["BLIND_INDEX_KEY"])
+# Keys the audit hash chains and their signed anchors (at least 32 characters). Kept outside the
+# database, so whoever can write the database still cannot recompute a keyed hash.
+AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", DEMO_KEYS["AUDIT_HMAC_KEY"])
 MEMBER_CARD_TOKEN_TTL_SECONDS = env_int("MEMBER_CARD_TOKEN_TTL_SECONDS", 60)
 
 # Bulk member import.
@@ -218,3 +236,23 @@ HEALTH_LLM_BASE_URL = env_str("HEALTH_LLM_BASE_URL", "")  # an OpenAI-compatible
 HEALTH_LLM_MODEL = env_str("HEALTH_LLM_MODEL", "default")
 HEALTH_LLM_API_KEY = env_str("HEALTH_LLM_API_KEY", "")
 HEALTH_LLM_TIMEOUT_SECONDS = env_int("HEALTH_LLM_TIMEOUT_SECONDS", 20)
+
+
+def _uses_demo_key(name: str, value: str) -> bool:
+    if name == "PII_KEYS":  # any entry holding the demo key, whatever its id
+        return any(pair.partition(":")[2].strip() == DEMO_KEYS[name] for pair in value.split(","))
+    return value == DEMO_KEYS[name]
+
+
+if not DEBUG and not DEMO:
+    for _name, _value in (
+        ("SECRET_KEY", SECRET_KEY),
+        ("PII_KEYS", PII_KEYS),
+        ("BLIND_INDEX_KEY", BLIND_INDEX_KEY),
+        ("AUDIT_HMAC_KEY", AUDIT_HMAC_KEY),
+    ):
+        if _uses_demo_key(_name, _value):
+            raise ImproperlyConfigured(
+                f"{_name} is the shipped demo value, which is public: set {_name} to a key of your own "
+                "(docs/operations.md). Only the demo (GONGHUI_DEMO=1) and DEBUG run on the demo keys."
+            )

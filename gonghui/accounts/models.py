@@ -1,6 +1,8 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 
+from gonghui.core.fields import EncryptedTextField
+
 
 class UserManager(BaseUserManager["User"]):
     def create_user(self, username: str, password: str | None = None, **fields: object) -> "User":
@@ -25,7 +27,7 @@ class User(AbstractBaseUser):
     date_joined = models.DateTimeField(auto_now_add=True)
     failed_logins = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
-    totp_secret_encrypted = models.TextField(blank=True)
+    totp_secret_encrypted = EncryptedTextField(blank=True, purpose="user.totp")
     totp_confirmed = models.BooleanField(default=False)
 
     objects = UserManager()  # type: ignore[misc]

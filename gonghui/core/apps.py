@@ -11,10 +11,8 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from gonghui.core import housekeeping
-        from gonghui.core.crypto import register_encrypted_field
-        from gonghui.core.signing import SECRET_PURPOSE, prune_nonces
+        from gonghui.core.signing import prune_nonces
 
-        register_encrypted_field("core.Device", "secret_encrypted", SECRET_PURPOSE)
         post_migrate.connect(_create_audit_chain_heads, sender=self)
         housekeeping.register("device_nonces", "设备请求随机数（已过时效）", prune_nonces)
         housekeeping.register("idempotent_responses", "幂等请求的存档应答", housekeeping.prune_idempotent_responses)

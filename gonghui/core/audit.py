@@ -6,18 +6,31 @@ strictly ordered while concurrent transactions append side by side; the lock is 
 from the append to the caller's commit. A transaction that already holds a chain's tip can
 always lock it again, so it never waits for a tip while holding one: appends cannot
 deadlock. Only when every tip is busy does an append wait, for a random one.
+
+Hashes are keyed (HMAC under settings.AUDIT_HMAC_KEY, which is not in the database) and every
+append signs its chain tip, so whoever can write the database still cannot rewrite, drop or
+append an event unnoticed by `verify_chain`. Signed anchors (`anchor_take`, written to a file
+outside the database by `manage.py audit_anchor`) pin the tips at a moment, against a tip
+moved back to an older, once valid state and against chains recomputed before keyed hashes.
 """
 
 import contextvars
+import datetime as dt
 import hashlib
+import hmac
 import json
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from gonghui.core import sql
@@ -52,8 +65,37 @@ def _canonical(event: AuditEvent) -> bytes:
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
+PLAIN, KEYED = 1, 2  # AuditEvent.hash_version
+
+
+@lru_cache(maxsize=1)
+def _hmac_key() -> bytes:
+    key = settings.AUDIT_HMAC_KEY
+    if len(key) < 32:
+        raise ImproperlyConfigured("AUDIT_HMAC_KEY must be at least 32 characters")
+    return key.encode()
+
+
+def reset_key_cache() -> None:
+    _hmac_key.cache_clear()
+
+
+def _mac(message: bytes) -> str:
+    return hmac.new(_hmac_key(), message, hashlib.sha256).hexdigest()
+
+
 def compute_hash(prev_hash: str, event: AuditEvent) -> str:
-    return hashlib.sha256(prev_hash.encode() + b"\x1e" + _canonical(event)).hexdigest()
+    """The event's link hash under its `hash_version`: keyed (HMAC) or, for events recorded
+    before keyed hashes, plain SHA-256."""
+    message = prev_hash.encode() + b"\x1e" + _canonical(event)
+    if event.hash_version == PLAIN:
+        return hashlib.sha256(message).hexdigest()
+    return _mac(message)
+
+
+def head_mac(chain: int, seq: int, hash_: str) -> str:
+    """Signature of a chain tip: only a holder of the key can move a tip."""
+    return _mac(b"head\x1f%d\x1f%d\x1f%s" % (chain, seq, hash_.encode()))
 
 
 def record(
@@ -92,11 +134,13 @@ def record(
             result=result,
             detail=json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str)),
             prev_hash=prev_hash,
+            hash_version=KEYED,
         )
         event.hash = compute_hash(prev_hash, event)
         sql.insert(cursor, event)
         cursor.execute(
-            "UPDATE core_auditchainhead SET seq = %s, hash = %s WHERE id = %s", [event.seq, event.hash, chain]
+            "UPDATE core_auditchainhead SET seq = %s, hash = %s, mac = %s WHERE id = %s",
+            [event.seq, event.hash, head_mac(chain, event.seq, event.hash), chain],
         )
     return event
 
@@ -138,36 +182,144 @@ class VerifyResult:
     broken_chain: int | None
     broken_seq: int | None
     reason: str
+    # Chains with no event since keyed hashes were introduced: their plain hashes can be
+    # recomputed by anyone with database access, so only a signed anchor protects them.
+    unkeyed_chains: tuple[int, ...] = ()
 
 
 def verify_chain(*, batch_size: int = 5000) -> VerifyResult:
-    """Walk every chain in order; report the first link whose hash or back-pointer is wrong."""
+    """Walk every chain in order; report the first link whose hash or back-pointer is wrong,
+    and a chain head that does not match its last event or whose signature is wrong."""
     checked = 0
-    heads = dict(AuditChainHead.objects.values_list("id", "seq"))
+    unkeyed: list[int] = []
+    heads = {head.id: head for head in AuditChainHead.objects.all()}
     chains = sorted(set(heads) | set(AuditEvent.objects.values_list("chain", flat=True).distinct()))
     for chain in chains:
-        walked, broken_seq, reason = _verify_one(chain, heads.get(chain), batch_size=batch_size)
-        checked += walked
-        if broken_seq is not None:
-            return VerifyResult(checked, chain, broken_seq, reason)
-    return VerifyResult(checked, None, None, "")
+        walk = _verify_one(chain, heads.get(chain), batch_size=batch_size)
+        checked += walk.checked
+        if walk.broken_seq is not None:
+            return VerifyResult(checked, chain, walk.broken_seq, walk.reason, tuple(unkeyed))
+        if walk.unkeyed:
+            unkeyed.append(chain)
+    return VerifyResult(checked, None, None, "", tuple(unkeyed))
 
 
-def _verify_one(chain: int, head_seq: int | None, *, batch_size: int) -> tuple[int, int | None, str]:
+@dataclass(frozen=True)
+class _Walk:
+    checked: int
+    broken_seq: int | None = None
+    reason: str = ""
+    unkeyed: bool = False
+
+
+def _verify_one(chain: int, head: AuditChainHead | None, *, batch_size: int) -> _Walk:
     prev_hash = "0" * 64
     checked = last_seq = 0
+    version = PLAIN
     events = AuditEvent.objects.filter(chain=chain).order_by("seq")
     while batch := list(events.filter(seq__gt=last_seq)[:batch_size]):
         for event in batch:
             if event.seq != last_seq + 1:
-                return checked, last_seq + 1, f"缺少第 {last_seq + 1} 条记录（链条断裂）"
+                return _Walk(checked, last_seq + 1, f"缺少第 {last_seq + 1} 条记录（链条断裂）")
             if event.prev_hash != prev_hash:
-                return checked, event.seq, "前序哈希与上一条记录不符"
-            if compute_hash(prev_hash, event) != event.hash:
-                return checked, event.seq, "记录内容与哈希不符（已被篡改）"
+                return _Walk(checked, event.seq, "前序哈希与上一条记录不符")
+            if event.hash_version not in (PLAIN, KEYED) or event.hash_version < version:
+                return _Walk(checked, event.seq, "记录的哈希版本倒退（带密钥的哈希被替换为无密钥哈希）")
+            if not hmac.compare_digest(compute_hash(prev_hash, event), event.hash):
+                return _Walk(checked, event.seq, "记录内容与哈希不符（已被篡改）")
+            version = event.hash_version
             prev_hash = event.hash
             last_seq = event.seq
             checked += 1
-    if (head_seq or 0) != last_seq:
-        return checked, last_seq + 1, "链头记录的序号与最后一条记录不符（末尾记录被删除）"
-    return checked, None, ""
+    head_seq, head_hash, mac = (head.seq, head.hash, head.mac) if head else (0, "0" * 64, "")
+    if head_seq != last_seq:
+        return _Walk(checked, last_seq + 1, "链头记录的序号与最后一条记录不符（末尾记录被删除）")
+    if head_hash != prev_hash:
+        return _Walk(checked, last_seq, "链头哈希与最后一条记录不符（末尾记录被改写）")
+    if not mac and version == PLAIN:
+        return _Walk(checked, unkeyed=last_seq > 0)
+    if not hmac.compare_digest(mac, head_mac(chain, head_seq, head_hash)):
+        return _Walk(checked, last_seq, "链头签名无效（链头或末尾记录被改写）")
+    return _Walk(checked)
+
+
+# ---- signed anchors: the chain tips, written outside the database on a schedule -------------
+
+
+@dataclass(frozen=True)
+class Anchor:
+    at: str
+    heads: tuple[tuple[int, int, str], ...]  # (chain, seq, hash)
+    mac: str
+
+    def as_line(self) -> str:
+        return json.dumps({"at": self.at, "heads": [list(h) for h in self.heads], "mac": self.mac}) + "\n"
+
+
+def _anchor_mac(at: str, heads: Iterable[tuple[int, int, str]]) -> str:
+    body = json.dumps({"at": at, "heads": [list(h) for h in heads]}, sort_keys=True, separators=(",", ":"))
+    return _mac(b"anchor\x1f" + body.encode())
+
+
+def anchor_take(*, now: dt.datetime | None = None) -> Anchor:
+    """The current chain tips, signed. A tip is read as committed, with its event."""
+    at = (now or timezone.now()).isoformat()
+    heads = tuple(AuditChainHead.objects.order_by("id").values_list("id", "seq", "hash"))
+    return Anchor(at, heads, _anchor_mac(at, heads))
+
+
+def anchor_append(path: Path, anchor: Anchor) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(anchor.as_line())
+
+
+def anchors_read(path: Path) -> list[Anchor | None]:
+    """Every anchor in the file, in order; None for a line that is not an anchor at all."""
+    anchors: list[Anchor | None] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            heads = tuple((int(c), int(s), str(h)) for c, s, h in data["heads"])
+            anchors.append(Anchor(str(data["at"]), heads, str(data["mac"])))
+        except (ValueError, KeyError, TypeError):
+            anchors.append(None)
+    return anchors
+
+
+def verify_anchors(anchors: list[Anchor | None]) -> VerifyResult:
+    """Every anchored tip must still be in the trail with the hash it had: a trail rewritten or
+    cut back past an anchor, even with every hash recomputed, no longer matches it."""
+    checked = 0
+    for number, anchor in enumerate(anchors, start=1):
+        if anchor is None or not hmac.compare_digest(anchor.mac, _anchor_mac(anchor.at, anchor.heads)):
+            return VerifyResult(checked, None, None, f"第 {number} 个锚点签名无效（锚点文件被改动）")
+        stored = _anchored_hashes(anchor.heads)
+        for chain, seq, hash_ in anchor.heads:
+            if seq and stored.get((chain, seq)) != hash_:
+                return VerifyResult(
+                    checked,
+                    chain,
+                    seq,
+                    "与 %(at)s 的签名锚点不符（锚点之前的记录被改写或删除）" % {"at": anchor.at},
+                )
+            checked += 1
+    covered: dict[int, int] = {}
+    for anchor in anchors:
+        for chain, seq, _ in anchor.heads if anchor else ():
+            covered[chain] = max(covered.get(chain, 0), seq)
+    plain = AuditEvent.objects.filter(hash_version=PLAIN).values_list("chain").annotate(last=Max("seq"))
+    for chain, last in plain.order_by("chain"):
+        if covered.get(chain, 0) < last:
+            return VerifyResult(checked, chain, last, "无密钥哈希的记录不在任何签名锚点之内（可能被整体重算）")
+    return VerifyResult(checked, None, None, "")
+
+
+def _anchored_hashes(heads: tuple[tuple[int, int, str], ...]) -> dict[tuple[int, int], str]:
+    if not heads:
+        return {}
+    wanted = Q()
+    for chain, seq, _ in heads:
+        wanted |= Q(chain=chain, seq=seq)
+    return {(c, s): h for c, s, h in AuditEvent.objects.filter(wanted).values_list("chain", "seq", "hash")}

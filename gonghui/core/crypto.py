@@ -2,7 +2,9 @@
 
 Ciphertext text form: ``v1:<key id>:<base64(nonce ‖ ciphertext ‖ tag)>``. The key id travels
 with every value, so a key rotation only changes ``PII_ACTIVE_KEY_ID``; old values stay readable
-until `rotate_pii_keys` rewrites them. Lookups use a keyed HMAC blind index, never the plaintext.
+until `rotate_pii_keys` rewrites them. Columns holding these values are declared with the fields
+of `gonghui.core.fields`, which is how the rotation finds them. Lookups use a keyed HMAC blind
+index, never the plaintext.
 """
 
 import base64
@@ -112,14 +114,3 @@ def mask_middle(value: str, *, head: int = 4, tail: int = 4) -> str:
 
 def mask_phone(value: str) -> str:
     return mask_middle(value, head=3, tail=4) if value else ""
-
-
-# (app_label.ModelName, field name, purpose) of every encrypted column, registered by each
-# app's AppConfig.ready(); `rotate_pii_keys` re-encrypts them under the active key.
-ENCRYPTED_FIELDS: list[tuple[str, str, str]] = []
-
-
-def register_encrypted_field(model_label: str, field: str, purpose: str) -> None:
-    entry = (model_label, field, purpose)
-    if entry not in ENCRYPTED_FIELDS:
-        ENCRYPTED_FIELDS.append(entry)

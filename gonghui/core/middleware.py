@@ -25,6 +25,11 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 class SecurityHeadersMiddleware:
+    """Headers on every response from a view (static files are served before this runs):
+    the CSP and its companions, and `Cache-Control: no-store`, so no page or API answer with
+    personal data stays in a browser's or a proxy's cache. Only a view answering an
+    anonymous request may choose its own caching."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
@@ -37,6 +42,9 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        user = getattr(request, "user", None)
+        if "Cache-Control" not in response.headers or (user is not None and user.is_authenticated):
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 

@@ -1,5 +1,7 @@
 from django.db import models
 
+from gonghui.core.fields import EncryptedTextField
+
 
 class TimeStamped(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
@@ -20,10 +22,11 @@ class AuditEvent(models.Model):
 
     The trail is a fixed set of parallel chains (`settings.AUDIT_CHAINS`) so that concurrent
     transactions append without queueing on one lock. Within its chain an event has `seq` and
-    `hash = sha256(prev_hash ‖ canonical(event))`; `id` gives the overall order. Rows are
+    `hash = HMAC(AUDIT_HMAC_KEY, prev_hash ‖ canonical(event))` (plain SHA-256 for events
+    recorded before keyed hashes, `hash_version` 1); `id` gives the overall order. Rows are
     written by `gonghui.core.audit.record` only, in the transaction of the change they
-    describe. On PostgreSQL a trigger refuses UPDATE and DELETE; the model refuses them
-    everywhere.
+    describe. A trigger refuses UPDATE and DELETE (PostgreSQL and SQLite); the model refuses
+    them everywhere.
     """
 
     chain = models.PositiveSmallIntegerField(default=1)
@@ -41,6 +44,9 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # How `hash` was computed: 1 = plain SHA-256 (events recorded before keyed hashes), 2 =
+    # HMAC-SHA256 under settings.AUDIT_HMAC_KEY. Within a chain the version never goes down.
+    hash_version = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
         ordering = ["-id"]
@@ -57,11 +63,15 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The tip of one audit chain (`id` is the chain number); locked while a link is appended."""
+    """The tip of one audit chain (`id` is the chain number); locked while a link is appended.
+    `mac` is an HMAC of (chain, seq, hash) under settings.AUDIT_HMAC_KEY, so a tip moved back
+    over deleted events or onto rewritten ones is detected; empty on a chain that has had no
+    event since keyed hashes were introduced."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+    mac = models.CharField(max_length=64, blank=True, default="")
 
 
 class Device(models.Model):
@@ -78,7 +88,7 @@ class Device(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     organization_id = models.BigIntegerField()
     organization_path = models.CharField(max_length=255, db_index=True)
-    secret_encrypted = models.TextField()
+    secret_encrypted = EncryptedTextField(purpose="device.secret")
     is_active = models.BooleanField(default=True)
     locked_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

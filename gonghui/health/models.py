@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from gonghui.core.fields import EncryptedTextField
 from gonghui.members.models import Member, Sex
 from gonghui.organizations.models import Organization
 
@@ -346,7 +347,7 @@ class ImportBatch(models.Model):
     mapping = models.JSONField(default=dict, blank=True)
     dry_run = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
-    payload_encrypted = models.TextField(blank=True)
+    payload_encrypted = EncryptedTextField(blank=True, purpose="health.import_file")
     summary = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -386,7 +387,7 @@ class Checkup(models.Model):
     critical_count = models.PositiveSmallIntegerField(default=0)
     result_count = models.PositiveSmallIntegerField(default=0)
     llm_status = models.CharField(max_length=10, choices=LlmStatus.choices, blank=True, default=LlmStatus.NONE)
-    llm_summary_encrypted = models.TextField(blank=True)
+    llm_summary_encrypted = EncryptedTextField(blank=True, purpose="health.llm_summary")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -406,7 +407,7 @@ class Result(models.Model):
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
     measured_on = models.DateField()
     flag = models.CharField(max_length=14, choices=Flag.choices)
-    value_encrypted = models.TextField()
+    value_encrypted = EncryptedTextField(purpose="health.result")
     interval = models.ForeignKey(ReferenceInterval, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     critical_low = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     critical_high = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from gonghui.core.fields import EncryptedFileNameField, EncryptedTextField
 from gonghui.organizations.models import Organization
 
 __all__ = ["ImportBatch", "ImportFormat", "ImportIssue", "ImportSource", "ImportStatus"]
@@ -51,7 +52,7 @@ class ImportBatch(models.Model):
     file_format = models.CharField(max_length=5, choices=ImportFormat.choices)
     file_size = models.PositiveBigIntegerField(default=0)
     # Where the encrypted upload waits between the dry run and the commit (storage name).
-    stored_file = models.CharField(max_length=200, blank=True)
+    stored_file = EncryptedFileNameField(max_length=200, blank=True, purpose="members.import_upload")
     status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.VALIDATED)
     keep_good_rows = models.BooleanField(
         "只导入校验通过的行",
@@ -109,7 +110,7 @@ class ImportIssue(models.Model):
     name = models.CharField("姓名", max_length=50, blank=True)
     id_masked = models.CharField("证件号码", max_length=24, blank=True)
     errors = models.JSONField(default=list)
-    raw_encrypted = models.TextField()
+    raw_encrypted = EncryptedTextField(purpose="members.import_row")
 
     class Meta:
         ordering = ["row_no"]

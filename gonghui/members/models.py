@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from gonghui.core.fields import EncryptedTextField
 from gonghui.organizations.models import Organization
 
 
@@ -124,7 +125,7 @@ class Member(models.Model):
     birth_date = models.DateField("出生日期")
     ethnicity = models.CharField("民族", max_length=10, default="汉族")
     id_type = models.CharField("证件类型", max_length=10, choices=IdType.choices, default=IdType.RESIDENT)
-    id_number_encrypted = models.TextField("证件号码（密文）")
+    id_number_encrypted = EncryptedTextField("证件号码（密文）", purpose="member.id_number")
     id_blind = models.CharField(max_length=64)
     id_masked = models.CharField("证件号码", max_length=24)
     phone = models.CharField("手机号", max_length=11, blank=True)
@@ -280,7 +281,7 @@ class JoinApplication(models.Model):
         Organization, on_delete=models.PROTECT, related_name="join_applications", verbose_name="申请加入的工会"
     )
     name = models.CharField("姓名", max_length=50)
-    id_number_encrypted = models.TextField("证件号码（密文）")
+    id_number_encrypted = EncryptedTextField("证件号码（密文）", purpose="member.id_number")
     id_blind = models.CharField(max_length=64, db_index=True)
     id_masked = models.CharField("证件号码", max_length=24)
     phone = models.CharField("手机号", max_length=11)
