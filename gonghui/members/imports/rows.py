@@ -51,6 +51,9 @@ class TransformSpec:
     headers: dict[str, str]
     today: dt.date
     timestamp: str
+    # Importing into a higher union, each row names its grassroots union; into a grassroots
+    # union, an empty 工会代码 means that union (as the template's help says).
+    code_required: bool = True
 
 
 class ChunkResult(NamedTuple):
@@ -276,7 +279,7 @@ class RowTransformer:
             code = ""
             if p_code >= 0:
                 code = cells[p_code].strip()
-                if not code:
+                if not code and self.spec.code_required:
                     errors.append((headers["org_code"], "请填写会员所属基层工会的工会代码"))
             if errors or isinstance(identity, str):
                 bad.append((index, cells, errors))
