@@ -8,7 +8,7 @@ DEMO_MEMBERS ?= 20000
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint typecheck check-migrations install install-test postgres chromium clean-demo
+.PHONY: demo test test-sqlite lint typecheck check-migrations install install-test postgres chromium clean-demo
 
 $(VENV)/bin/python:
 	@test -n "$(PYTHON)" || { echo "python3.12 not found (expected through pyenv 3.12.1)"; exit 1; }
@@ -36,7 +36,7 @@ demo: install
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v 0
-	$(PY) manage.py seed_demo --members $(DEMO_MEMBERS) --if-empty
+	$(PY) manage.py seed_demo --members $(DEMO_MEMBERS) --if-empty --url http://$(HOST):$(PORT)
 	@echo "Starting the task worker and the web server on http://$(HOST):$(PORT)/ (Ctrl-C stops both)"
 	@$(PY) manage.py db_worker --queue-name default & WORKER=$$!; \
 	  trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
@@ -46,6 +46,7 @@ clean-demo:
 	rm -rf var/demo.sqlite3* var/cache
 
 # --- test: PostgreSQL, chromium, lint, types, migrations, the whole suite ----------------
+# then the SQLite smoke suite (the demo path with a real worker and web server; no PostgreSQL)
 postgres:
 	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@for i in $$(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && exit 0; sleep 1; done; echo "PostgreSQL did not start"; exit 1
@@ -65,4 +66,10 @@ check-migrations: $(VENV)/.dev postgres
 	DATABASE_URL=$(PG_TEST_URL) $(PY) manage.py makemigrations --check --dry-run
 
 test: install-test postgres lint typecheck check-migrations
-	DATABASE_URL=$(PG_TEST_URL) $(VENV)/bin/pytest
+	DATABASE_URL=$(PG_TEST_URL) $(VENV)/bin/pytest -m "not sqlite_smoke"
+	$(MAKE) --no-print-directory test-sqlite
+
+test-sqlite: $(VENV)/.dev
+	@SMOKE=$$(mktemp -d); \
+	  DATABASE_URL=sqlite:///$$SMOKE/pytest.sqlite3 GONGHUI_VAR_DIR=$$SMOKE $(VENV)/bin/pytest -m sqlite_smoke; \
+	  STATUS=$$?; rm -rf $$SMOKE; exit $$STATUS

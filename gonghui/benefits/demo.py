@@ -3,6 +3,11 @@ machine with a registered device), a 送清凉 定向发放 campaign for outdoor
 workers of one district, a city-wide 先到先得 campaign with limited stock, and a closed
 节日慰问 campaign with its redemptions, so the reports and the settlement have data.
 
+Windows are placed around "today": the running campaigns opened days ago and close weeks
+ahead, the closed one ran two and a half months back; names (送清凉 in the hot months,
+送温暖 otherwise, the festival of the closed campaign, the year) follow those dates, so the
+demo reads right on 1 January as in July.
+
 Everything goes through the services (create, publish by a second person, issue, claim,
 redeem, reverse, close) with the clock moved back for history; only the closed campaign's
 publication is written directly, since publishing refuses a window that is already over."""
@@ -57,8 +62,44 @@ def _spread(now: dt.datetime, rng: random.Random, start: dt.datetime, end: dt.da
     return start + dt.timedelta(seconds=rng.randint(0, seconds - 1))
 
 
+# The festival a 节日慰问 starting in a given month is for.
+FESTIVALS = {
+    1: "春节",
+    2: "春节",
+    3: "三八妇女节",
+    4: "五一劳动节",
+    5: "五一劳动节",
+    6: "端午",
+    7: "八一",
+    8: "中秋国庆",
+    9: "中秋国庆",
+    10: "中秋国庆",
+    11: "元旦",
+    12: "元旦",
+}
+
+
+def _season(day: dt.date) -> tuple[str, str, str, list[ItemInput]]:
+    """(kind, name, description, items) of the district campaign running on `day`."""
+    if 5 <= day.month <= 9:
+        return (
+            "cooling",
+            "%d年夏季送清凉" % day.year,
+            "高温季节为户外劳动者、环卫工人送清凉：凭券到驿站、合作商户或售货机领取。",
+            [ItemInput("西瓜", 1500, 1), ItemInput("绿豆汤", 400, 2), ItemInput("防晒喷雾", 1500, 1)],
+        )
+    winter = day.year if day.month >= 10 else day.year - 1
+    return (
+        "warmth",
+        "%d-%d年冬季送温暖" % (winter, winter + 1),
+        "寒冷季节为户外劳动者、环卫工人送温暖：凭券到驿站、合作商户或售货机领取。",
+        [ItemInput("羽绒手套", 1500, 1), ItemInput("热姜茶", 400, 2), ItemInput("护手霜", 1500, 1)],
+    )
+
+
 def seed(*, rng: random.Random, stdout: Any) -> None:
     now = timezone.now()
+    today = timezone.localdate()
     handler = User.objects.get(username="demo_handler")
     reviewer = User.objects.get(username="demo_reviewer")
     admin = User.objects.get(username="demo_admin")
@@ -96,14 +137,16 @@ def seed(*, rng: random.Random, stdout: Any) -> None:
         actor=admin, point=vending, name="石路 1 号售货机", kind=Device.Kind.VENDING
     )
 
-    # 1. 送清凉 · 定向发放 for outdoor and sanitation workers of one district.
+    # 1. 送清凉 (or 送温暖) · 定向发放 for outdoor and sanitation workers of one district.
+    kind, title, description, season_items = _season(today)
     cooling = services.campaign_create(
         actor=handler,
         data=CampaignInput(
-            name="2026年夏季送清凉（%s户外劳动者、环卫工人）" % district.name.removesuffix("总工会"),
-            kind="cooling",
+            name="%(title)s（%(district)s户外劳动者、环卫工人）"
+            % {"title": title, "district": district.name.removesuffix("总工会")},
+            kind=kind,
             mode="targeted",
-            description="高温季节为户外劳动者、环卫工人送清凉：凭券到驿站、合作商户或售货机领取。",
+            description=description,
             organization_id=district.pk,
             target_org_id=district.pk,
             target_tags=Tag.OUTDOOR | Tag.SANITATION,
@@ -116,7 +159,7 @@ def seed(*, rng: random.Random, stdout: Any) -> None:
             valid_until=now + dt.timedelta(days=30),
             reversal_window_minutes=24 * 60,
             point_ids=[station.pk, shop.pk, vending.pk],
-            items=[ItemInput("西瓜", 1500, 1), ItemInput("绿豆汤", 400, 2), ItemInput("防晒喷雾", 1500, 1)],
+            items=season_items,
         ),
     )
     services.campaign_publish(actor=reviewer, campaign=cooling)
@@ -145,18 +188,18 @@ def seed(*, rng: random.Random, stdout: Any) -> None:
                 redemption.coupon_redeem(code_raw=coupon.code, point=point, clerk=clerk, now=at)
             redeemed += 1
     stdout.write(
-        "  送清凉：发放 %(issued)d 人，跳过 %(skipped)d 人，领取 %(claimed)d 张，核销 %(redeemed)d 张"
-        % {"issued": run.issued, "skipped": run.skipped, "claimed": len(claimed), "redeemed": redeemed}
+        "  %(title)s：发放 %(issued)d 人，跳过 %(skipped)d 人，领取 %(claimed)d 张，核销 %(redeemed)d 张"
+        % {"title": title, "issued": run.issued, "skipped": run.skipped, "claimed": len(claimed), "redeemed": redeemed}
     )
 
     # 2. 先到先得 across the city for new-form and outdoor workers, stock limited.
     flash = services.campaign_create(
         actor=handler,
         data=CampaignInput(
-            name="冰爽一夏·新就业形态劳动者冷饮券（先到先得）",
+            name="新就业形态劳动者饮品券（先到先得）",
             kind="general",
             mode="first_come",
-            description="每人限领 1 张，领完即止。凭券在智能售货机输入 14 位提货码即可取一瓶冷饮。",
+            description="每人限领 1 张，领完即止。凭券在智能售货机输入 14 位提货码即可取一瓶饮品。",
             organization_id=suzhou.pk,
             target_org_id=suzhou.pk,
             target_tags=Tag.NEW_FORM | Tag.OUTDOOR,
@@ -169,7 +212,7 @@ def seed(*, rng: random.Random, stdout: Any) -> None:
             valid_until=now + dt.timedelta(days=14),
             reversal_window_minutes=60,
             point_ids=[vending.pk, station.pk],
-            items=[ItemInput("冰镇矿泉水或盐汽水", 500, 1)],
+            items=[ItemInput("矿泉水或功能饮料", 500, 1)],
         ),
     )
     services.campaign_publish(actor=reviewer, campaign=flash)
@@ -201,10 +244,14 @@ def seed(*, rng: random.Random, stdout: Any) -> None:
     festival = services.campaign_create(
         actor=handler,
         data=CampaignInput(
-            name="2026年中秋国庆节日慰问",
+            name="%(year)d年%(festival)s节日慰问"
+            % {
+                "year": timezone.localtime(past_start).year,
+                "festival": FESTIVALS[timezone.localtime(past_start).month],
+            },
             kind="festival",
             mode="targeted",
-            description="为一线环卫职工送上节日慰问品（月饼礼盒、食用油）。",
+            description="为一线环卫职工送上节日慰问品（慰问礼盒、食用油）。",
             organization_id=district.pk,
             target_org_id=district.pk,
             target_tags=Tag.SANITATION,
@@ -217,7 +264,7 @@ def seed(*, rng: random.Random, stdout: Any) -> None:
             valid_until=past_start + dt.timedelta(days=30),
             reversal_window_minutes=24 * 60,
             point_ids=[station.pk, shop.pk],
-            items=[ItemInput("月饼礼盒", 8800, 1), ItemInput("食用油 5L", 4000, 1)],
+            items=[ItemInput("节日慰问礼盒", 8800, 1), ItemInput("食用油 5L", 4000, 1)],
         ),
     )
     Campaign.objects.filter(pk=festival.pk).update(

@@ -1,7 +1,7 @@
 """Demo data for 职工体检: the city's free check-up programme (男 67 项 ¥450, 女 76 项 ¥600, as
 in 天津's), two check-up centres with appointment slots, quotas for the grassroots unions and
-some bookings; several years of check-up results for a few hundred members (the named demo
-members included) with health consent recorded for most of them, 健康小屋 visits, and a
+some bookings; several years of check-up results for a few hundred members (a tenth of the
+city's, at least 20, the named demo members included) with health consent recorded for most of them, 健康小屋 visits, and a
 registered 健康小屋 device.
 
 Results are synthetic but physiological: each member has a stable personal level per
@@ -158,14 +158,16 @@ def _health_user(city: Organization, username: str, role: str) -> User:
 
 
 def _programme(city: Organization, actor: User, rng: random.Random, stdout: Any) -> Programme:
-    today = timezone.localdate()
-    starts = today + dt.timedelta(days=1)
+    """The programme opens tomorrow and runs 75 days, so it takes bookings on any date; it is
+    named after the year it starts in. Bookings are drawn only into places that are left: no
+    more per union than its quota, no more per slot than its capacity."""
+    starts = timezone.localdate() + dt.timedelta(days=1)
     programme = services.programme_create(
         actor=actor,
         organization=city,
         data={
-            "name": "%d年度职工免费健康体检" % today.year,
-            "year": today.year,
+            "name": "%d年度职工免费健康体检" % starts.year,
+            "year": starts.year,
             "starts_on": starts,
             "ends_on": starts + dt.timedelta(days=75),
             "description": "市总工会为在会职工提供免费健康体检：男职工 67 项（价值 450 元）、女职工 76 项（价值 600 元），"
@@ -185,8 +187,12 @@ def _programme(city: Organization, actor: User, rng: random.Random, stdout: Any)
     grassroots = list(
         Organization.objects.filter(path__startswith=city.path, level=Level.GRASSROOTS).order_by("path")[:60]
     )
+    places_left: dict[int, int] = {}
     for org in grassroots:
-        services.quota_set(actor=actor, programme=programme, organization=org, places=rng.choice((30, 50, 80, 120)))
+        quota = services.quota_set(
+            actor=actor, programme=programme, organization=org, places=rng.choice((30, 50, 80, 120))
+        )
+        places_left[org.pk] = quota.places
     for centre in centres:
         services.slots_create(
             actor=actor,
@@ -198,16 +204,25 @@ def _programme(city: Organization, actor: User, rng: random.Random, stdout: Any)
             capacity=25,
         )
     programme = services.programme_set_status(actor=actor, programme=programme, status="open")
-    booked = 0
     members = list(
         Member.objects.filter(organization__in=grassroots, status=MembershipStatus.ACTIVE)
         .exclude(phone__startswith="138000000")
         .select_related("organization")
-        .order_by("id")[:400]
+        .order_by("id")
     )
-    slots = list(programme.slots.order_by("date", "start_time")[:60])
-    for member in rng.sample(members, min(80, len(members))):
-        services.appointment_book(member=member, programme=programme, slot=rng.choice(slots))
+    slots = list(programme.slots.order_by("date", "start_time", "centre_id")[:60])
+    seats_left = {slot.pk: slot.capacity - slot.booked for slot in slots}
+    booked = 0
+    for member in rng.sample(members, len(members)):
+        if booked == 80:
+            break
+        open_slots = [slot for slot in slots if seats_left[slot.pk] > 0]
+        if places_left[member.organization_id] == 0 or not open_slots:
+            continue
+        slot = rng.choice(open_slots)
+        services.appointment_book(member=member, programme=programme, slot=slot)
+        places_left[member.organization_id] -= 1
+        seats_left[slot.pk] -= 1
         booked += 1
     stdout.write("  体检项目：%s，名额分配 %d 个基层工会，预约 %d 人" % (programme.name, len(grassroots), booked))
     return programme
@@ -278,7 +293,8 @@ def _history(city: Organization, rng: random.Random, stdout: Any) -> None:
         .select_related("organization")
         .order_by("id")[:3000]
     )
-    members = named + rng.sample(others, min(300, len(others)))
+    # A tenth of the city's members, 20 to 300 of them: a few hundred in the full demo.
+    members = named + rng.sample(others, min(len(others), max(20, min(300, len(others) // 10))))
     limits_by_path = critical_limits_by_org({m.organization.path for m in members})
     centre_names = [c[0] for c in CENTRES]
     exam_codes = list(TYPICAL)

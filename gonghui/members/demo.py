@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from gonghui.core import audit
 from gonghui.core.identifiers import ResidentId, make_resident_id, parse_resident_id
@@ -46,14 +47,21 @@ def chinese_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + given
 
 
-def _members_for(org: Organization, kind: str, count: int, rng: random.Random, phones: Iterator[str]) -> list[Member]:
-    members = []
-    today = dt.date(2026, 11, 1)
-    for _ in range(count):
+def _members_for(
+    org: Organization, kind: str, count: int, rng: random.Random, phones: Iterator[str], seen_blind: set[str]
+) -> list[Member]:
+    """`count` new members of `org`; an ID number drawn twice (or registered already) is drawn
+    again, so exactly `count` are made."""
+    members: list[Member] = []
+    today = timezone.localdate()
+    while len(members) < count:
         sex = "M" if rng.random() < (0.8 if kind in KIND_TAGS else 0.55) else "F"
-        birth = dt.date(1966, 1, 1) + dt.timedelta(days=rng.randint(0, 38 * 365))
+        birth = _birth_date(today, rng)
         resident_number = make_resident_id(org.region_code, birth, rng.randint(0, 499), sex)
         identity = protect_id_number(_parse(resident_number))
+        if identity.blind in seen_blind:
+            continue
+        seen_blind.add(identity.blind)
         household = rng.choices(list(HouseholdType), weights=[5, 4, 1])[0]
         tags = 0
         for bits, share in KIND_TAGS.get(kind, []):
@@ -92,12 +100,19 @@ def _members_for(org: Organization, kind: str, count: int, rng: random.Random, p
 
 
 def _parse(number: str) -> ResidentId:
-    return parse_resident_id(number, today=dt.date(2026, 11, 1))
+    return parse_resident_id(number, today=timezone.localdate())
+
+
+def _birth_date(today: dt.date, rng: random.Random) -> dt.date:
+    """Aged 22 to 60 today, whatever the date."""
+    return today - dt.timedelta(days=rng.randint(22 * 365 + 6, 60 * 365))
 
 
 def _joined_on(birth: dt.date, today: dt.date, rng: random.Random) -> dt.date:
-    joined = birth + dt.timedelta(days=rng.randint(18 * 365, 45 * 365))
-    return joined if joined < today else today - dt.timedelta(days=rng.randint(30, 5 * 365))
+    """After the 18th birthday and at least a month before today (members are at least 22)."""
+    joined = birth + dt.timedelta(days=rng.randint(18 * 365 + 5, 45 * 365))
+    latest = today - dt.timedelta(days=30)
+    return joined if joined <= latest else latest - dt.timedelta(days=rng.randint(0, 3 * 365))
 
 
 def phone_numbers(rng: random.Random, reserved: set[str]) -> Iterator[str]:
@@ -117,22 +132,34 @@ def phone_numbers(rng: random.Random, reserved: set[str]) -> Iterator[str]:
 def seed_members(
     *, grassroots: list[tuple[Organization, str]], total: int, rng: random.Random, reserved_phones: set[str]
 ) -> int:
-    """Spread `total` members over the grassroots unions (bigger factories, smaller stations)."""
-    weights = [rng.uniform(0.3, 3.0) for _ in grassroots]
-    scale = total / sum(weights)
-    counts = [max(1, int(w * scale)) for w in weights]
-    counts[0] += total - sum(counts)
-    phones = phone_numbers(rng, reserved_phones)
+    """Spread exactly `total` members over the grassroots unions (bigger factories, smaller
+    stations); returns how many were made (`total`)."""
+    counts = spread_counts(total, [rng.uniform(0.3, 3.0) for _ in grassroots])
+    phones = phone_numbers(rng, reserved_phones | set(Member.objects.values_list("phone", flat=True)))
     created = 0
     seen_blind: set[str] = set(Member.objects.values_list("id_blind", flat=True))
     for (org, kind), count in zip(grassroots, counts, strict=True):
-        batch = [m for m in _members_for(org, kind, max(count, 0), rng, phones) if m.id_blind not in seen_blind]
-        seen_blind.update(m.id_blind for m in batch)
+        if not count:
+            continue
+        batch = _members_for(org, kind, count, rng, phones, seen_blind)
         with transaction.atomic():
             Member.objects.bulk_create(batch, batch_size=2000)
             audit.record(actor=None, action="member.seed", organization=org, detail={"count": len(batch)})
         created += len(batch)
     return created
+
+
+def spread_counts(total: int, weights: list[float]) -> list[int]:
+    """`total` split in proportion to `weights`, by largest remainder: the parts sum to `total`
+    exactly, and every part gets at least one while there are enough to go round."""
+    floor = 1 if total >= len(weights) else 0
+    rest = total - floor * len(weights)
+    shares = [w / sum(weights) * rest for w in weights]
+    counts = [floor + int(share) for share in shares]
+    by_remainder = sorted(range(len(weights)), key=lambda i: int(shares[i]) - shares[i])
+    for i in by_remainder[: total - sum(counts)]:
+        counts[i] += 1
+    return counts
 
 
 def add_named_member(
@@ -169,10 +196,15 @@ def add_join_applications(*, org: Organization, count: int, rng: random.Random, 
     work_units = ["美团外卖苏州站", "饿了么姑苏站", "顺丰速运姑苏营业部", "滴滴出行苏州", "苏州货拉拉"]
     kinds = [Tag.FOOD_DELIVERY, Tag.FOOD_DELIVERY, Tag.COURIER, Tag.RIDE_HAILING, Tag.TRUCK_DRIVER]
     created = 0
-    for i in range(count):
-        birth = dt.date(1985, 1, 1) + dt.timedelta(days=rng.randint(0, 15 * 365))
+    today = timezone.localdate()
+    while created < count:
+        i = created
+        birth = today - dt.timedelta(days=rng.randint(25 * 365, 40 * 365))
         identity = protect_id_number(_parse(make_resident_id(org.region_code, birth, rng.randint(0, 499), "M")))
-        if Member.objects.filter(id_blind=identity.blind).exists():
+        if (
+            Member.objects.filter(id_blind=identity.blind).exists()
+            or JoinApplication.objects.filter(id_blind=identity.blind).exists()
+        ):
             continue
         application = JoinApplication.objects.create(
             organization=org,

@@ -51,6 +51,9 @@ class TransformSpec:
     headers: dict[str, str]
     today: dt.date
     timestamp: str
+    # Importing into a higher union, each row names its grassroots union; into a grassroots
+    # union, an empty 工会代码 means that union (as the template's help says).
+    code_required: bool = True
 
 
 class ChunkResult(NamedTuple):
@@ -276,7 +279,7 @@ class RowTransformer:
             code = ""
             if p_code >= 0:
                 code = cells[p_code].strip()
-                if not code:
+                if not code and self.spec.code_required:
                     errors.append((headers["org_code"], "请填写会员所属基层工会的工会代码"))
             if errors or isinstance(identity, str):
                 bad.append((index, cells, errors))
@@ -376,12 +379,19 @@ def _number_starts(count: int) -> tuple[int, int]:
 
 
 _WORKER: RowTransformer | None = None
+_WORKER_SPEC: tuple[TransformSpec, int] | None = None
 
 
 def _pool_init(spec: TransformSpec, parent: int) -> None:
-    global _WORKER  # noqa: PLW0603 - one transformer per worker process
-    _detach_from_parent(parent)
-    _WORKER = RowTransformer(spec)
+    """Runs in each forked worker and must not fail: `multiprocessing.Pool` replaces a worker
+    whose initializer raised with a new one, for ever, and the import would hang. Anything
+    that can fail happens in the first task instead, whose error reaches the parent."""
+    global _WORKER_SPEC  # noqa: PLW0603 - one transformer per worker process
+    # A SIGTERM that only asks for a graceful stop (inherited from `db_worker`) would keep a
+    # worker alive that `Pool.terminate()` ends with one SIGTERM: take the default back.
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        signal.signal(signum, signal.SIG_DFL)
+    _WORKER_SPEC = (spec, parent)
 
 
 def _detach_from_parent(parent: int) -> None:
@@ -391,14 +401,11 @@ def _detach_from_parent(parent: int) -> None:
     /dev/null (the parent's connection is untouched; the worker never queries) and, on Linux,
     asks to be killed when the parent dies.
 
-    It also inherits the parent's signal handlers: under `db_worker`, a SIGTERM that only asks
-    for a graceful stop after the running task. `Pool.terminate()` ends workers with one
-    SIGTERM while it holds the task queue's lock, so a worker waiting for that lock must die
-    of it, or the parent waits for it forever: the worker takes the default handling back."""
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
-        signal.signal(signum, signal.SIG_DFL)
+    SQLite has no socket: its file locks belong to the parent process and are not inherited,
+    and the worker never touches the connection (it ends by `os._exit` or SIGTERM, so the
+    connection is never closed from the child either)."""
     for conn in connections.all(initialized_only=True):
-        if conn.connection is not None:
+        if conn.connection is not None and conn.vendor != "sqlite":
             devnull = os.open(os.devnull, os.O_RDWR)
             os.dup2(devnull, conn.connection.fileno())
             os.close(devnull)
@@ -409,5 +416,10 @@ def _detach_from_parent(parent: int) -> None:
 
 
 def _pool_work(task: tuple[str, Any, str]) -> ChunkResult:
-    assert _WORKER is not None
+    global _WORKER  # noqa: PLW0603 - one transformer per worker process
+    if _WORKER is None:
+        assert _WORKER_SPEC is not None
+        spec, parent = _WORKER_SPEC
+        _detach_from_parent(parent)
+        _WORKER = RowTransformer(spec)
     return _WORKER.run_task(task)

@@ -149,6 +149,7 @@ class ImportRun:
             headers=header.headers,
             today=dt.datetime.now(tz=dt.UTC).date(),
             timestamp=now.isoformat(),
+            code_required=self.organization.level != Level.GRASSROOTS,
         )
         by_position = {i: key for key, i in header.positions.items()}
         self.header_keys = [by_position.get(i) for i in range(len(reader.header))]

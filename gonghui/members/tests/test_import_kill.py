@@ -165,7 +165,7 @@ def test_encryption_workers_die_of_the_sigterm_that_ends_their_pool() -> None:
     graceful = signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(1, initializer=rows._detach_from_parent, initargs=(os.getpid(),)) as pool:
+        with context.Pool(1, initializer=rows._pool_init, initargs=(None, os.getpid())) as pool:
             assert pool.apply(_sigterm_handling, (None,)) == "default"
     finally:
         signal.signal(signal.SIGTERM, graceful)

@@ -206,3 +206,36 @@ def test_import_members_command_prints_the_json_line(world: World, tmp_path, cap
     assert (event.actor_id, event.actor_label, event.detail["created"]) == (None, "系统", 2)
     with pytest.raises(CommandError):
         call_command("import_members", str(path), "--org", "NO-SUCH-ORG")
+
+
+@pytest.mark.django_db
+def test_the_downloaded_template_imports_into_a_grassroots_union_with_the_union_code_left_empty(
+    world: World, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """The page says 工会代码 may be left empty when importing into a grassroots union."""
+    client = world.client_for(world.staff_a)
+    template = client.get("/console/members/import/template/")
+    workbook = load_workbook(io.BytesIO(template.content))
+    sheet = workbook["会员信息"]
+    headers = [c.value for c in sheet[1]]
+    assert "工会代码" in headers
+    row = person(7)
+    for col, header in enumerate(headers, start=1):
+        sheet.cell(row=2, column=col, value=row.get(header, ""))
+    filled = io.BytesIO()
+    workbook.save(filled)
+    page = client.get("/console/members/import/").content.decode()
+    assert "选择基层工会时，文件中的会员都导入到该工会" in page
+
+    post_upload(client, world.union_a.code, filled.getvalue(), name="会员导入模板.xlsx")
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.rows_total, batch.rows_valid, batch.rows_invalid) == (ImportStatus.VALIDATED, 1, 1, 0)
+    assert not batch.issues.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/console/members/import/{batch.pk}/commit/")
+    before = Member.objects.count()
+    assert import_batch_commit_task.func(batch.pk)["created"] == 1
+    assert Member.objects.count() == before + 1
+    member = Member.objects.get(phone=row["手机号"])
+    assert (member.organization_id, member.name) == (world.union_a.pk, row["姓名"])

@@ -4,16 +4,19 @@ default, and each domain's own demo data (campaigns, check-ups …) from `<app>/
 import importlib
 import random
 import time
+from pathlib import Path
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
-from django.db import transaction
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections, transaction
 
 from gonghui.accounts.models import User
 from gonghui.accounts.services import TOTP_PURPOSE
-from gonghui.core import crypto
+from gonghui.core import audit, crypto
+from gonghui.core.models import AuditEvent
 from gonghui.core.permissions import ROLES_REQUIRING_TOTP, Role
 from gonghui.members.demo import add_join_applications, add_named_member, phone_numbers, seed_members
 from gonghui.members.models import Member, Tag
@@ -33,6 +36,8 @@ STAFF = (
     ("demo_health", "陈健康", Role.HEALTH),
     ("demo_auditor", "褚审计", Role.AUDITOR),
 )
+MIN_MEMBERS = 200
+JOIN_APPLICATIONS = 4
 NAMED_MEMBERS = (
     ("13800000001", "张伟", "M", Tag.FOOD_DELIVERY | Tag.NEW_FORM | Tag.OUTDOOR | Tag.MIGRANT, "delivery"),
     ("13800000002", "李娜", "F", Tag.COURIER | Tag.NEW_FORM | Tag.OUTDOOR, "courier"),
@@ -42,64 +47,96 @@ NAMED_MEMBERS = (
 )
 
 
+SEED_COMPLETE = "demo.seed_complete"  # the audit event written last, in the seed's transaction
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
 class Command(BaseCommand):
     help = "Load the demo province (organisations, staff for every role, members, domain data)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--members", type=int, default=20_000)
+        parser.add_argument("--members", type=int, default=20_000, help="how many members (at least 200)")
         parser.add_argument("--seed", type=int, default=20260722)
-        parser.add_argument("--if-empty", action="store_true", help="do nothing if organisations already exist")
+        parser.add_argument("--url", default=DEFAULT_URL, help="where the demo is served, for the printed links")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing if a complete demo is loaded already; an incomplete one (SQLite) is rebuilt",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["members"] < MIN_MEMBERS:
+            raise CommandError("--members 至少为 %(min)d" % {"min": MIN_MEMBERS})
+        self.url = options["url"].rstrip("/")
         if options["if_empty"] and Organization.objects.exists():
-            self.stdout.write("演示数据已存在，跳过（删除 var/demo.sqlite3 可重新生成）。")
-            self._print_accounts()
-            return
-        rng = random.Random(options["seed"])
+            if AuditEvent.objects.filter(action=SEED_COMPLETE).exists():
+                self.stdout.write("演示数据已存在，跳过（删除 var/demo.sqlite3 可重新生成）。")
+                self._print_accounts()
+                return
+            self._discard_incomplete()
+        elif Organization.objects.exists():
+            raise CommandError("数据库中已有组织数据：演示数据只能载入空数据库")
         started = time.monotonic()
+        # All or nothing: an interrupted or failed seed leaves the database as it was.
         with transaction.atomic():
-            tree = build_tree(rng=rng)
+            self._seed(rng=random.Random(options["seed"]), members=options["members"])
+        self.stdout.write(f"完成，用时 {time.monotonic() - started:.1f} 秒。")
+        self._print_accounts()
+
+    def _discard_incomplete(self) -> None:
+        """A seed that never finished (from before seeds were one transaction): start over
+        from an empty SQLite file; any other database has to be emptied by its owner."""
+        database = settings.DATABASES["default"]
+        if "sqlite" not in database["ENGINE"] or str(database["NAME"]) == ":memory:":
+            raise CommandError("数据库中有不完整的演示数据，请清空数据库后重新运行 seed_demo")
+        self.stdout.write("发现未完成的演示数据，删除后重新生成。")
+        connections.close_all()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{database['NAME']}{suffix}").unlink(missing_ok=True)
+        call_command("migrate", interactive=False, verbosity=0)
+
+    def _seed(self, *, rng: random.Random, members: int) -> None:
+        tree = build_tree(rng=rng)
         self.stdout.write(f"组织：{Organization.objects.count()} 个（基层工会 {len(tree.grassroots)} 个）")
         suzhou = tree.cities["苏州市"]
-        with transaction.atomic():
-            for username, display, role in STAFF:
-                user = User.objects.create_user(username=username, password=DEMO_PASSWORD, display_name=display)
-                if role in ROLES_REQUIRING_TOTP:
-                    user.totp_secret_encrypted = crypto.encrypt(DEMO_TOTP[username], purpose=TOTP_PURPOSE)
-                    user.totp_confirmed = True
-                    user.save(update_fields=["totp_secret_encrypted", "totp_confirmed"])
-                role_grant(actor=None, user=user, organization=suzhou, role=role)
-            suzhou_grassroots = [(org, kind) for org, kind in tree.grassroots if org.path.startswith(suzhou.path)]
-            union, _kind = suzhou_grassroots[0]
-            grassroots_user = User.objects.create_user(
-                username="demo_grassroots", password=DEMO_PASSWORD, display_name="钱基层"
-            )
-            for role in (Role.HANDLER, Role.REVIEWER):
-                role_grant(actor=None, user=grassroots_user, organization=union, role=role)
-            province_user = User.objects.create_user(
-                username="demo_province", password=DEMO_PASSWORD, display_name="孙省总"
-            )
-            role_grant(actor=None, user=province_user, organization=tree.province, role=Role.HANDLER)
-            by_kind: dict[str, Organization] = {}
-            for org, kind in suzhou_grassroots:
-                by_kind.setdefault(kind, org)
-            for phone, name, sex, tags, kind in NAMED_MEMBERS:
-                org = by_kind.get(kind, union)
-                add_named_member(org=org, name=name, phone=phone, sex=sex, birth=_birth(rng), tags=tags, rng=rng)
+        for username, display, role in STAFF:
+            user = User.objects.create_user(username=username, password=DEMO_PASSWORD, display_name=display)
+            if role in ROLES_REQUIRING_TOTP:
+                user.totp_secret_encrypted = crypto.encrypt(DEMO_TOTP[username], purpose=TOTP_PURPOSE)
+                user.totp_confirmed = True
+                user.save(update_fields=["totp_secret_encrypted", "totp_confirmed"])
+            role_grant(actor=None, user=user, organization=suzhou, role=role)
+        suzhou_grassroots = [(org, kind) for org, kind in tree.grassroots if org.path.startswith(suzhou.path)]
+        union, _kind = suzhou_grassroots[0]
+        grassroots_user = User.objects.create_user(
+            username="demo_grassroots", password=DEMO_PASSWORD, display_name="钱基层"
+        )
+        for role in (Role.HANDLER, Role.REVIEWER):
+            role_grant(actor=None, user=grassroots_user, organization=union, role=role)
+        province_user = User.objects.create_user(
+            username="demo_province", password=DEMO_PASSWORD, display_name="孙省总"
+        )
+        role_grant(actor=None, user=province_user, organization=tree.province, role=Role.HANDLER)
+        by_kind: dict[str, Organization] = {}
+        for org, kind in suzhou_grassroots:
+            by_kind.setdefault(kind, org)
+        for phone, name, sex, tags, kind in NAMED_MEMBERS:
+            org = by_kind.get(kind, union)
+            add_named_member(org=org, name=name, phone=phone, sex=sex, birth=_birth(rng), tags=tags, rng=rng)
         created = seed_members(
             grassroots=tree.grassroots,
-            total=max(0, options["members"] - len(NAMED_MEMBERS)),
+            total=members - len(NAMED_MEMBERS),
             rng=rng,
             reserved_phones={p for p, *_ in NAMED_MEMBERS},
         )
         self.stdout.write(f"会员：{created + len(NAMED_MEMBERS)} 名")
-        with transaction.atomic():
-            add_join_applications(
-                org=union,
-                count=4,
-                rng=rng,
-                phones=phone_numbers(rng, set(Member.objects.values_list("phone", flat=True))),
-            )
+        applications = add_join_applications(
+            org=union,
+            count=JOIN_APPLICATIONS,
+            rng=rng,
+            phones=phone_numbers(rng, set(Member.objects.values_list("phone", flat=True))),
+        )
+        self.stdout.write(f"入会申请：{applications} 份待审核")
         for config in apps.get_app_configs():
             if not config.name.startswith("gonghui.") or config.label in {"organizations", "members"}:
                 continue
@@ -109,23 +146,27 @@ class Command(BaseCommand):
                 if exc.name == f"{config.name}.demo":
                     continue
                 raise
-            with transaction.atomic():
-                module.seed(rng=rng, stdout=self.stdout)
+            module.seed(rng=rng, stdout=self.stdout)
             self.stdout.write(f"{config.verbose_name}：演示数据已生成")
-        self.stdout.write(f"完成，用时 {time.monotonic() - started:.1f} 秒。")
-        self._print_accounts()
+        audit.record(
+            actor=None,
+            action=SEED_COMPLETE,
+            organization=tree.province,
+            detail={"members": created + len(NAMED_MEMBERS), "join_applications": applications},
+        )
 
     def _print_accounts(self) -> None:
         out = self.stdout.write
+        url = self.url
         out("")
-        out("演示账号（工作人员，密码均为 %s，登录 http://127.0.0.1:8000/accounts/login/）：" % DEMO_PASSWORD)
+        out("演示账号（工作人员，密码均为 %s，登录 %s/accounts/login/）：" % (DEMO_PASSWORD, url))
         for username, display, role in STAFF:
             extra = "，需动态口令：python manage.py totp_code %s" % username if role in ROLES_REQUIRING_TOTP else ""
             out(f"  {username:<16} {display}  {role.label}（苏州市总工会及下级）{extra}")
         out("  demo_grassroots  钱基层  经办人+审核人（一个基层工会）")
         out("  demo_province    孙省总  经办人（江苏省总工会）")
-        out("网上申请入会：http://127.0.0.1:8000/h5/join/（demo_grassroots 的工会有 4 份待审核申请）")
-        out("会员账号（手机号 + 短信验证码登录 http://127.0.0.1:8000/h5/login/，验证码打印在服务器日志中）：")
+        out("网上申请入会：%s/h5/join/（demo_grassroots 的工会有 %d 份待审核申请）" % (url, JOIN_APPLICATIONS))
+        out("会员账号（手机号 + 短信验证码登录 %s/h5/login/，验证码打印在服务器日志中）：" % url)
         for phone, name, *_ in NAMED_MEMBERS:
             out(f"  {phone}  {name}")
         if "sqlite" in settings.DATABASES["default"]["ENGINE"]:
