@@ -178,6 +178,12 @@ SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 300)
 SMS_CODE_MAX_PER_HOUR = env_int("SMS_CODE_MAX_PER_HOUR", 5)
 SMS_CODE_MAX_ATTEMPTS = env_int("SMS_CODE_MAX_ATTEMPTS", 5)
 
+# Flooding limits on SMS sign-in: codes sent per client address (a minute, an hour) and by
+# the whole site a minute.
+SMS_CODE_MAX_PER_IP_PER_MINUTE = env_int("SMS_CODE_MAX_PER_IP_PER_MINUTE", 5)
+SMS_CODE_MAX_PER_IP_PER_HOUR = env_int("SMS_CODE_MAX_PER_IP_PER_HOUR", 30)
+SMS_CODE_MAX_PER_MINUTE = env_int("SMS_CODE_MAX_PER_MINUTE", 200)
+
 # Personal-data protection. Keys are base64 of 32 random bytes; "kid:key" pairs separated by
 # commas, the active key named separately so old ciphertexts stay readable after a rotation.
 PII_KEYS = env_str("PII_KEYS", "demo1:ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q=")

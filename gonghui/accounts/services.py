@@ -14,7 +14,7 @@ from django.utils import timezone
 from gonghui.accounts.models import SmsCode, User
 from gonghui.accounts.sms import get_sender
 from gonghui.core import audit, crypto, housekeeping
-from gonghui.core.errors import PermissionDenied, RateLimited, ValidationFailed
+from gonghui.core.errors import DomainError, PermissionDenied, RateLimited, ValidationFailed
 from gonghui.core.identifiers import IdentifierError, validate_phone
 from gonghui.core.models import AuditResult
 
@@ -97,16 +97,30 @@ def _hash_code(phone: str, code: str) -> str:
 
 def sms_code_send(*, phone: str, ip: str | None) -> None:
     """Send a 6-digit login code. At most `SMS_CODE_MAX_PER_HOUR` codes per phone per hour
-    and one per minute; an earlier unused code stops working when a new one is sent."""
+    and one per minute, at most `SMS_CODE_MAX_PER_IP_PER_MINUTE`/`_PER_HOUR` to any phones
+    for one client address, and `SMS_CODE_MAX_PER_MINUTE` for the whole site (the counts
+    are read, not locked: concurrent requests may pass a cap by a few). An earlier unused
+    code stops working when a new one is sent."""
     try:
         phone = validate_phone(phone)
     except IdentifierError as exc:
         raise ValidationFailed(str(exc), fields={"phone": str(exc)}) from None
     now = timezone.now()
-    recent = SmsCode.objects.filter(phone=phone, created_at__gte=now - dt.timedelta(hours=1))
+    minute_ago = now - dt.timedelta(seconds=60)
+    hour_ago = now - dt.timedelta(hours=1)
+    if SmsCode.objects.filter(created_at__gte=minute_ago).count() >= settings.SMS_CODE_MAX_PER_MINUTE:
+        raise RateLimited("短信发送繁忙，请稍后再试")
+    if ip:
+        from_ip = SmsCode.objects.filter(ip=ip, created_at__gte=hour_ago)
+        if (
+            from_ip.count() >= settings.SMS_CODE_MAX_PER_IP_PER_HOUR
+            or from_ip.filter(created_at__gte=minute_ago).count() >= settings.SMS_CODE_MAX_PER_IP_PER_MINUTE
+        ):
+            raise RateLimited("本网络获取验证码过于频繁，请稍后再试")
+    recent = SmsCode.objects.filter(phone=phone, created_at__gte=hour_ago)
     if recent.count() >= settings.SMS_CODE_MAX_PER_HOUR:
         raise RateLimited("验证码发送过于频繁，请一小时后再试")
-    if recent.filter(created_at__gte=now - dt.timedelta(seconds=60)).exists():
+    if recent.filter(created_at__gte=minute_ago).exists():
         raise RateLimited("验证码已发送，请60秒后再试")
     code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
@@ -125,12 +139,14 @@ def sms_code_send(*, phone: str, ip: str | None) -> None:
 
 def sms_code_consume(*, phone: str, code: str) -> str:
     """Use up a login code; returns the normalised phone. Wrong guesses count against the
-    code, which dies after `SMS_CODE_MAX_ATTEMPTS`."""
+    code, which dies after `SMS_CODE_MAX_ATTEMPTS`. The count is committed before the
+    refusal is raised, so callers must not wrap this in a transaction of their own."""
     try:
         phone = validate_phone(phone)
     except IdentifierError as exc:
         raise ValidationFailed(str(exc), fields={"phone": str(exc)}) from None
     now = timezone.now()
+    refusal: DomainError | None = None
     with transaction.atomic():
         sms = (
             SmsCode.objects.select_for_update()
@@ -140,14 +156,20 @@ def sms_code_consume(*, phone: str, code: str) -> str:
         )
         if sms is None:
             raise ValidationFailed("验证码已失效，请重新获取", fields={"code": "验证码已失效"})
-        if not hmac.compare_digest(sms.code_hash, _hash_code(phone, code.strip())):
+        if hmac.compare_digest(sms.code_hash, _hash_code(phone, code.strip())):
+            sms.used_at = now
+            sms.save(update_fields=["used_at"])
+        else:
             sms.attempts += 1
             if sms.attempts >= settings.SMS_CODE_MAX_ATTEMPTS:
                 sms.used_at = now
+                refusal = ValidationFailed("验证码错误次数过多，请重新获取", fields={"code": "验证码已失效"})
+            else:
+                refusal = ValidationFailed("验证码错误", fields={"code": "验证码错误"})
             sms.save(update_fields=["attempts", "used_at"])
-            raise ValidationFailed("验证码错误", fields={"code": "验证码错误"})
-        sms.used_at = now
-        sms.save(update_fields=["used_at"])
+    # Raised only now: inside the block the wrong guess would be rolled back with it.
+    if refusal is not None:
+        raise refusal
     return phone
 
 
