@@ -171,6 +171,9 @@ CONTENT_SECURITY_POLICY = (
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 TOTP_ISSUER = env_str("TOTP_ISSUER", "工会数字化服务平台")
+# After a wrong TOTP code the next attempt waits TOTP_THROTTLE_FACTOR_SECONDS * 2^(failures-1)
+# seconds (django-otp's throttling semantics), up to 2^12 times the factor.
+TOTP_THROTTLE_FACTOR_SECONDS = env_int("TOTP_THROTTLE_FACTOR_SECONDS", 1)
 
 # Member SMS login.
 SMS_SENDER = env_str("SMS_SENDER", "gonghui.accounts.sms.ConsoleSmsSender")

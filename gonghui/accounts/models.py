@@ -16,7 +16,11 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser):
     """A person who signs in: staff with a password (and TOTP for 管理员/审计员), members with
     their phone and an SMS code. What a user may do comes from role assignments and the
-    member record, never from flags on this row."""
+    member record, never from flags on this row.
+
+    The TOTP secret is encrypted at rest. `totp_last_t` is the time step of the last accepted
+    code (a code is good once), and `totp_failures`/`totp_failed_at` throttle wrong codes with
+    an exponential back-off, as django-otp's `ThrottlingMixin` does."""
 
     username = models.CharField("用户名", max_length=64, unique=True)
     display_name = models.CharField("姓名", max_length=64, blank=True)
@@ -27,6 +31,9 @@ class User(AbstractBaseUser):
     locked_until = models.DateTimeField(null=True, blank=True)
     totp_secret_encrypted = models.TextField(blank=True)
     totp_confirmed = models.BooleanField(default=False)
+    totp_last_t = models.BigIntegerField(default=-1)
+    totp_failures = models.PositiveIntegerField(default=0)
+    totp_failed_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()  # type: ignore[misc]
 
