@@ -18,10 +18,13 @@ SESSION_OTP_OK = "otp_ok"
 
 
 def client_ip(request: HttpRequest) -> str | None:
+    """The client's address. Behind the TLS proxy it is the last X-Forwarded-For entry, the
+    one the proxy appended: earlier entries come from the client and prove nothing (a client
+    choosing its own address would slip past the per-address SMS caps)."""
     if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+        if forwarded.strip():
+            return forwarded.split(",")[-1].strip()
     return request.META.get("REMOTE_ADDR")
 
 

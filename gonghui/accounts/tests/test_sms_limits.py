@@ -109,3 +109,14 @@ def test_sending_is_capped_for_the_whole_site(world: World, settings, django_cap
     assert callbacks == []
     assert ConsoleSmsSender.outbox == outbox
     assert sorted(SmsCode.objects.values_list("phone", flat=True)) == ["13700000001", "13700000002"]
+
+
+@pytest.mark.django_db
+def test_behind_the_proxy_a_client_cannot_choose_its_address(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SMS_CODE_MAX_PER_IP_PER_MINUTE = 2
+    statuses = [
+        _send(Client(HTTP_X_FORWARDED_FOR=f"10.0.0.{i}, 203.0.113.7"), f"1370000{i:04d}").status_code for i in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+    assert set(SmsCode.objects.values_list("ip", flat=True)) == {"203.0.113.7"}
