@@ -1,8 +1,10 @@
 """The JSON API, mounted at /api/ with OpenAPI docs at /api/docs.
 
-Authentication is on by default for every operation (session auth, CSRF-checked); an
-operation opts out only by naming another `auth` (device signatures) or `auth=None` (listed
-in the URL test's public allow-list).
+Authentication is on by default for every operation: a session (CSRF-checked) that the
+console's own login policy lets into the staff area (a staff role, and the TOTP step passed
+for 管理员/审计员; see `gonghui.accounts.api_auth`). A member operation names
+`auth=member_session`; an operation opts out only by naming another `auth` (device
+signatures) or `auth=None` (listed in the URL test's public allow-list).
 
 Every refusal, whoever raises it (a service, Ninja's own parameter validation, the session
 check), answers with the project's `{"code", "message", "fields"}` body in Chinese. The docs
@@ -16,8 +18,8 @@ from django.shortcuts import render
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 from ninja.openapi.docs import Swagger
-from ninja.security import SessionAuth
 
+from gonghui.accounts.api_auth import staff_session
 from gonghui.core.errors import DomainError
 
 # Pydantic error types → the message shown beside the field.
@@ -66,7 +68,7 @@ class VendoredSwagger(Swagger):
 api = NinjaAPI(
     title="工会数字化服务平台 API",
     version="1.0",
-    auth=SessionAuth(csrf=True),
+    auth=staff_session,
     urls_namespace="api",
     docs_url="/docs",
     docs=VendoredSwagger(),

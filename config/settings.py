@@ -186,12 +186,21 @@ CONTENT_SECURITY_POLICY = (
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 TOTP_ISSUER = env_str("TOTP_ISSUER", "工会数字化服务平台")
+# After a wrong TOTP code the next attempt waits TOTP_THROTTLE_FACTOR_SECONDS * 2^(failures-1)
+# seconds (django-otp's throttling semantics), up to 2^12 times the factor.
+TOTP_THROTTLE_FACTOR_SECONDS = env_int("TOTP_THROTTLE_FACTOR_SECONDS", 1)
 
 # Member SMS login.
 SMS_SENDER = env_str("SMS_SENDER", "gonghui.accounts.sms.ConsoleSmsSender")
 SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 300)
 SMS_CODE_MAX_PER_HOUR = env_int("SMS_CODE_MAX_PER_HOUR", 5)
 SMS_CODE_MAX_ATTEMPTS = env_int("SMS_CODE_MAX_ATTEMPTS", 5)
+
+# Flooding limits on SMS sign-in: codes sent per client address (a minute, an hour) and by
+# the whole site a minute.
+SMS_CODE_MAX_PER_IP_PER_MINUTE = env_int("SMS_CODE_MAX_PER_IP_PER_MINUTE", 5)
+SMS_CODE_MAX_PER_IP_PER_HOUR = env_int("SMS_CODE_MAX_PER_IP_PER_HOUR", 30)
+SMS_CODE_MAX_PER_MINUTE = env_int("SMS_CODE_MAX_PER_MINUTE", 200)
 
 # Personal-data protection. Keys are base64 of 32 random bytes; "kid:key" pairs separated by
 # commas, the active key named separately so old ciphertexts stay readable after a rotation.

@@ -55,11 +55,13 @@ def staff_login(request: HttpRequest) -> HttpResponse:
 def otp(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     error = None
+    status = 200
     if request.method == "POST":
         try:
             services.totp_verify(user=user, code=request.POST.get("code", ""))
         except DomainError as exc:
-            error = exc.message
+            error = exc.fields.get("code", exc.message)
+            status = exc.status
         else:
             request.session.cycle_key()
             request.session[SESSION_OTP_OK] = True
@@ -77,7 +79,7 @@ def otp(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/otp.html",
         {"error": error, "enrolment_qr": enrolment_qr, "secret": secret, "next": _safe_next(request, "")},
-        status=422 if error else 200,
+        status=status,
     )
 
 

@@ -1,7 +1,8 @@
 """JSON endpoints of the benefits domain, mounted at /api/benefits/.
 
-Member operations use the session (CSRF-checked); device operations under /device/ are
-authenticated only by the device's HMAC signature (`core.signing.verify_request`)."""
+Member operations use the member session (`member_session`, CSRF-checked); device operations
+under /device/ are authenticated only by the device's HMAC signature
+(`core.signing.verify_request`)."""
 
 import datetime as dt
 from typing import Any
@@ -10,6 +11,7 @@ from django.http import HttpRequest, JsonResponse
 from ninja import Header, Router, Schema
 from ninja.security.base import AuthBase
 
+from gonghui.accounts.api_auth import member_session
 from gonghui.benefits import claiming, codes, redemption, selectors
 from gonghui.benefits.models import Coupon
 from gonghui.core import signing
@@ -115,6 +117,7 @@ def coupon_out(coupon: Coupon) -> dict[str, Any]:
 
 @router.post(
     "/campaigns/{campaign_id}/claim",
+    auth=member_session,
     response={200: CouponOut, SESSION_ERRORS | {404, 409, 422}: ErrorOut},
     url_name="benefits_claim",
     summary="领取一张券（会员）；相同 Idempotency-Key 的重试返回同一张券",
@@ -133,6 +136,7 @@ def claim(
 
 @router.get(
     "/my-coupons",
+    auth=member_session,
     response={200: list[CouponOut], SESSION_ERRORS | {404}: ErrorOut},
     url_name="benefits_my_coupons",
     summary="我的券",

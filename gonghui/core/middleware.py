@@ -1,3 +1,4 @@
+import enum
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -17,10 +18,13 @@ SESSION_OTP_OK = "otp_ok"
 
 
 def client_ip(request: HttpRequest) -> str | None:
+    """The client's address. Behind the TLS proxy it is the last X-Forwarded-For entry, the
+    one the proxy appended: earlier entries come from the client and prove nothing (a client
+    choosing its own address would slip past the per-address SMS caps)."""
     if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+        if forwarded.strip():
+            return forwarded.split(",")[-1].strip()
     return request.META.get("REMOTE_ADDR")
 
 
@@ -52,11 +56,50 @@ def _is_member_path(path: str) -> bool:
     return path.startswith("/h5/")
 
 
+class Area(enum.Enum):
+    MEMBER = "member"  # member pages (`/h5/`) and member API operations
+    STAFF = "staff"  # the console and staff API operations
+
+
+class Refusal(enum.Enum):
+    LOGIN = "login"
+    NOT_MEMBER = "not_member"
+    NOT_STAFF = "not_staff"
+    OTP = "otp"
+
+
+REFUSAL_MESSAGES = {
+    Refusal.LOGIN: "请先登录",
+    Refusal.NOT_MEMBER: "该账号不是会员，请使用会员手机号登录",
+    Refusal.NOT_STAFF: "该账号没有工作人员权限",
+    Refusal.OTP: "请先完成动态口令验证",
+}
+
+
+def access_refusal(request: HttpRequest, *, area: Area, otp_exempt: bool = False) -> Refusal | None:
+    """The login policy, for pages and the JSON API alike: a member area needs a member
+    record; a staff area needs a staff role, and the TOTP step passed in this session for
+    管理员/审计员 (`otp_exempt` only for the pages that lead through that step)."""
+    from gonghui.organizations.selectors import is_staff_user, requires_totp
+
+    user = request.user
+    if not user.is_authenticated:
+        return Refusal.LOGIN
+    if area is Area.MEMBER:
+        return None if getattr(user, "member_profile", None) is not None else Refusal.NOT_MEMBER
+    if not is_staff_user(user):
+        return Refusal.NOT_STAFF
+    if not otp_exempt and requires_totp(user) and not request.session.get(SESSION_OTP_OK):
+        return Refusal.OTP
+    return None
+
+
 class AccessPolicyMiddleware:
-    """Deny by default. A view runs only if it is `@public`, or the user is signed in and
-    belongs to the view's area: member pages (`/h5/`) need a member record, every other page
+    """Deny by default. A view runs only if it is `@public`, or `access_refusal` lets the
+    user into the view's area: member pages (`/h5/`) need a member record, every other page
     needs a staff role (and TOTP for 管理员/审计员). The JSON API (`/api/`) carries its own
-    authentication on every operation (see `config/api.py`)."""
+    authentication on every operation, which applies the same `access_refusal` (see
+    `config/api.py`)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -67,29 +110,20 @@ class AccessPolicyMiddleware:
     def process_view(
         self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
     ) -> HttpResponse | None:
-        from gonghui.organizations.selectors import is_staff_user, requires_totp
-
         if getattr(view_func, "gonghui_public", False):
             return None
-        path = request.path
-        if path.startswith("/api/"):
+        if request.path.startswith("/api/"):
             return None
-        user = request.user
-        if _is_member_path(path):
-            if not user.is_authenticated:
-                return _redirect_to(reverse("members:h5_login"), request)
-            if getattr(user, "member_profile", None) is None:
-                return _denied(request, "该账号不是会员，请使用会员手机号登录")
+        area = Area.MEMBER if _is_member_path(request.path) else Area.STAFF
+        refusal = access_refusal(request, area=area, otp_exempt=getattr(view_func, "gonghui_otp_exempt", False))
+        if refusal is None:
             return None
-        if not user.is_authenticated:
-            return _redirect_to(reverse("accounts:staff_login"), request)
-        if not is_staff_user(user):
-            return _denied(request, "该账号没有工作人员权限")
-        if getattr(view_func, "gonghui_otp_exempt", False):
-            return None
-        if requires_totp(user) and not request.session.get(SESSION_OTP_OK):
+        if refusal is Refusal.LOGIN:
+            login_url = reverse("members:h5_login") if area is Area.MEMBER else reverse("accounts:staff_login")
+            return _redirect_to(login_url, request)
+        if refusal is Refusal.OTP:
             return _redirect_to(reverse("accounts:otp"), request)
-        return None
+        return _denied(request, REFUSAL_MESSAGES[refusal])
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, DomainError):

@@ -38,7 +38,7 @@ def make_org(parent: Organization | None, level: int, name: str | None = None, r
 
 def make_user(username: str | None = None, *, password: str = "Gonghui-test-2026", **roles_on: Any) -> User:
     n = next(_seq)
-    return User.objects.create_user(username=username or f"user{n}", password=password, display_name=f"用户{n}")
+    return User.objects.create_staff_user(username=username or f"user{n}", password=password, display_name=f"用户{n}")
 
 
 def grant(user: User, org: Organization, *roles: str) -> User:

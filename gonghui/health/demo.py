@@ -152,7 +152,7 @@ CENTRES = (
 def _health_user(city: Organization, username: str, role: str) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = User.objects.create_user(username=username, display_name="健康演示")
+        user = User.objects.create_staff_user(username=username, display_name="健康演示")
         role_grant(actor=None, user=user, organization=city, role=role)
     return user
 

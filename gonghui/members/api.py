@@ -1,6 +1,7 @@
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from gonghui.accounts.api_auth import member_session
 from gonghui.core.errors import NotFound, PermissionDenied
 from gonghui.core.openapi import BODY_ERRORS, SESSION_ERRORS, ErrorOut
 from gonghui.core.permissions import Perm
@@ -32,7 +33,12 @@ class CardVerifyIn(Schema):
     token: str
 
 
-@router.get("/me", response={200: MeOut, SESSION_ERRORS | {404}: ErrorOut}, summary="当前会员的资料（脱敏）")
+@router.get(
+    "/me",
+    auth=member_session,
+    response={200: MeOut, SESSION_ERRORS | {404}: ErrorOut},
+    summary="当前会员的资料（脱敏）",
+)
 def me(request: HttpRequest) -> MeOut:
     member = selectors.member_of_user(request.user)
     if member is None:

@@ -356,7 +356,7 @@ def _bench_tree(unions: int) -> tuple[Organization, list[Organization], list[Org
 def _staff(username: str, org: Organization, role: str) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = User.objects.create_user(username=username, display_name=username)
+        user = User.objects.create_staff_user(username=username, display_name=username)
         role_grant(actor=None, user=user, organization=org, role=role)
     return user
 

@@ -8,15 +8,16 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from gonghui.core.errors import NotFound
-from gonghui.core.permissions import ROLE_PERMISSIONS, ROLES_REQUIRING_TOTP
+from gonghui.core.permissions import ROLE_PERMISSIONS, ROLES_REQUIRING_TOTP, Perm
 from gonghui.organizations.models import Organization, RoleAssignment
 
 _CACHE_ATTR = "_gonghui_role_cache"
 
 
 def _assignments(actor: Any) -> list[tuple[str, str, int]]:
-    """(role, org path, org id) for the actor, loaded once per request object."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
+    """(role, org path, org id) for the actor, loaded once per request object. Only a staff
+    account holds roles: a member's account has none, whatever rows say."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not getattr(actor, "is_staff_account", False):
         return []
     cached = getattr(actor, _CACHE_ATTR, None)
     if cached is None:
@@ -89,6 +90,20 @@ def organization_get_for_actor(*, actor: Any, perm: str, pk: int | str) -> Organ
     if org is None:
         raise NotFound("组织不存在或无权访问")
     return org
+
+
+def role_assignments_for_actor(*, actor: Any, organization: Organization) -> QuerySet[RoleAssignment]:
+    """The roles held on `organization`, for an actor who manages staff there; none otherwise."""
+    if not has_perm_on(actor, Perm.STAFF_MANAGE, organization):
+        return RoleAssignment.objects.none()
+    return RoleAssignment.objects.filter(organization=organization).select_related("user").order_by("role", "user_id")
+
+
+def role_assignment_get_for_actor(*, actor: Any, pk: int | str, organization: Organization) -> RoleAssignment:
+    assignment = role_assignments_for_actor(actor=actor, organization=organization).filter(pk=pk).first()
+    if assignment is None:
+        raise NotFound("该角色不存在或无权访问")
+    return assignment
 
 
 def organization_by_code_for_actor(*, actor: Any, perm: str, code: str) -> Organization:

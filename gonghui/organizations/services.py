@@ -3,7 +3,7 @@ from typing import Any
 from django.db import transaction
 
 from gonghui.core import audit
-from gonghui.core.errors import PermissionDenied, ValidationFailed
+from gonghui.core.errors import NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.identifiers import IdentifierError, validate_region_code, validate_uscc
 from gonghui.core.permissions import Perm, Role
 from gonghui.organizations.models import Level, Organization, RoleAssignment
@@ -81,11 +81,31 @@ def organization_create(
 
 
 def role_grant(*, actor: Any, user: Any, organization: Organization, role: str) -> RoleAssignment:
+    """Give `user` a role on `organization`. Only a staff account may hold a role (a member's
+    SMS account never does). An actor (not the system) may grant only where they manage
+    staff, and only to a staff account none of whose roles lies outside that scope: a
+    colleague of another union stays that union's, and a role held higher up is not
+    extended from below. A staff account holding no role may be given one."""
     if role not in Role.values:
         raise ValidationFailed("角色无效", fields={"role": "角色无效"})
     if actor is not None and not has_perm_on(actor, Perm.STAFF_MANAGE, organization):
         raise PermissionDenied("无权为该组织分配角色")
+    if not user.is_staff_account or getattr(user, "member_profile", None) is not None:
+        raise ValidationFailed(
+            "%(username)s 不是工作人员账号，不能授予角色" % {"username": user.username},
+            fields={"username": "不是工作人员账号"},
+        )
     with transaction.atomic():
+        held = list(
+            RoleAssignment.objects.select_for_update(of=("self",))
+            .filter(user=user)
+            .select_related("organization")
+            .order_by("pk")
+        )
+        if actor is not None and any(not has_perm_on(actor, Perm.STAFF_MANAGE, a.organization) for a in held):
+            raise PermissionDenied(
+                "%(username)s 在您管理范围以外的组织任职，不能由您授予角色" % {"username": user.username}
+            )
         assignment, created = RoleAssignment.objects.get_or_create(user=user, organization=organization, role=role)
         if created:
             audit.record(
@@ -100,18 +120,25 @@ def role_grant(*, actor: Any, user: Any, organization: Organization, role: str) 
 
 
 def role_revoke(*, actor: Any, assignment: RoleAssignment) -> None:
+    """Take a role away. The actor must manage staff on the role's organisation, and cannot
+    take away their own role (nobody locks themselves out)."""
     if not has_perm_on(actor, Perm.STAFF_MANAGE, assignment.organization):
         raise PermissionDenied("无权撤销该角色")
+    if assignment.user_id == actor.pk:
+        raise PermissionDenied("不能撤销自己的角色，请由上级管理员办理")
     with transaction.atomic():
+        locked = RoleAssignment.objects.select_for_update().select_related("user").filter(pk=assignment.pk).first()
+        if locked is None:
+            raise NotFound("该角色已撤销")
         audit.record(
             actor=actor,
             action="role.revoke",
-            obj=assignment,
+            obj=locked,
             organization=assignment.organization,
-            detail={"user": assignment.user.username, "role": assignment.role},
+            detail={"user": locked.user.username, "role": locked.role},
         )
-        assignment.delete()
-    forget_roles(assignment.user)
+        locked.delete()
+    forget_roles(locked.user)
 
 
 def staff_create(
@@ -149,7 +176,7 @@ def staff_create(
     if errors:
         raise ValidationFailed("工作人员信息有误，请检查标红的字段", fields=errors)
     with transaction.atomic():
-        user = User.objects.create_user(
+        user = User.objects.create_staff_user(
             username=username, password=password, display_name=display_name.strip(), phone=phone.strip()
         )
         audit.record(

@@ -9,5 +9,6 @@ urlpatterns = [
     path("<int:pk>/", views.organization_detail, name="detail"),
     path("<int:pk>/new-child/", views.organization_create, name="create_child"),
     path("<int:pk>/roles/", views.role_grant, name="role_grant"),
+    path("<int:pk>/roles/<int:assignment_pk>/revoke/", views.role_revoke, name="role_revoke"),
     path("<int:pk>/staff/", views.staff_create, name="staff_create"),
 ]

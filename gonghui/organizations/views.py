@@ -9,7 +9,7 @@ from gonghui.core.errors import DomainError, ValidationFailed
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm, Role
 from gonghui.organizations import selectors, services
-from gonghui.organizations.models import Level, Organization, RoleAssignment, UnitType
+from gonghui.organizations.models import Level, Organization, UnitType
 from gonghui.organizations.permissions import requires_perm
 
 
@@ -37,7 +37,7 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     visible_ancestors = [a for a in selectors.ancestors(org) if selectors.has_perm_on(request.user, Perm.ORG_VIEW, a)]
     can_manage = selectors.has_perm_on(request.user, Perm.ORG_MANAGE, org)
     can_staff = selectors.has_perm_on(request.user, Perm.STAFF_MANAGE, org)
-    roles = RoleAssignment.objects.filter(organization=org).select_related("user") if can_staff else []
+    roles = selectors.role_assignments_for_actor(actor=request.user, organization=org)
     return render(
         request,
         "organizations/organization_detail.html",
@@ -130,4 +130,24 @@ def role_grant(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, "已授予角色")
+    return redirect("organizations:detail", pk=org.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@requires_perm(Perm.STAFF_MANAGE)
+def role_revoke(request: HttpRequest, pk: int, assignment_pk: int) -> HttpResponse:
+    """GET asks for confirmation; POST takes the role away."""
+    org = selectors.organization_get_for_actor(actor=request.user, perm=Perm.STAFF_MANAGE, pk=pk)
+    assignment = selectors.role_assignment_get_for_actor(actor=request.user, pk=assignment_pk, organization=org)
+    if request.method == "GET":
+        return render(request, "organizations/role_revoke_confirm.html", {"org": org, "assignment": assignment})
+    try:
+        services.role_revoke(actor=request.user, assignment=assignment)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            "已撤销 %(user)s 的%(role)s角色" % {"user": assignment.user, "role": assignment.get_role_display()},
+        )
     return redirect("organizations:detail", pk=org.pk)

@@ -169,3 +169,20 @@ def test_only_staff_who_may_register_members_review_applications(world: World) -
     reviewer = grant(make_user("reviewer_only"), world.union_a, Role.REVIEWER)
     assert world.client_for(reviewer).get("/console/join-applications/").status_code == 403
     assert world.client_for(world.staff_a).get("/console/join-applications/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wrong_sms_guesses_on_the_join_form_burn_the_code(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SMS_CODE_MAX_ATTEMPTS = 3
+    applicant = Client()
+    code = _send_code(applicant)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for _ in range(3):
+        assert applicant.post("/h5/join/", _form(world, wrong)).status_code == 422
+    sms = SmsCode.objects.get(phone=PHONE)
+    assert (sms.attempts, sms.used_at is not None) == (3, True)
+    right = applicant.post("/h5/join/", _form(world, code))
+    assert right.status_code == 422
+    assert "验证码已失效" in right.content.decode()
+    assert not JoinApplication.objects.exists()
+    assert not AuditEvent.objects.filter(action="member.join_apply").exists()

@@ -1,10 +1,10 @@
 from typing import Any
 
-import pyotp
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gonghui.accounts.models import User
-from gonghui.accounts.services import totp_secret
+from gonghui.accounts.services import totp_current_code
+from gonghui.core.errors import ValidationFailed
 
 
 class Command(BaseCommand):
@@ -17,7 +17,10 @@ class Command(BaseCommand):
         user = User.objects.filter(username=options["username"]).first()
         if user is None:
             raise CommandError("no such user")
-        secret = totp_secret(user)
-        if secret is None:
-            raise CommandError("this user has no TOTP secret yet; it is created at their first login")
-        self.stdout.write(pyotp.TOTP(secret).now())
+        try:
+            code, used = totp_current_code(user=user)
+        except ValidationFailed:
+            raise CommandError("this user has no TOTP secret yet; it is created at their first login") from None
+        self.stdout.write(code)
+        if used:
+            self.stderr.write("this code has been used to sign in already; the next one comes within 30 seconds")

@@ -100,7 +100,7 @@ class Command(BaseCommand):
         self.stdout.write(f"组织：{Organization.objects.count()} 个（基层工会 {len(tree.grassroots)} 个）")
         suzhou = tree.cities["苏州市"]
         for username, display, role in STAFF:
-            user = User.objects.create_user(username=username, password=DEMO_PASSWORD, display_name=display)
+            user = User.objects.create_staff_user(username=username, password=DEMO_PASSWORD, display_name=display)
             if role in ROLES_REQUIRING_TOTP:
                 user.totp_secret_encrypted = crypto.encrypt(DEMO_TOTP[username], purpose=TOTP_PURPOSE)
                 user.totp_confirmed = True
@@ -108,12 +108,12 @@ class Command(BaseCommand):
             role_grant(actor=None, user=user, organization=suzhou, role=role)
         suzhou_grassroots = [(org, kind) for org, kind in tree.grassroots if org.path.startswith(suzhou.path)]
         union, _kind = suzhou_grassroots[0]
-        grassroots_user = User.objects.create_user(
+        grassroots_user = User.objects.create_staff_user(
             username="demo_grassroots", password=DEMO_PASSWORD, display_name="钱基层"
         )
         for role in (Role.HANDLER, Role.REVIEWER):
             role_grant(actor=None, user=grassroots_user, organization=union, role=role)
-        province_user = User.objects.create_user(
+        province_user = User.objects.create_staff_user(
             username="demo_province", password=DEMO_PASSWORD, display_name="孙省总"
         )
         role_grant(actor=None, user=province_user, organization=tree.province, role=Role.HANDLER)
