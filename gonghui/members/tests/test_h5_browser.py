@@ -41,3 +41,30 @@ def test_member_signs_in_by_sms_and_shows_a_rotating_card(live_server, phone_pag
     refreshed = page.request.get(f"{live_server.url}/h5/card/qr/").text()
     new_token = re.search(r'data-token="([^"]+)"', refreshed).group(1)  # type: ignore[union-attr]
     assert new_token != token
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_sms_login_shows_every_refusal_in_chinese(live_server, phone_page) -> None:  # type: ignore[no-untyped-def]
+    """htmx drops 4xx answers unless told otherwise (static/js/htmx_errors.js): an invalid
+    phone (422) and a second code within 60 s (429) must show their message; so must a wrong code."""
+    build_world()
+    page = phone_page
+    page.goto(f"{live_server.url}/h5/login/")
+    page.fill("#phone", "123")
+    page.click("[data-testid=send-code]")
+    page.wait_for_selector("[data-testid=code-error]")
+    assert "手机号" in page.inner_text("[data-testid=code-error]")
+
+    page.fill("#phone", "13900000001")
+    page.click("[data-testid=send-code]")
+    page.wait_for_selector("[data-testid=code-sent]")
+    page.click("[data-testid=send-code]")
+    page.wait_for_selector("[data-testid=code-error]")
+    assert page.inner_text("[data-testid=code-error]") == "验证码已发送，请60秒后再试"
+
+    page.fill("input[name=code]", "123")
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=login-error]")
+    assert page.inner_text("[data-testid=login-error]") == "验证码错误"
+    assert "/h5/login/" in page.url
