@@ -12,7 +12,7 @@ from gonghui.core.errors import DomainError, NotFound, ValidationFailed
 from gonghui.core.middleware import client_ip
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
-from gonghui.members import card, exports, selectors, services
+from gonghui.members import card, exports, history, selectors, services
 from gonghui.members.forms import FORM_FIELDS, member_data_from_post
 from gonghui.members.h5_tiles import TILES
 from gonghui.members.models import (
@@ -127,7 +127,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "members/member_detail.html",
         {
             "member": member,
-            "history": member.history.select_related("actor")[:50],
+            "history": history.member_history(member=member),
             "transfers": member.transfers.select_related("from_org", "to_org")[:10],
             "can_edit": has_perm_on(request.user, Perm.MEMBER_EDIT, member.organization),
             "can_reveal": has_perm_on(request.user, Perm.MEMBER_REVEAL_ID, member.organization),
