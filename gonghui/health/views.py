@@ -12,12 +12,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.core.errors import DomainError, NotFound, ValidationFailed
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
-from gonghui.health import selectors, services
+from gonghui.health import export_names, selectors, services
 from gonghui.health.catalogue import current_catalogue
 from gonghui.health.models import (
     CatalogueRelease,
@@ -91,8 +92,9 @@ def _me(request: HttpRequest) -> Member:
 
 def _pdf_response(view: Any) -> HttpResponse:
     response = HttpResponse(render_report_pdf(view), content_type="application/pdf")
-    name = "health-report-%s.pdf" % view.exam_date.isoformat()
-    response["Content-Disposition"] = 'attachment; filename="%s"' % name
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=export_names.report_pdf_name(view)
+    )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -391,7 +393,9 @@ def programme_status(request: HttpRequest, pk: int) -> HttpResponse:
 def appointments_export(request: HttpRequest, pk: int) -> HttpResponse:
     programme = selectors.programme_get_for_actor(actor=request.user, pk=pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="appointments-%s.csv"' % programme.pk
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=export_names.appointments_name(programme)
+    )
     response.write("\ufeff")
     writer = csv.writer(response)
     writer.writerow(
@@ -584,7 +588,9 @@ def stats(request: HttpRequest) -> HttpResponse:
     )
     if request.GET.get("export") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="health-stats-%s-%s.csv"' % (indicator.code, year)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=export_names.stats_name(organization=org, indicator=indicator, year=year)
+        )
         response.write("\ufeff")
         writer = csv.writer(response)
         writer.writerow(["分组", "受检人数", "异常人数", "异常比例(%)"])
