@@ -313,3 +313,15 @@ def test_list_pages_do_not_query_per_row(world: World, ids: dict[str, str], heal
         )
     assert counts() == few
 
+
+@pytest.mark.django_db
+def test_catalogue_page_speaks_chinese(world: World, health_staff) -> None:  # type: ignore[no-untyped-def]
+    """The boundary convention, the review note and the indicator names are Chinese; codes
+    (LOINC, indicator codes, units) stay as codes."""
+    html = world.client_for(health_staff).get("/console/health/catalogue/").content.decode()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.split("<main", 1)[1]))
+    assert "边界约定： 参考区间（WS/T 404、WS/T 405）包含上下两端" in text
+    assert "须经工会医学顾问审定后方可启用" in text
+    assert "白细胞计数" in text and "6690-2" in text
+    assert "White blood cell count" not in text
+    assert re.findall(r"\b[a-z]{2,} [a-z]{2,} [a-z]{2,}\b", text) == []  # no English prose
