@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
@@ -15,3 +16,11 @@ def download_name(title: str, *parts: str, ext: str, on: dt.date | None = None) 
     day = on or timezone.localdate()
     pieces = [_UNSAFE.sub("", piece).strip() for piece in (title, *parts)]
     return "_".join([*(p for p in pieces if p), day.isoformat()]) + "." + ext
+
+
+def attachment_header(filename: str) -> str:
+    """The Content-Disposition value of a download named `filename`."""
+    header = content_disposition_header(as_attachment=True, filename=filename)
+    if header is None:
+        raise ValueError("an attachment always has a Content-Disposition")
+    return header

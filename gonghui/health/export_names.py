@@ -1,7 +1,7 @@
 """File names of the health downloads: what the file is, whose, and its date."""
 
 from gonghui.core.filenames import download_name
-from gonghui.health.models import Indicator, Programme
+from gonghui.health.models import Programme
 from gonghui.health.report import ReportView
 from gonghui.organizations.models import Organization
 
@@ -15,6 +15,6 @@ def appointments_name(programme: Programme) -> str:
     return download_name("体检预约名单", programme.organization.name, programme.name, ext="csv")
 
 
-def stats_name(*, organization: Organization | None, indicator: Indicator, year: int) -> str:
+def stats_name(*, organization: Organization | None, indicator_name: str, year: int) -> str:
     covered = organization.name if organization is not None else ""
-    return download_name("体检异常统计", covered, indicator.name_zh, "%(year)d年" % {"year": year}, ext="csv")
+    return download_name("体检异常统计", covered, indicator_name, "%(year)d年" % {"year": year}, ext="csv")

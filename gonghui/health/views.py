@@ -12,10 +12,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.core.errors import DomainError, NotFound, ValidationFailed
+from gonghui.core.filenames import attachment_header
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
 from gonghui.health import export_names, selectors, services
@@ -92,9 +92,7 @@ def _me(request: HttpRequest) -> Member:
 
 def _pdf_response(view: Any) -> HttpResponse:
     response = HttpResponse(render_report_pdf(view), content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=export_names.report_pdf_name(view)
-    )
+    response["Content-Disposition"] = attachment_header(export_names.report_pdf_name(view))
     response["Cache-Control"] = "no-store"
     return response
 
@@ -393,9 +391,7 @@ def programme_status(request: HttpRequest, pk: int) -> HttpResponse:
 def appointments_export(request: HttpRequest, pk: int) -> HttpResponse:
     programme = selectors.programme_get_for_actor(actor=request.user, pk=pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=export_names.appointments_name(programme)
-    )
+    response["Content-Disposition"] = attachment_header(export_names.appointments_name(programme))
     response.write("\ufeff")
     writer = csv.writer(response)
     writer.writerow(
@@ -588,8 +584,8 @@ def stats(request: HttpRequest) -> HttpResponse:
     )
     if request.GET.get("export") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename=export_names.stats_name(organization=org, indicator=indicator, year=year)
+        response["Content-Disposition"] = attachment_header(
+            export_names.stats_name(organization=org, indicator_name=indicator.name_zh, year=year)
         )
         response.write("\ufeff")
         writer = csv.writer(response)

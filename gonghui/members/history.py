@@ -37,9 +37,10 @@ class HistoryEntry:
 
 def _label(field_name: str) -> str:
     try:
-        return str(Member._meta.get_field(field_name).verbose_name)
+        field = Member._meta.get_field(field_name)
     except FieldDoesNotExist:
         return field_name
+    return str(getattr(field, "verbose_name", field_name))
 
 
 def _value(field_name: str, value: Any) -> str:
@@ -51,7 +52,7 @@ def _value(field_name: str, value: Any) -> str:
         field = Member._meta.get_field(field_name)
     except FieldDoesNotExist:
         return str(value)
-    choices = dict(field.flatchoices) if getattr(field, "choices", None) else {}
+    choices = dict(getattr(field, "flatchoices", ())) if getattr(field, "choices", None) else {}
     return str(choices.get(value, value))
 
 
