@@ -5,11 +5,10 @@ A code is 13 digits drawn from the operating system's CSPRNG (10**13 ≈ 2**43.2
 take. The Damm quasigroup catches every single-digit substitution and every transposition of
 two adjacent digits, so a typo is answered before the database is asked."""
 
-import base64
 import re
 import secrets
 
-import segno
+from gonghui.core import qr
 
 BODY_DIGITS = 13
 CODE_LENGTH = BODY_DIGITS + 1
@@ -67,5 +66,4 @@ def masked(code: str) -> str:
 
 
 def qr_data_uri(code: str) -> str:
-    svg = segno.make_qr(code, error="m").svg_inline(scale=6, border=2)
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    return qr.qr_data_uri(code)

@@ -61,6 +61,11 @@ class AuditEvent(models.Model):
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise RuntimeError("audit events are append-only")
 
+    @property
+    def detail_pairs(self) -> list[tuple[str, str]]:
+        """The detail as `key: value` lines for a page: yes/no for booleans, lists joined."""
+        return [(str(key), _detail_value(value)) for key, value in (self.detail or {}).items()]
+
 
 class AuditChainHead(models.Model):
     """The tip of one audit chain (`id` is the chain number); locked while a link is appended.
@@ -120,3 +125,15 @@ class IdempotentResponse(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotent_scope_key")]
+
+
+def _detail_value(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list | tuple):
+        return "、".join(_detail_value(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return "；".join("%(k)s：%(v)s" % {"k": k, "v": _detail_value(v)} for k, v in value.items()) or "—"
+    return str(value)

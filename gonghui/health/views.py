@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.core.errors import DomainError, NotFound, ValidationFailed
+from gonghui.core.filenames import attachment_header
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
-from gonghui.health import selectors, services
+from gonghui.health import export_names, selectors, services
 from gonghui.health.catalogue import current_catalogue
 from gonghui.health.models import (
     CatalogueRelease,
@@ -91,8 +92,7 @@ def _me(request: HttpRequest) -> Member:
 
 def _pdf_response(view: Any) -> HttpResponse:
     response = HttpResponse(render_report_pdf(view), content_type="application/pdf")
-    name = "health-report-%s.pdf" % view.exam_date.isoformat()
-    response["Content-Disposition"] = 'attachment; filename="%s"' % name
+    response["Content-Disposition"] = attachment_header(export_names.report_pdf_name(view))
     response["Cache-Control"] = "no-store"
     return response
 
@@ -391,7 +391,7 @@ def programme_status(request: HttpRequest, pk: int) -> HttpResponse:
 def appointments_export(request: HttpRequest, pk: int) -> HttpResponse:
     programme = selectors.programme_get_for_actor(actor=request.user, pk=pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="appointments-%s.csv"' % programme.pk
+    response["Content-Disposition"] = attachment_header(export_names.appointments_name(programme))
     response.write("\ufeff")
     writer = csv.writer(response)
     writer.writerow(
@@ -584,7 +584,9 @@ def stats(request: HttpRequest) -> HttpResponse:
     )
     if request.GET.get("export") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="health-stats-%s-%s.csv"' % (indicator.code, year)
+        response["Content-Disposition"] = attachment_header(
+            export_names.stats_name(organization=org, indicator_name=indicator.name_zh, year=year)
+        )
         response.write("\ufeff")
         writer = csv.writer(response)
         writer.writerow(["分组", "受检人数", "异常人数", "异常比例(%)"])

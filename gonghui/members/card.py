@@ -11,9 +11,9 @@ import secrets
 import time
 from dataclasses import dataclass
 
-import segno
 from django.conf import settings
 
+from gonghui.core import qr
 from gonghui.core.errors import ValidationFailed
 from gonghui.members.models import Member, MembershipStatus
 
@@ -60,4 +60,4 @@ def card_token_verify(*, token: str, now: float | None = None) -> Member:
 
 
 def qr_data_uri(text: str) -> str:
-    return str(segno.make(text, error="m").svg_data_uri(scale=6, border=2))
+    return qr.qr_data_uri(text)

@@ -12,7 +12,7 @@ from gonghui.core.errors import DomainError, NotFound, ValidationFailed
 from gonghui.core.middleware import client_ip
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
-from gonghui.members import card, exports, selectors, services
+from gonghui.members import card, export_names, exports, history, selectors, services
 from gonghui.members.forms import FORM_FIELDS, member_data_from_post
 from gonghui.members.h5_tiles import TILES
 from gonghui.members.models import (
@@ -98,20 +98,23 @@ def member_list(request: HttpRequest) -> HttpResponse:
 @requires_perm(Perm.MEMBER_VIEW)
 def member_export(request: HttpRequest) -> HttpResponse:
     """The filtered list as XLSX, ID numbers and phones masked; audited with its row count."""
-    qs, _org = _filtered_members(request)
+    qs, org = _filtered_members(request)
     content = exports.members_export(
         actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v}
     )
-    return xlsx_response(content, "members.xlsx")
+    name = export_names.members_export_name(actor=request.user, perm=Perm.MEMBER_VIEW, organization=org)
+    return xlsx_response(content, name)
 
 
 @require_GET
 @requires_perm(Perm.MEMBER_EDIT)
 def member_card_export(request: HttpRequest) -> HttpResponse:
     """制卡数据 of the filtered list (members in good standing), for the card printer; audited."""
-    qs, _org = _filtered_members(request, perm=Perm.MEMBER_EDIT)
+    qs, org = _filtered_members(request, perm=Perm.MEMBER_EDIT)
     content = exports.cards_export(actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v})
-    return xlsx_response(content, "member-cards.xlsx")
+    return xlsx_response(
+        content, export_names.cards_export_name(actor=request.user, perm=Perm.MEMBER_EDIT, organization=org)
+    )
 
 
 def has_perm_on_any_grassroots(request: HttpRequest) -> bool:
@@ -127,7 +130,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "members/member_detail.html",
         {
             "member": member,
-            "history": member.history.select_related("actor")[:50],
+            "history": history.member_history(member=member),
             "transfers": member.transfers.select_related("from_org", "to_org")[:10],
             "can_edit": has_perm_on(request.user, Perm.MEMBER_EDIT, member.organization),
             "can_reveal": has_perm_on(request.user, Perm.MEMBER_REVEAL_ID, member.organization),

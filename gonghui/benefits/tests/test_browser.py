@@ -139,6 +139,7 @@ def test_cooling_campaign_from_creation_to_report(live_server, browser, phone_pa
     code = phone_page.inner_text("[data-testid=coupon-code]").replace(" ", "")
     assert code == Coupon.objects.get(member=world.member_a, campaign=campaign).code
     assert phone_page.get_attribute("[data-testid=coupon-qr]", "src").startswith("data:image/svg+xml")
+    assert phone_page.locator("[data-testid=coupon-qr]").evaluate("img => img.complete && img.naturalWidth > 0")
     assert "平江路工会驿站" in phone_page.inner_text("[data-testid=coupon-points]")
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
 

@@ -1,3 +1,5 @@
+from urllib.parse import unquote
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -68,6 +70,9 @@ def test_display_and_masked_forms() -> None:
     assert codes.masked("12345678901234") == "1234 **** **** 34"
 
 
-def test_qr_is_a_data_uri_of_an_svg() -> None:
+def test_qr_is_a_data_uri_of_a_standalone_svg() -> None:
+    """An SVG loaded through `<img>` renders only if it declares the SVG namespace."""
     uri = codes.qr_data_uri(codes.generate())
-    assert uri.startswith("data:image/svg+xml;base64,")
+    assert uri.startswith("data:image/svg+xml;charset=utf-8,")
+    svg = unquote(uri.split(",", 1)[1])
+    assert svg.startswith("<svg xmlns='http://www.w3.org/2000/svg' ")

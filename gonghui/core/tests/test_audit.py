@@ -368,3 +368,8 @@ def test_the_sqlite_trigger_refuses_update_and_delete() -> None:
     with pytest.raises(sqlite3.IntegrityError, match="append-only: DELETE refused"):
         db.execute("DELETE FROM core_auditevent")
     assert db.execute("SELECT action FROM core_auditevent").fetchall() == [("test.event",)]
+
+
+def test_audit_detail_reads_as_lines_not_as_a_python_dict() -> None:
+    event = AuditEvent(detail={"fields": ["phone", "work_unit"], "dry_run": False, "reason": None, "rows": 3})
+    assert event.detail_pairs == [("fields", "phone、work_unit"), ("dry_run", "否"), ("reason", "—"), ("rows", "3")]

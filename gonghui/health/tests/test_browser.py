@@ -111,7 +111,7 @@ def test_import_then_member_reads_report_and_downloads_pdf(live_server, browser,
     with page.expect_download() as download:
         page.click("[data-testid=pdf-download]")
     pdf = download.value
-    assert pdf.suggested_filename == "health-report-2026-04-20.pdf"
+    assert pdf.suggested_filename == "体检报告_苏州甲公司工会_张三_2026-04-20.pdf"
     body = open(pdf.path(), "rb").read()  # noqa: SIM115
     assert body.startswith(b"%PDF-") and b"+GonghuiSansSC" in body and b"/FontFile3" in body
     phone.close()

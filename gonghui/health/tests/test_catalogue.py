@@ -90,10 +90,10 @@ def test_a_new_release_retires_changed_intervals(world: World, tmp_path) -> None
 
     out = io.StringIO()
     call_command("health_catalogue_load", stdout=out)
-    assert out.getvalue().strip() == "already loaded catalogue 2026.1 (49 indicators)"
+    assert out.getvalue().strip() == "already loaded catalogue 2026.2 (49 indicators)"
 
     def lower_glucose_cut(data: dict) -> None:  # type: ignore[type-arg]
-        data["version"] = "2026.2"
+        data["version"] = "2026.3"
         glu = next(i for i in data["indicators"] if i["code"] == "GLU")
         glu["intervals"][0]["high"] = "6.0"
 
@@ -102,7 +102,7 @@ def test_a_new_release_retires_changed_intervals(world: World, tmp_path) -> None
     call_command("health_catalogue_load", str(path), stdout=io.StringIO())
     forget_catalogue()
     catalogue = current_catalogue()
-    assert catalogue.version == "2026.2"
+    assert catalogue.version == "2026.3"
     interval = catalogue.by_code["GLU"].interval_for("M", 40)
     assert interval is not None and str(interval.high) == "6.0000"
     old_interval.refresh_from_db()
@@ -111,7 +111,7 @@ def test_a_new_release_retires_changed_intervals(world: World, tmp_path) -> None
     assert (before.flag, before.interval_id) == ("normal", old_interval.pk)  # judged by the old release
     unchanged = ReferenceInterval.objects.filter(indicator__code="WBC")
     assert unchanged.count() == 1 and unchanged.get().retired is False
-    assert Indicator.objects.get(code="GLU").release.version == "2026.2"
+    assert Indicator.objects.get(code="GLU").release.version == "2026.3"
 
 
 def test_a_broken_file_is_refused_by_the_command(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@ booking on H5 with quotas and slots that never overbook, cancellation."""
 
 import datetime as dt
 import threading
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -255,3 +256,9 @@ def test_console_programme_pages(world: World, health_staff) -> None:  # type: i
     assert ok.status_code == 302 and Package.objects.get().price_fen == 45050
     export = client.get("/console/health/programmes/%d/appointments.csv" % programme.pk)
     assert export.status_code == 200 and export.content.decode("utf-8-sig").startswith("会员编号,姓名,证件号码")
+    name = "体检预约名单_%(org)s_%(programme)s_%(day)s.csv" % {
+        "org": programme.organization.name,
+        "programme": programme.name,
+        "day": timezone.localdate().isoformat(),
+    }
+    assert export["Content-Disposition"] == "attachment; filename*=utf-8''" + quote(name)

@@ -4,9 +4,11 @@ critical values per organisation, the catalogue page."""
 
 import datetime as dt
 import re
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from gonghui.core.models import AuditEvent
 from gonghui.core.testing import World, make_member
@@ -118,7 +120,9 @@ def test_pdf_embeds_the_chinese_font(world: World, ids: dict[str, str]) -> None:
     client = world.client_for(world.member_a.user)
     response = client.get("/h5/health/reports/%d/pdf/" % checkup.pk)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"] == 'attachment; filename="health-report-2025-03-12.pdf"'
+    assert response["Content-Disposition"] == "attachment; filename*=utf-8''" + quote(
+        "体检报告_苏州甲公司工会_张三_2025-03-12.pdf"
+    )
     body = response.content
     assert body.startswith(b"%PDF-")
     assert re.findall(rb"/BaseFont /([A-Z]{6})\+GonghuiSansSC", body)
@@ -208,6 +212,9 @@ def test_union_statistics_suppress_groups_under_ten(world: World, health_staff) 
     export = client.get(
         "/console/health/stats/?organization=%s&indicator=SBP&year=2025&group_by=tag&flags=high&export=csv"
         % world.street.code
+    )
+    assert export["Content-Disposition"] == "attachment; filename*=utf-8''" + quote(
+        "体检异常统计_平江街道总工会_收缩压_2025年_%(day)s.csv" % {"day": timezone.localdate().isoformat()}
     )
     assert export.content.decode("utf-8-sig").splitlines() == [
         "分组,受检人数,异常人数,异常比例(%)",
@@ -305,3 +312,16 @@ def test_list_pages_do_not_query_per_row(world: World, ids: dict[str, str], heal
             kind="exam",
         )
     assert counts() == few
+
+
+@pytest.mark.django_db
+def test_catalogue_page_speaks_chinese(world: World, health_staff) -> None:  # type: ignore[no-untyped-def]
+    """The boundary convention, the review note and the indicator names are Chinese; codes
+    (LOINC, indicator codes, units) stay as codes."""
+    html = world.client_for(health_staff).get("/console/health/catalogue/").content.decode()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.split("<main", 1)[1]))
+    assert "边界约定： 参考区间（WS/T 404、WS/T 405）包含上下两端" in text
+    assert "须经工会医学顾问审定后方可启用" in text
+    assert "白细胞计数" in text and "6690-2" in text
+    assert "White blood cell count" not in text
+    assert re.findall(r"\b[a-z]{2,} [a-z]{2,} [a-z]{2,}\b", text) == []  # no English prose

@@ -1,9 +1,11 @@
 import datetime as dt
 import time
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from gonghui.core.errors import Conflict, PermissionDenied, ValidationFailed
 from gonghui.core.identifiers import make_resident_id
@@ -253,7 +255,8 @@ def test_export_is_masked_scoped_and_audited(world: World) -> None:
 
     response = world.client_for(world.staff_a).get("/console/members/export.xlsx?q=zs")
     assert response.status_code == 200
-    assert response["Content-Disposition"] == 'attachment; filename="members.xlsx"'
+    name = "会员名册_苏州甲公司工会_%(day)s.xlsx" % {"day": timezone.localdate().isoformat()}
+    assert response["Content-Disposition"] == "attachment; filename*=utf-8''" + quote(name)
     assert response["Cache-Control"] == "no-store"
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert rows[0][:5] == ("会员编号", "姓名", "性别", "出生日期", "证件号码")
