@@ -99,5 +99,5 @@ def paginate(request: HttpRequest, qs: QuerySet[Any], *, per_page: int = 20, cou
             total = qs.order_by()[: count_cap + 1].count()
             capped = total > count_cap
             total = min(total, count_cap)
-    params = [(k, v) for k, v in request.GET.items() if k != "page" and v != ""]
+    params = [(k, str(v)) for k, v in request.GET.items() if k != "page" and v != ""]
     return Page(rows, number, per_page, total, capped, has_next, urlencode(params), params)
