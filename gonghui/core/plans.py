@@ -13,7 +13,7 @@ every time (`plan_cache_mode = force_custom_plan`, for this transaction only). I
 list pages (core.pagination), the filtered exports and the dashboard figures. The hot write
 paths keep generic plans: their statements look rows up by key, where the plan does not
 depend on the value, and planning them again costs CPU on every claim and redemption
-(measured: see docs/operations.md)."""
+(figures in docs/operations.md)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager

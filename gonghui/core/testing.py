@@ -121,7 +121,7 @@ def build_world() -> World:
     staff_a = grant(make_user("staff_a"), union_a, Role.ADMIN, Role.HANDLER, Role.REVIEWER, Role.REDEEMER, Role.HEALTH)
     staff_b = grant(make_user("staff_b"), union_b, Role.ADMIN, Role.HANDLER, Role.REVIEWER, Role.REDEEMER, Role.HEALTH)
     federation_admin = grant(make_user("fed_admin"), province, Role.ADMIN)
-    auditor_b = grant(make_user("auditor_b"), union_b, Role.AUDITOR)
+    auditor_b = grant(make_user("world_auditor_b"), union_b, Role.AUDITOR)
     return World(
         province, city, street, union_a, union_b, member_a, member_b, staff_a, staff_b, federation_admin, auditor_b
     )
