@@ -205,13 +205,18 @@ def claimable_campaigns(*, member: Member, now: dt.datetime | None = None) -> li
 
 
 def campaign_for_member(*, member: Member, pk: int | str) -> Campaign:
+    """A published or closed campaign aimed at the member's union (or a union above it), or
+    one the member holds a coupon of (they may have transferred since): another union's
+    campaign answers like one that does not exist."""
     campaign = (
         Campaign.objects.exclude(status=CampaignStatus.DRAFT)
         .select_related("target_org", "organization")
         .filter(pk=pk)
         .first()
     )
-    if campaign is None:
+    if campaign is None or not (
+        member.organization.path.startswith(campaign.target_org.path) or campaign.coupons.filter(member=member).exists()
+    ):
         raise NotFound("活动不存在")
     return campaign
 

@@ -2,7 +2,9 @@
 
 The world: a province federation with two sibling grassroots unions A and B under one street
 union. Actors: `member_a` (a member of A with a login), `staff_a` (管理员+经办人+审核人 of A),
-`staff_b` (the same roles on sibling B), and `federation_admin` (管理员 of the province)."""
+`staff_b` (the same roles on sibling B), and `federation_admin` (管理员 of the province);
+`member_b` (a member of B, with a login too, to try member A's H5 pages) and `auditor_b`
+(审计员 of B, to try reading A's audit trail)."""
 
 import datetime as dt
 import itertools
@@ -93,6 +95,7 @@ class World:
     staff_a: User
     staff_b: User
     federation_admin: User
+    auditor_b: User
 
     def client_for(self, user: User) -> Client:
         """A client signed in as `user`, with the second factor already passed."""
@@ -113,8 +116,12 @@ def build_world() -> World:
     union_b = make_org(street, Level.GRASSROOTS, "苏州乙公司工会", "320508")
     member_user = User.objects.create_user(username="member_a_user", display_name="张三")
     member_a = make_member(union_a, name="张三", phone="13900000001", user=member_user)
-    member_b = make_member(union_b, name="李四", phone="13900000002")
+    member_b_user = User.objects.create_user(username="member_b_login", display_name="李四")
+    member_b = make_member(union_b, name="李四", phone="13900000002", user=member_b_user)
     staff_a = grant(make_user("staff_a"), union_a, Role.ADMIN, Role.HANDLER, Role.REVIEWER, Role.REDEEMER, Role.HEALTH)
     staff_b = grant(make_user("staff_b"), union_b, Role.ADMIN, Role.HANDLER, Role.REVIEWER, Role.REDEEMER, Role.HEALTH)
     federation_admin = grant(make_user("fed_admin"), province, Role.ADMIN)
-    return World(province, city, street, union_a, union_b, member_a, member_b, staff_a, staff_b, federation_admin)
+    auditor_b = grant(make_user("world_auditor_b"), union_b, Role.AUDITOR)
+    return World(
+        province, city, street, union_a, union_b, member_a, member_b, staff_a, staff_b, federation_admin, auditor_b
+    )

@@ -159,6 +159,7 @@ class Member(models.Model):
                 fields=["name_initials"], name="member_initials_prefix_idx", opclasses=["varchar_pattern_ops"]
             ),
             models.Index(fields=["phone"], name="member_phone_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["work_unit"], name="member_work_unit_prefix_idx", opclasses=["varchar_pattern_ops"]),
         ]
         # Unique keys as constraints rather than `unique=True`, which on PostgreSQL would add a
         # second, pattern-ops index per column that no query uses (they are looked up exactly)

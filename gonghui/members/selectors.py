@@ -15,14 +15,21 @@ from gonghui.organizations.selectors import scope_q
 
 _DIGITS = re.compile(r"^\d{3,11}$")
 _LETTERS = re.compile(r"^[A-Za-z]{1,20}$")
+_MEMBER_NO = re.compile(r"^HY\d{14}$")
+_CARD_NO = re.compile(r"^\d{19}$")
 
 
 def member_search_q(query: str) -> Q:
-    """What a search box string means: a full ID number (through the blind index), a phone
-    number or its first digits, pinyin initials (`zs` → 张三), or the start of a name."""
+    """What a search box string means: a full ID number (through the blind index), a 会员编号
+    or card number, a phone number or its first digits, pinyin initials (`zs` → 张三), or the
+    start of a name."""
     text = query.strip().replace(" ", "")
     if not text:
         return Q()
+    if _MEMBER_NO.match(text.upper()):
+        return Q(member_no=text.upper())
+    if _CARD_NO.match(text):
+        return Q(card_no=text)
     if ID_PATTERN.match(text.upper()):
         return Q(id_blind=id_blind_index(text))
     if _DIGITS.match(text):
@@ -42,6 +49,7 @@ def member_list_for_actor(
     organization: Organization | None = None,
     status: str = "",
     tag: int | None = None,
+    work_unit: str = "",
     perm: str = Perm.MEMBER_VIEW,
 ) -> QuerySet[Member]:
     qs = Member.objects.filter(scope_q(actor, perm)).select_related("organization")
@@ -53,6 +61,8 @@ def member_list_for_actor(
         qs = qs.annotate(tag_hit=F("tags").bitand(tag)).filter(tag_hit=tag)
     if query:
         qs = qs.filter(member_search_q(query))
+    if work_unit.strip():
+        qs = qs.filter(work_unit__startswith=work_unit.strip())
     return qs.order_by("-id")
 
 

@@ -12,6 +12,7 @@ from gonghui.core.errors import DomainError, NotFound, ValidationFailed
 from gonghui.core.middleware import client_ip
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
+from gonghui.core.plans import custom_plans
 from gonghui.members import card, export_names, exports, history, selectors, services
 from gonghui.members.forms import FORM_FIELDS, member_data_from_post
 from gonghui.members.h5_tiles import TILES
@@ -71,6 +72,7 @@ def _filtered_members(
         organization=org,
         status=request.GET.get("status", ""),
         tag=tag,
+        work_unit=request.GET.get("unit", ""),
         perm=perm,
     )
     return qs, org
@@ -99,9 +101,10 @@ def member_list(request: HttpRequest) -> HttpResponse:
 def member_export(request: HttpRequest) -> HttpResponse:
     """The filtered list as XLSX, ID numbers and phones masked; audited with its row count."""
     qs, org = _filtered_members(request)
-    content = exports.members_export(
-        actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v}
-    )
+    with custom_plans():
+        content = exports.members_export(
+            actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v}
+        )
     name = export_names.members_export_name(actor=request.user, perm=Perm.MEMBER_VIEW, organization=org)
     return xlsx_response(content, name)
 
@@ -111,7 +114,10 @@ def member_export(request: HttpRequest) -> HttpResponse:
 def member_card_export(request: HttpRequest) -> HttpResponse:
     """制卡数据 of the filtered list (members in good standing), for the card printer; audited."""
     qs, org = _filtered_members(request, perm=Perm.MEMBER_EDIT)
-    content = exports.cards_export(actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v})
+    with custom_plans():
+        content = exports.cards_export(
+            actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v}
+        )
     return xlsx_response(
         content, export_names.cards_export_name(actor=request.user, perm=Perm.MEMBER_EDIT, organization=org)
     )

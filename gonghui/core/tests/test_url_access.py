@@ -151,3 +151,120 @@ def test_members_cannot_open_the_staff_console(world: World) -> None:
         if route.startswith("console/") and not _PARAM.search(route):
             response = client.get(build_path(route, {}))
             assert response.status_code == 403, (name, response.status_code)
+
+
+# A member URL whose path parameter is not an object of member A: member B acts on their own.
+MEMBER_OWN_PARAMETER_URLS = {"members:h5_consent_withdraw"}
+
+
+def _member_client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user, backend="gonghui.accounts.backends.StaffPasswordBackend")
+    return client
+
+
+def _member_a_markers(world: World) -> list[str]:
+    """Text that only member A's data would put on a page."""
+    a = world.member_a
+    return [a.name, a.phone, a.phone_masked, a.member_no, a.card_no]
+
+
+def _leaked(response: Any, markers: list[str]) -> list[str]:
+    body = response.content.decode("utf-8", errors="ignore")
+    return [marker for marker in markers if marker in body]
+
+
+@pytest.mark.django_db
+def test_member_b_cannot_reach_member_a_objects(world: World) -> None:
+    builders = url_object_builders()
+    client = _member_client(world.member_b.user)
+    markers = _member_a_markers(world)
+    leaks = []
+    swept_h5 = set()
+    for route, name, _pattern in all_patterns():
+        if not _PARAM.search(route) or name in MEMBER_OWN_PARAMETER_URLS:
+            continue
+        key = _key(route, name)
+        path = build_path(route, builders[key](world))
+        before = AuditEvent.objects.filter(organization_path__startswith=world.union_a.path, result="ok").count()
+        response = _request(client, path)
+        after = AuditEvent.objects.filter(organization_path__startswith=world.union_a.path, result="ok").count()
+        if route.startswith("h5/"):
+            swept_h5.add(name)
+        if response.status_code not in (403, 404) or after != before or _leaked(response, markers):
+            leaks.append((key, path, response.status_code, after - before, _leaked(response, markers)))
+    assert leaks == []
+    assert swept_h5 == {
+        "benefits:h5_coupon_detail",
+        "benefits:h5_campaign",
+        "benefits:h5_claim",
+        "health:h5_report",
+        "health:h5_report_pdf",
+        "health:h5_programme",
+        "health:h5_appointment_cancel",
+    }
+
+
+@pytest.mark.django_db
+def test_member_b_h5_pages_show_none_of_member_a_data(world: World) -> None:
+    """With member A's coupons, health reports, appointments and applications in place, every
+    H5 page without a path parameter shows member B their own data and none of A's."""
+    builders = url_object_builders()
+    for route, name, _pattern in all_patterns():
+        if _PARAM.search(route) and route.startswith("h5/"):
+            builders[_key(route, name)](world)
+    client = _member_client(world.member_b.user)
+    markers = _member_a_markers(world)
+    seen = []
+    for route, name, _pattern in all_patterns():
+        if not route.startswith("h5/") or _PARAM.search(route):
+            continue
+        response = _request(client, build_path(route, {}))
+        assert response.status_code < 500, (name, response.status_code)
+        assert _leaked(response, markers) == [], name
+        seen.append(name)
+    profile = client.get("/h5/me/").content.decode()
+    assert world.member_b.member_no in profile  # the page does show its member's own data
+    assert {"members:h5_home", "members:h5_profile", "members:h5_card", "benefits:h5_coupons"} <= set(seen)
+
+
+def _audit_rows(response: Any) -> set[str]:
+    return set(re.findall(r"<tr><td>(\d+-\d+)</td>", response.content.decode()))
+
+
+@pytest.mark.django_db
+def test_an_auditor_of_union_b_reads_no_event_of_union_a(world: World) -> None:
+    """Scoping, not only refusal: union B's 审计员 sees B's events, and no filter, search or
+    page of the audit list reaches an event of union A's objects."""
+    from gonghui.core.testing import make_user
+    from gonghui.organizations.services import role_grant
+
+    role_grant(actor=world.federation_admin, user=make_user("clerk_of_a"), organization=world.union_a, role="redeemer")
+    role_grant(actor=world.federation_admin, user=make_user("clerk_of_b"), organization=world.union_b, role="redeemer")
+    events_a = AuditEvent.objects.filter(organization_path__startswith=world.union_a.path)
+    events_b = AuditEvent.objects.filter(organization_path__startswith=world.union_b.path)
+    rows_a = {f"{e.chain}-{e.seq}" for e in events_a}
+    rows_b = {f"{e.chain}-{e.seq}" for e in events_b}
+    assert rows_a and rows_b
+    event_a = events_a.order_by("-id").first()
+    assert event_a is not None
+    client = world.client_for(world.auditor_b)
+    listing = _audit_rows(client.get("/console/audit/"))
+    assert listing == rows_b  # B's own events, and nothing outside B's sub-tree
+    for query in (
+        {"action": event_a.action},
+        {"action": event_a.action.split(".")[0]},
+        {"object_id": event_a.object_id},
+        {"actor": event_a.actor_label},
+        {"date_from": "2000-01-01", "date_to": "2100-01-01"},
+        {"organization_path": world.union_a.path},
+        {"page": "2"},
+        {"page": "9999"},
+        {"action": event_a.action, "page": "9999"},
+    ):
+        response = client.get("/console/audit/", query)
+        assert response.status_code == 200, query
+        assert _audit_rows(response) & rows_a == set(), query
+        assert _audit_rows(response) <= rows_b, query
+    # The same filter that finds A's event for A's own auditor finds nothing for B's.
+    assert _audit_rows(client.get("/console/audit/", {"object_id": event_a.object_id})) == set()

@@ -6,6 +6,7 @@ import json
 import pytest
 from django.core.management import call_command
 
+from gonghui.members import benchmarks
 from gonghui.members.import_models import ImportBatch, ImportStatus
 from gonghui.members.models import Member
 from gonghui.organizations.models import Organization
@@ -32,7 +33,7 @@ def test_bench_import_measures_the_import_against_copy(capsys) -> None:  # type:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_bench_pages_fills_the_registry_and_times_every_search(capsys) -> None:  # type: ignore[no-untyped-def]
-    call_command("bench", "pages", "--members", "2000", "--unions", "8", "--repeat", "3", "--workers", "1")
+    call_command("bench", "pages", "--members", "2000", "--unions", "8", "--repeat", "20", "--workers", "1")
     result = final_json(capsys)
     province = Organization.objects.get(code="BENCH-PG-P")
     assert Member.objects.filter(organization__path__startswith=province.path).count() == 2000
@@ -51,10 +52,28 @@ def test_bench_pages_fills_the_registry_and_times_every_search(capsys) -> None: 
             "org_filter_union",
             "tag_filter",
             "tag_and_name",
+            "member_no",
+            "work_unit_prefix",
         )
     } | {"province_admin.org_filter_city_p95_ms"}
     assert expected <= set(result)
     assert result["worst_p95_ms"] == max(result[k] for k in expected)
+
+
+def test_bench_pages_refuses_fewer_repeats_than_a_generic_plan_needs_to_show() -> None:
+    with pytest.raises(SystemExit, match="--repeat must be at least 20"):
+        benchmarks.run_pages(stdout=None, members=10, unions=1, repeat=19, workers=1)
+
+
+def test_the_benchmarks_and_the_demo_draw_id_numbers_from_regions_of_their_own() -> None:
+    """`bench pages` once rejected rows as registered in another union: its regions overlapped
+    the benefits and health benchmarks' (320508) and the demo's districts."""
+    from gonghui.organizations.demo import CITIES
+
+    demo = {code for _city, (city_code, districts) in CITIES.items() for code in (city_code, *districts.values())}
+    others = demo | {"320508"} | set(benchmarks.IMPORT_REGIONS)
+    assert set(benchmarks.PAGES_REGIONS) & others == set()
+    assert set(benchmarks.IMPORT_REGIONS) & (demo | {"320508"}) == set()
 
 
 @pytest.mark.django_db
