@@ -1,6 +1,13 @@
 import pytest
+from hypothesis import HealthCheck, settings
 
 from gonghui.core.testing import World, build_world
+
+# The suite runs on a shared 2-core machine beside PostgreSQL and chromium: how fast examples are
+# generated or run says nothing about the rules under test, so time is no failure here (the
+# properties and their example counts stay as written).
+settings.register_profile("gonghui", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("gonghui")
 
 
 @pytest.fixture(autouse=True, scope="session")
