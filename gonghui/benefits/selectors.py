@@ -358,3 +358,98 @@ def campaign_counts(campaign: Campaign) -> dict[str, int]:
         redeemed=Count("id", filter=Q(status=CouponStatus.REDEEMED)),
     )
     return {k: v or 0 for k, v in agg.items()}
+
+
+# ---- dashboard figures -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PointTotal:
+    point_id: int
+    point_name: str
+    count: int
+    value_fen: int
+
+
+@dataclass(frozen=True)
+class SettlementDue:
+    """Standing redemptions at the actor's points, per point: the previous calendar month (to
+    settle now) and the current month so far (to settle at its end)."""
+
+    last_month_from: dt.date
+    last_month_to: dt.date
+    last_month: list[PointTotal]
+    month_to_date_count: int
+    month_to_date_fen: int
+
+    @property
+    def last_month_count(self) -> int:
+        return sum(p.count for p in self.last_month)
+
+    @property
+    def last_month_fen(self) -> int:
+        return sum(p.value_fen for p in self.last_month)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=_tz())
+
+
+def settlement_due_for_actor(*, actor: Any, today: dt.date) -> SettlementDue:
+    """结算 figures for the console home: points the actor may reconcile (campaign.report)."""
+    month_start = today.replace(day=1)
+    last_month_to = month_start - dt.timedelta(days=1)
+    last_month_from = last_month_to.replace(day=1)
+    standing = Redemption.objects.filter(
+        _any_scope(actor, (Perm.CAMPAIGN_REPORT,), "point__organization__path"), reversed_at__isnull=True
+    )
+    last_month = [
+        PointTotal(row["point_id"], row["point__name"], row["n"], row["value"] or 0)
+        for row in standing.filter(
+            redeemed_at__gte=_day_start(last_month_from), redeemed_at__lt=_day_start(month_start)
+        )
+        .values("point_id", "point__name")
+        .annotate(n=Count("id"), value=Sum("face_value_fen"))
+        .order_by("-value", "point_id")
+    ]
+    to_date = standing.filter(
+        redeemed_at__gte=_day_start(month_start), redeemed_at__lt=_day_start(today + dt.timedelta(days=1))
+    ).aggregate(n=Count("id"), value=Sum("face_value_fen"))
+    return SettlementDue(
+        last_month_from=last_month_from,
+        last_month_to=last_month_to,
+        last_month=last_month,
+        month_to_date_count=to_date["n"] or 0,
+        month_to_date_fen=to_date["value"] or 0,
+    )
+
+
+@dataclass(frozen=True)
+class ClerkDay:
+    points: list[PointTotal]
+    reversed_count: int
+
+    @property
+    def count(self) -> int:
+        return sum(p.count for p in self.points)
+
+    @property
+    def value_fen(self) -> int:
+        return sum(p.value_fen for p in self.points)
+
+
+def clerk_day_for_actor(*, actor: Any, today: dt.date) -> ClerkDay:
+    """Today's redemptions at the points where the actor is a 核销员, per point."""
+    todays = Redemption.objects.filter(
+        point__in=points_for_clerk(actor=actor),
+        redeemed_at__gte=_day_start(today),
+        redeemed_at__lt=_day_start(today + dt.timedelta(days=1)),
+    )
+    points = [
+        PointTotal(row["point_id"], row["point__name"], row["n"], row["value"] or 0)
+        for row in todays.filter(reversed_at__isnull=True)
+        .values("point_id", "point__name")
+        .annotate(n=Count("id"), value=Sum("face_value_fen"))
+        .order_by("point__name", "point_id")
+    ]
+    return ClerkDay(points=points, reversed_count=todays.filter(reversed_at__isnull=False).count())

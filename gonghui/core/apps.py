@@ -10,9 +10,10 @@ class CoreConfig(AppConfig):
     verbose_name = "平台内核"
 
     def ready(self) -> None:
-        from gonghui.core import housekeeping
+        from gonghui.core import cards, housekeeping
         from gonghui.core.signing import prune_nonces
 
+        cards.register_cards()
         post_migrate.connect(_create_audit_chain_heads, sender=self)
         housekeeping.register("device_nonces", "设备请求随机数（已过时效）", prune_nonces)
         housekeeping.register("idempotent_responses", "幂等请求的存档应答", housekeeping.prune_idempotent_responses)

@@ -27,10 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from gonghui.core import sql
@@ -323,3 +325,75 @@ def _anchored_hashes(heads: tuple[tuple[int, int, str], ...]) -> dict[tuple[int,
     for chain, seq, _ in heads:
         wanted |= Q(chain=chain, seq=seq)
     return {(c, s): h for c, s, h in AuditEvent.objects.filter(wanted).values_list("chain", "seq", "hash")}
+
+
+# ---- the bounded check of the auditor's console home -------------------------------------------
+
+
+@dataclass(frozen=True)
+class TailCheck:
+    """The newest links of every chain, checked: what the auditor's home shows."""
+
+    checked: int
+    broken_chain: int | None
+    broken_seq: int | None
+    reason: str
+
+
+def verify_chain_tail(*, per_chain: int = 200) -> TailCheck:
+    """Recompute the hashes of the newest `per_chain` links of each chain, check they follow
+    one another and end at the chain's head (sequence, hash, signature). Two queries, whatever
+    the size of the trail; the full walk is `manage.py audit_verify`."""
+    heads = {head.id: head for head in AuditChainHead.objects.all()}
+    newest = (
+        AuditEvent.objects.annotate(rank=Window(RowNumber(), partition_by=F("chain"), order_by=F("seq").desc()))
+        .filter(rank__lte=per_chain)
+        .order_by("chain", "seq")
+    )
+    by_chain: dict[int, list[AuditEvent]] = {}
+    for newest_event in newest:
+        by_chain.setdefault(newest_event.chain, []).append(newest_event)
+    checked = 0
+    for chain in sorted(set(heads) | set(by_chain)):
+        previous: AuditEvent | None = None
+        for event in by_chain.get(chain, []):
+            if previous is not None and event.seq != previous.seq + 1:
+                reason = "缺少第 %(seq)s 条记录（链条断裂）" % {"seq": previous.seq + 1}
+                return TailCheck(checked, chain, previous.seq + 1, reason)
+            if previous is not None and event.prev_hash != previous.hash:
+                return TailCheck(checked, chain, event.seq, "前序哈希与上一条记录不符")
+            if not hmac.compare_digest(compute_hash(event.prev_hash, event), event.hash):
+                return TailCheck(checked, chain, event.seq, "记录内容与哈希不符（已被篡改）")
+            previous = event
+            checked += 1
+        head = heads.get(chain)
+        last_seq, last_hash = (previous.seq, previous.hash) if previous else (0, "0" * 64)
+        if (head.seq if head else 0) != last_seq:
+            return TailCheck(checked, chain, last_seq + 1, "链头记录的序号与最后一条记录不符（末尾记录被删除）")
+        if head is not None and head.hash != last_hash:
+            return TailCheck(checked, chain, last_seq, "链头哈希与最后一条记录不符（末尾记录被改写）")
+        if head is not None and head.mac and not hmac.compare_digest(head.mac, head_mac(chain, head.seq, head.hash)):
+            return TailCheck(checked, chain, last_seq, "链头签名无效（链头或末尾记录被改写）")
+    return TailCheck(checked, None, None, "")
+
+
+LAST_VERIFICATION_KEY = "audit:last_verification"
+
+
+def remember_verification(result: VerifyResult) -> None:
+    """Keep the outcome of the last full walk (`audit_verify`) for the auditor's home."""
+    cache.set(
+        LAST_VERIFICATION_KEY,
+        {
+            "at": timezone.now().isoformat(),
+            "checked": result.checked,
+            "ok": result.broken_seq is None,
+            "reason": result.reason,
+        },
+        None,
+    )
+
+
+def last_verification() -> dict[str, Any] | None:
+    value = cache.get(LAST_VERIFICATION_KEY)
+    return value if isinstance(value, dict) else None

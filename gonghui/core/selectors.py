@@ -85,3 +85,8 @@ def _dashboard_stats(actor: Any) -> dict[str, Any]:
     if scope_paths(actor, Perm.ORG_VIEW):
         stats["organizations"] = Organization.objects.filter(scope_q(actor, Perm.ORG_VIEW, field="path")).count()
     return stats
+
+
+def recent_audit_events_for_actor(*, actor: Any, actions: tuple[str, ...], limit: int) -> list[AuditEvent]:
+    """The newest events of the given actions the auditor may read (for the console home)."""
+    return list(audit_events_for_actor(actor=actor).filter(action__in=actions)[:limit])

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from gonghui.core import dashboard as cards
 from gonghui.core import selectors
 from gonghui.core.access import public
 from gonghui.core.pagination import paginate
@@ -35,7 +36,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/dashboard.html", {"stats": selectors.dashboard_stats(actor=request.user)})
+    return render(
+        request,
+        "core/dashboard.html",
+        {"stats": selectors.dashboard_stats(actor=request.user), "cards": cards.cards_for(request.user)},
+    )
 
 
 @require_GET

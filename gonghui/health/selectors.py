@@ -20,6 +20,7 @@ from gonghui.health.models import (
     CriticalLimit,
     Flag,
     ImportBatch,
+    ImportStatus,
     Programme,
     ProgrammeStatus,
     Result,
@@ -304,3 +305,35 @@ HIGH_FLAGS = (Flag.HIGH, Flag.CRITICAL_HIGH)
 LOW_FLAGS = (Flag.LOW, Flag.CRITICAL_LOW)
 ANY_ABNORMAL = (*HIGH_FLAGS, *LOW_FLAGS)
 FLAG_SETS = {"high": HIGH_FLAGS, "low": LOW_FLAGS, "abnormal": ANY_ABNORMAL}
+
+
+# ---- dashboard figures -----------------------------------------------------------------------
+
+CRITICAL_FOLLOW_UP_DAYS = 30
+FAILED_IMPORT_DAYS = 7
+
+
+@dataclass(frozen=True)
+class HealthWork:
+    """What a 健康管理员 works from: reports with critical values (recent exams), imports
+    still in the queue or running, imports that failed lately."""
+
+    critical_count: int
+    critical_recent: list[Checkup]
+    imports_running: list[ImportBatch]
+    imports_failed_count: int
+
+
+def health_work_for_actor(*, actor: Any, today: dt.date, limit: int = 8) -> HealthWork:
+    since = today - dt.timedelta(days=CRITICAL_FOLLOW_UP_DAYS)
+    critical = checkups_for_actor(actor=actor).filter(critical_count__gt=0, exam_date__gte=since)
+    batches = imports_for_actor(actor=actor)
+    failed_since = timezone.now() - dt.timedelta(days=FAILED_IMPORT_DAYS)
+    return HealthWork(
+        critical_count=critical.count(),
+        critical_recent=list(critical.order_by("-exam_date", "-id")[:limit]),
+        imports_running=list(
+            batches.filter(status__in=(ImportStatus.QUEUED, ImportStatus.RUNNING)).order_by("id")[:limit]
+        ),
+        imports_failed_count=batches.filter(status=ImportStatus.FAILED, created_at__gte=failed_since).count(),
+    )

@@ -8,6 +8,8 @@ class MembersConfig(AppConfig):
 
     def ready(self) -> None:
         from gonghui.core import housekeeping
+        from gonghui.members.dashboard import register_cards
         from gonghui.members.imports import import_batches_expire
 
+        register_cards()
         housekeeping.register("member_import_uploads", "超时未确认的会员导入批次", import_batches_expire)

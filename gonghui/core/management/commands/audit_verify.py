@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from gonghui.core.audit import VerifyResult, anchors_read, verify_anchors, verify_chain
+from gonghui.core.audit import VerifyResult, anchors_read, remember_verification, verify_anchors, verify_chain
 
 
 class Command(BaseCommand):
@@ -18,6 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = verify_chain()
+        remember_verification(result)
         anchored: VerifyResult | None = None
         if result.broken_seq is None and options["anchors"] is not None:
             path: Path = options["anchors"]
