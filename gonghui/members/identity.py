@@ -2,12 +2,10 @@
 
 import secrets
 from dataclasses import dataclass
-from functools import lru_cache
-
-from pypinyin import Style, pinyin
 
 from gonghui.core import crypto
 from gonghui.core.identifiers import ResidentId, normalize_id_number, parse_resident_id
+from gonghui.core.pinyin import initials
 
 ID_PURPOSE = "member.id_number"
 
@@ -41,17 +39,9 @@ def decrypt_id_number(encrypted: str) -> str:
     return crypto.decrypt(encrypted, purpose=ID_PURPOSE)
 
 
-@lru_cache(maxsize=20000)
-def _initial(char: str) -> str:
-    if char.isascii():
-        return char.lower() if char.isalnum() else ""
-    first = pinyin(char, style=Style.FIRST_LETTER, heteronym=False, errors="ignore")
-    return first[0][0].lower() if first and first[0] else ""
-
-
 def name_initials(name: str) -> str:
     """`张三` → `zs`; surnames read with their usual pronunciation."""
-    return "".join(_initial(c) for c in name)[:20]
+    return initials(name, max_length=20)
 
 
 def new_member_no() -> str:

@@ -15,13 +15,19 @@ from gonghui.core.permissions import Perm
 from gonghui.members import imports
 from gonghui.members.import_models import ImportBatch, ImportStatus
 from gonghui.organizations.permissions import requires_perm
-from gonghui.organizations.selectors import organization_by_code_for_actor
+from gonghui.organizations.selectors import PickerOption, organization_by_code_for_actor, organization_picker_for_actor
+
+
+def _only_target(request: HttpRequest) -> PickerOption | None:
+    """The one union the actor may import into, chosen in advance; None when there are more."""
+    options = organization_picker_for_actor(actor=request.user, purpose="member_import", query="", limit=2)
+    return options[0] if len(options) == 1 else None
 
 
 def _list_context(request: HttpRequest, **extra: object) -> dict[str, object]:
     return {
         "page": paginate(request, imports.import_batch_list_for_actor(actor=request.user)),
-        "targets": imports.import_targets_for_actor(actor=request.user),
+        "only_target": _only_target(request),
         "max_mb": imports.WEB_MAX_BYTES // (1024 * 1024),
         "max_rows": imports.WEB_MAX_ROWS,
         "columns": imports.COLUMNS,
@@ -48,7 +54,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     upload = request.FILES.get("file")
     try:
         if not code:
-            raise ValidationFailed("请填写导入到哪个工会", fields={"organization": "请填写工会代码"})
+            raise ValidationFailed("请选择工会", fields={"organization": "请选择工会"})
         try:
             organization = organization_by_code_for_actor(actor=request.user, perm=Perm.MEMBER_IMPORT, code=code)
         except NotFound:

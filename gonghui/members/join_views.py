@@ -5,16 +5,36 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gonghui.core import ratelimit
 from gonghui.core.access import public
 from gonghui.core.errors import DomainError
+from gonghui.core.middleware import client_ip
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
 from gonghui.members import joining
 from gonghui.members.models import ETHNICITIES, ApplicationStatus, Education, HouseholdType, Tag
 from gonghui.organizations.permissions import requires_perm
+from gonghui.organizations.selectors import PUBLIC_MIN_CHARS, grassroots_union_search
 
 # Applicants tick their own work tags; 劳模 levels and 困难职工 classes are recorded by the union.
 SELF_DECLARED_TAGS = list(Tag)
+
+# The public union search answers anyone: a typing person sends a few requests a second at
+# most, a scraper many more.
+UNION_SEARCH_PER_MINUTE = 40
+
+
+@public
+@require_GET
+def h5_union_search(request: HttpRequest) -> HttpResponse:
+    """The join form's union search: grassroots unions by name, name and code only."""
+    if not ratelimit.allow("union_search", client_ip(request) or "-", limit=UNION_SEARCH_PER_MINUTE, window_seconds=60):
+        return render(request, "includes/org_picker_results.html", {"error": "查询过于频繁，请稍后再试"}, status=429)
+    query = request.GET.get("q", "").strip()
+    if len(query) < PUBLIC_MIN_CHARS:
+        hint = "请至少输入 %(n)s 个字的单位或工会名称" % {"n": PUBLIC_MIN_CHARS}
+        return render(request, "includes/org_picker_results.html", {"hint": hint})
+    return render(request, "includes/org_picker_results.html", {"options": grassroots_union_search(query=query)})
 
 
 @public

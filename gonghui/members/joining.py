@@ -31,9 +31,16 @@ def application_submit(
     *, phone: str, code: str, union_code: str, id_number: str, data: dict[str, Any], consent: bool
 ) -> JoinApplication:
     errors: dict[str, str] = {}
-    organization = Organization.objects.filter(code=union_code.strip(), level=Level.GRASSROOTS).first()
-    if organization is None:
-        errors["union_code"] = "未找到该基层工会，请向所在单位的工会索取工会代码"
+    union_code = union_code.strip()
+    organization = (
+        Organization.objects.filter(code=union_code, level=Level.GRASSROOTS, is_active=True).first()
+        if union_code
+        else None
+    )
+    if not union_code:
+        errors["union_code"] = "请选择工会"
+    elif organization is None:
+        errors["union_code"] = "未找到该基层工会，请输入单位或工会名称搜索后选择"
     cleaned, field_errors = services.clean_member_fields(
         {"name": data.get("name", ""), "phone": phone, **{k: data[k] for k in APPLICANT_FIELDS if k in data}},
         partial=True,

@@ -22,6 +22,7 @@ urlpatterns = [
     path("h5/login/", views.h5_login, name="h5_login"),
     path("h5/login/send-code/", views.h5_send_code, name="h5_send_code"),
     path("h5/join/", join_views.h5_join, name="h5_join"),
+    path("h5/join/unions/", join_views.h5_union_search, name="h5_union_search"),
     path("h5/", views.h5_home, name="h5_home"),
     path("h5/me/", views.h5_profile, name="h5_profile"),
     path("h5/card/", views.h5_card, name="h5_card"),

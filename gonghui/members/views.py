@@ -36,6 +36,7 @@ from gonghui.organizations.selectors import (
     has_perm_on,
     organization_by_code_for_actor,
     organizations_for_actor,
+    transfer_target_by_code,
 )
 
 
@@ -252,27 +253,27 @@ def member_status(request: HttpRequest, pk: int) -> HttpResponse:
 def transfer_new(request: HttpRequest, pk: int) -> HttpResponse:
     member = selectors.member_get_for_actor(actor=request.user, pk=pk, perm=Perm.TRANSFER_SUBMIT)
     error = None
+    errors: dict[str, str] = {}
     if request.method == "POST":
-        from gonghui.organizations.models import Organization
-
-        to_org = Organization.objects.filter(
-            code=request.POST.get("to_org", "").strip(), level=Level.GRASSROOTS, is_active=True
-        ).first()
+        code = request.POST.get("to_org", "").strip()
+        to_org = transfer_target_by_code(code=code)
         try:
+            if not code:
+                raise ValidationFailed("请选择工会", fields={"to_org": "请选择工会"})
             if to_org is None:
-                raise ValidationFailed("转入工会代码不存在", fields={"to_org": "请填写正确的基层工会代码"})
+                raise ValidationFailed("转入工会不存在或不是基层工会", fields={"to_org": "请从列表中选择基层工会"})
             services.transfer_submit(
                 actor=request.user, member=member, to_org=to_org, reason=request.POST.get("reason", "")
             )
         except DomainError as exc:
-            error = exc.message
+            error, errors = exc.message, exc.fields
         else:
             messages.success(request, "转会申请已提交，等待原工会审批转出")
             return redirect("members:detail", pk=member.pk)
     return render(
         request,
         "members/transfer_form.html",
-        {"member": member, "error": error, "values": request.POST},
+        {"member": member, "error": error, "errors": errors, "values": request.POST},
         status=422 if error else 200,
     )
 

@@ -1,7 +1,10 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
 from gonghui.core.permissions import Role
+from gonghui.core.pinyin import initials
 
 # Each level of the materialised path is the organisation's id in base 36, zero-padded to
 # PATH_STEP characters and ended by a dot: "0001.002S.". 36**6 ids per level.
@@ -34,6 +37,7 @@ class Organization(models.Model):
 
     code = models.CharField("组织代码", max_length=32, unique=True)
     name = models.CharField("工会名称", max_length=120)
+    name_initials = models.CharField("名称拼音首字母", max_length=120, blank=True, editable=False)
     level = models.PositiveSmallIntegerField("层级", choices=Level.choices)
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
     path = models.CharField(max_length=255, unique=True, editable=False)
@@ -60,6 +64,10 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.name_initials = initials(self.name, max_length=120)
+        super().save(*args, **kwargs)
 
     @staticmethod
     def path_segment(pk: int) -> str:

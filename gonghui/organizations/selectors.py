@@ -3,13 +3,14 @@
 grants `perm`, and of their sub-trees — nothing else."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from gonghui.core.errors import NotFound
+from gonghui.core.errors import NotFound, PermissionDenied
 from gonghui.core.permissions import ROLE_PERMISSIONS, ROLES_REQUIRING_TOTP, Perm
-from gonghui.organizations.models import Organization, RoleAssignment
+from gonghui.organizations.models import Level, Organization, RoleAssignment
 
 _CACHE_ATTR = "_gonghui_role_cache"
 
@@ -122,3 +123,95 @@ def ancestors(org: Organization) -> list[Organization]:
     prefixes = [org.path[: i + step] for i in range(0, len(org.path) - step, step)]
     by_path = {o.path: o for o in Organization.objects.filter(path__in=prefixes)}
     return [by_path[p] for p in prefixes if p in by_path]
+
+
+# ---- the organisation picker -------------------------------------------------------------------
+
+PICKER_LIMIT = 10
+PUBLIC_MIN_CHARS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class PickerOption:
+    """What a picker shows of a union: its name and code, never its data."""
+
+    code: str
+    name: str
+    level: str
+
+    @property
+    def label(self) -> str:
+        return "%(name)s（%(code)s）" % {"name": self.name, "code": self.code}
+
+
+@dataclass(frozen=True, slots=True)
+class PickerPurpose:
+    perm: str
+    # Transfers go to another union, anywhere in the federation; other purposes stay in the
+    # actor's sub-tree for `perm`.
+    whole_federation: bool
+    grassroots_only: bool
+
+
+PICKER_PURPOSES: dict[str, PickerPurpose] = {
+    "transfer": PickerPurpose(perm=Perm.TRANSFER_SUBMIT, whole_federation=True, grassroots_only=True),
+    "member_import": PickerPurpose(perm=Perm.MEMBER_IMPORT, whole_federation=False, grassroots_only=False),
+}
+
+
+def _matching(query: str) -> Q:
+    """Name contains the text, code starts with it, or the pinyin initials contain it."""
+    condition = Q(name__contains=query) | Q(code__istartswith=query)
+    if query.isascii() and query.isalnum():
+        condition |= Q(name_initials__contains=query.lower())
+    return condition
+
+
+def _options(qs: QuerySet[Organization], limit: int) -> list[PickerOption]:
+    labels = dict(Level.choices)
+    return [
+        PickerOption(code=code, name=name, level=str(labels.get(level, "")))
+        for code, name, level in qs.order_by("level", "name", "id").values_list("code", "name", "level")[:limit]
+    ]
+
+
+def organization_picker_for_actor(
+    *, actor: Any, purpose: str, query: str, limit: int = PICKER_LIMIT
+) -> list[PickerOption]:
+    """The unions `actor` may choose for `purpose`, matching `query`. Only what the actor may
+    pick: its own sub-tree for imports; for a transfer target any active grassroots union, by
+    name and code only (an empty query lists none of the federation)."""
+    rule = PICKER_PURPOSES.get(purpose)
+    if rule is None:
+        raise NotFound("未知的选择用途")
+    if not has_perm_anywhere(actor, rule.perm):
+        raise PermissionDenied("您的角色无权使用此功能")
+    query = query.strip()
+    qs = Organization.objects.filter(is_active=True)
+    if not rule.whole_federation:
+        qs = qs.filter(scope_q(actor, rule.perm, field="path"))
+    elif not query:
+        return []
+    if rule.grassroots_only:
+        qs = qs.filter(level=Level.GRASSROOTS)
+    if query:
+        qs = qs.filter(_matching(query))
+    return _options(qs, limit)
+
+
+def grassroots_union_search(*, query: str, limit: int = PICKER_LIMIT) -> list[PickerOption]:
+    """The public search of the H5 join form: active grassroots unions by name, code or pinyin
+    initials, at least two characters typed, at most `limit` answers, name and code only."""
+    query = query.strip()
+    if len(query) < PUBLIC_MIN_CHARS:
+        return []
+    qs = Organization.objects.filter(_matching(query), is_active=True, level=Level.GRASSROOTS)
+    return _options(qs, limit)
+
+
+def transfer_target_by_code(*, code: str) -> Organization | None:
+    """The grassroots union a transfer may go to, chosen in the picker (any active one)."""
+    code = code.strip()
+    if not code:
+        return None
+    return Organization.objects.filter(code=code, level=Level.GRASSROOTS, is_active=True).first()

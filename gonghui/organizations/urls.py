@@ -6,6 +6,7 @@ app_name = "organizations"
 
 urlpatterns = [
     path("", views.organization_list, name="list"),
+    path("picker/", views.organization_picker, name="picker"),
     path("<int:pk>/", views.organization_detail, name="detail"),
     path("<int:pk>/new-child/", views.organization_create, name="create_child"),
     path("<int:pk>/roles/", views.role_grant, name="role_grant"),

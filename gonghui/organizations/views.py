@@ -151,3 +151,15 @@ def role_revoke(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRespon
             "已撤销 %(user)s 的%(role)s角色" % {"user": assignment.user, "role": assignment.get_role_display()},
         )
     return redirect("organizations:detail", pk=org.pk)
+
+
+@require_GET
+@requires_perm(*{rule.perm for rule in selectors.PICKER_PURPOSES.values()})
+def organization_picker(request: HttpRequest) -> HttpResponse:
+    """The union picker's answers (htmx): at most ten lines of name and code, of the unions
+    the actor may choose for `?purpose=`."""
+    options = selectors.organization_picker_for_actor(
+        actor=request.user, purpose=request.GET.get("purpose", ""), query=request.GET.get("q", "")
+    )
+    hint = "请输入工会名称、代码或拼音首字母" if not options and not request.GET.get("q", "").strip() else ""
+    return render(request, "includes/org_picker_results.html", {"options": options, "hint": hint})

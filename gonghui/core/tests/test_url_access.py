@@ -24,6 +24,7 @@ PUBLIC_URL_NAMES = {
     "members:h5_login",
     "members:h5_send_code",
     "members:h5_join",  # 网上申请入会: the applicant is not a member yet; the phone is proved by SMS
+    "members:h5_union_search",  # the join form's union search: grassroots names and codes, rate-limited
     "members:h5_privacy",
     "api:openapi-json",
     "api:openapi-view",

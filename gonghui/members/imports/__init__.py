@@ -36,7 +36,6 @@ from gonghui.members.imports.batches import (
     import_batches_expire,
     import_file,
     import_progress,
-    import_targets_for_actor,
 )
 from gonghui.members.imports.columns import (
     COLUMNS,
@@ -79,7 +78,6 @@ __all__ = [
     "import_error_report",
     "import_file",
     "import_progress",
-    "import_targets_for_actor",
     "import_template",
     "map_header",
 ]

@@ -36,7 +36,7 @@ from gonghui.members.imports.columns import (
 )
 from gonghui.members.imports.readers import detect_format
 from gonghui.members.imports.run import ImportRun, Outcome, ProgressFn, Rejected
-from gonghui.organizations.models import Level, Organization
+from gonghui.organizations.models import Organization
 from gonghui.organizations.selectors import has_perm_on, scope_paths, scope_q
 
 # A batch whose user still has to decide: commit it (again) or cancel it.
@@ -552,12 +552,3 @@ def import_batch_get_for_actor(*, actor: Any, pk: int | str) -> ImportBatch:
     if batch is None:
         raise NotFound("导入批次不存在或无权访问")
     return batch
-
-
-def import_targets_for_actor(*, actor: Any, limit: int = 300) -> list[Organization]:
-    """Unions the actor may import into, for the upload form's suggestions: grassroots unions
-    first, then the higher unions whose files carry a 工会代码 column."""
-    qs = Organization.objects.filter(scope_q(actor, Perm.MEMBER_IMPORT, field="path"), is_active=True)
-    grassroots = list(qs.filter(level=Level.GRASSROOTS).order_by("path")[:limit])
-    higher = list(qs.exclude(level=Level.GRASSROOTS).order_by("path")[:limit])
-    return higher + grassroots

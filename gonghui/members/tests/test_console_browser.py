@@ -75,7 +75,10 @@ def test_admin_registers_edits_reveals_and_transfers_a_member(live_server, brows
 
     # Transfer to union B: A's reviewer approves out, B's staff approves in.
     page.goto(f"{base}/console/members/{member.pk}/transfer/")
-    page.fill("input[name=to_org]", world.union_b.code)
+    # The target is picked by part of its name (or pinyin initials), never typed as a code.
+    page.fill("[data-testid=transfer-to-search]", "乙公司")
+    page.click("[data-testid=org-option]:has-text('%s')" % world.union_b.name)
+    assert page.input_value("[data-testid=transfer-to-code]") == world.union_b.code
     page.fill("input[name=reason]", "工作调动")
     page.click("button:has-text('提交转会申请')")
     page.wait_for_selector("[data-testid=member-status]")

@@ -27,7 +27,14 @@ def test_worker_applies_on_a_phone_and_the_handler_approves(live_server, phone_p
     page.fill("input[name=name]", "钱快递")
     page.fill("input[name=id_number]", number)
     page.fill("input[name=work_unit]", "顺丰速运姑苏营业部")
-    page.fill("input[name=union_code]", world.union_a.code)
+    # The applicant finds the union by part of its name: only grassroots unions are offered.
+    page.fill("[data-testid=join-union-search]", "苏州")
+    page.wait_for_selector("[data-testid=org-option]")
+    offered = page.locator("[data-testid=org-option]").all_inner_texts()
+    assert sorted(offered) == sorted(
+        "%s %s · 基层工会" % (org.name, org.code) for org in (world.union_a, world.union_b)
+    )
+    page.click("[data-testid=org-option]:has-text('%s')" % world.union_a.name)
     page.click("text=快递员")
     page.fill("#phone", "13700000031")
     page.click("[data-testid=send-code]")
@@ -36,6 +43,7 @@ def test_worker_applies_on_a_phone_and_the_handler_approves(live_server, phone_p
     page.fill("input[name=code]", re.search(r"验证码为 (\d{6})", message).group(1))  # type: ignore[union-attr]
     page.click("[data-testid=join-submit]")
     assert "请阅读并同意" in page.inner_text("body")  # consent is not ticked for the worker
+    assert page.input_value("[data-testid=join-union-code]") == world.union_a.code  # kept after the refusal
     page.check("[data-testid=join-consent]")
     page.click("[data-testid=join-submit]")
     page.wait_for_selector("[data-testid=join-done]")
