@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from gonghui.benefits.filters import RedemptionFilters, RedemptionState
 from gonghui.benefits.models import (
     Campaign,
     CampaignStatus,
@@ -119,6 +120,25 @@ def redemption_list_for_actor(
     if not include_reversed:
         qs = qs.filter(reversed_at__isnull=True)
     return qs.order_by("-redeemed_at", "-id")
+
+
+def redemption_search_for_actor(*, actor: Any, filters: RedemptionFilters) -> QuerySet[Redemption]:
+    """The console's 核销记录 with its filters: dates are local (Asia/Shanghai) and inclusive;
+    a code is found by its tail, a member by part of the name."""
+    qs = redemption_list_for_actor(actor=actor, campaign_id=filters.campaign_id, point_id=filters.point_id)
+    if filters.date_from:
+        qs = qs.filter(redeemed_at__gte=_day_start(filters.date_from))
+    if filters.date_to:
+        qs = qs.filter(redeemed_at__lt=_day_start(filters.date_to + dt.timedelta(days=1)))
+    if filters.state == RedemptionState.STANDING:
+        qs = qs.filter(reversed_at__isnull=True)
+    elif filters.state == RedemptionState.REVERSED:
+        qs = qs.filter(reversed_at__isnull=False)
+    if filters.code_tail:
+        qs = qs.filter(coupon__code__endswith=filters.code_tail)
+    if filters.member_name:
+        qs = qs.filter(coupon__member__name__contains=filters.member_name)
+    return qs
 
 
 def redemption_get_for_actor(*, actor: Any, pk: int | str) -> Redemption:

@@ -34,6 +34,7 @@ urlpatterns = [
     ),
     path("console/benefits/points/<int:pk>/unlock/", console.point_unlock, name="point_unlock"),
     path("console/benefits/redemptions/", console.redemption_list, name="redemption_list"),
+    path("console/benefits/redemptions/export.xlsx", console.redemption_export, name="redemption_export"),
     path("console/benefits/redemptions/<int:pk>/reverse/", console.redemption_reverse_view, name="redemption_reverse"),
     # clerk (核销员) phone page
     path("clerk/redeem/", clerk.clerk_home, name="clerk_home"),

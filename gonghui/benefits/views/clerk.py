@@ -16,6 +16,7 @@ from gonghui.core.permissions import Perm
 from gonghui.organizations.permissions import requires_perm
 
 SESSION_POINT = "benefits_clerk_point"
+RECENT = 10
 
 
 def _current_point(request: HttpRequest) -> RedemptionPoint | None:
@@ -51,7 +52,7 @@ def clerk_home(request: HttpRequest) -> HttpResponse:
             "points": selectors.points_for_clerk(actor=request.user)[:200],
             "point": point,
             "locked": bool(point and point.locked_until and point.locked_until > now),
-            "recent": selectors.recent_redemptions_at(point=point, limit=10) if point else [],
+            "recent": selectors.recent_redemptions_at(point=point, limit=RECENT) if point else [],
         },
     )
 
@@ -105,4 +106,9 @@ def clerk_confirm(request: HttpRequest) -> HttpResponse:
         return _fragment(request, "benefits/clerk/_result.html", {"error": exc})
     if status != 200:
         return _fragment(request, "benefits/clerk/_result.html", {"error": body})
-    return _fragment(request, "benefits/clerk/_result.html", {"result": body})
+    # The answer also replaces 本点最近核销 (out of band), so the new line shows at once.
+    return _fragment(
+        request,
+        "benefits/clerk/_result.html",
+        {"result": body, "recent": selectors.recent_redemptions_at(point=point, limit=RECENT)},
+    )

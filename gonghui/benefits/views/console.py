@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.benefits import exports, selectors, services
+from gonghui.benefits.filters import RedemptionState, parse_redemption_filters
 from gonghui.benefits.forms import (
     MAX_ITEMS,
     campaign_form_values,
@@ -602,14 +603,27 @@ def point_unlock(request: HttpRequest, pk: int) -> HttpResponse:
 # ---- redemptions and 冲正 -----------------------------------------------------------------------
 
 
+REDEMPTION_PERMS = (Perm.COUPON_REVERSE, Perm.CAMPAIGN_REPORT)
+
+
+def _redemption_filter_choices(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "campaigns": selectors.campaign_list_for_actor(actor=request.user, perms=REDEMPTION_PERMS)[:200],
+        "points": selectors.point_list_for_actor(actor=request.user, perms=REDEMPTION_PERMS)[:200],
+        "states": RedemptionState.CHOICES,
+        "filters": request.GET,
+    }
+
+
 @require_GET
-@requires_perm(Perm.COUPON_REVERSE, Perm.CAMPAIGN_REPORT)
+@requires_perm(*REDEMPTION_PERMS)
 def redemption_list(request: HttpRequest) -> HttpResponse:
-    qs = selectors.redemption_list_for_actor(
-        actor=request.user,
-        campaign_id=_int_or_none(request.GET.get("campaign")),
-        point_id=_int_or_none(request.GET.get("point")),
-    )
+    try:
+        filters = parse_redemption_filters(request.GET, today=timezone.localdate())
+    except ValidationFailed as exc:
+        context = {**_redemption_filter_choices(request), "error": exc.message, "errors": exc.fields, "rows": []}
+        return render(request, "benefits/redemption_list.html", context, status=exc.status)
+    qs = selectors.redemption_search_for_actor(actor=request.user, filters=filters)
     page = paginate(request, qs, per_page=30)
     now = timezone.now()
     rows = [
@@ -624,7 +638,24 @@ def redemption_list(request: HttpRequest) -> HttpResponse:
         }
         for r in page.items
     ]
-    return render(request, "benefits/redemption_list.html", {"page": page, "rows": rows, "filters": request.GET})
+    return render(
+        request,
+        "benefits/redemption_list.html",
+        {**_redemption_filter_choices(request), "page": page, "rows": rows, "export_query": request.GET.urlencode()},
+    )
+
+
+@require_GET
+@requires_perm(*REDEMPTION_PERMS)
+def redemption_export(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    try:
+        filters = parse_redemption_filters(request.GET, today=today)
+        qs = selectors.redemption_search_for_actor(actor=request.user, filters=filters)
+        return exports.redemptions_export(actor=request.user, qs=qs, filters=filters, today=today)
+    except ValidationFailed as exc:
+        context = {**_redemption_filter_choices(request), "error": exc.message, "errors": exc.fields, "rows": []}
+        return render(request, "benefits/redemption_list.html", context, status=exc.status)
 
 
 @require_POST
