@@ -18,6 +18,8 @@ not personal data). Per-result encryption keeps one member's 10-year history at 
 AES-GCM decryptions (≈ milliseconds) while aggregates never decrypt anything.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -418,3 +420,34 @@ class Result(models.Model):
             models.Index(fields=["indicator", "measured_on", "flag"], name="result_stats_idx"),
         ]
         constraints = [models.UniqueConstraint(fields=["checkup", "indicator"], name="result_once_per_checkup")]
+
+
+class ImportMapping(models.Model):
+    """How a check-up centre's CSV/XLSX files are read: which column holds the ID number and
+    the exam date, and which column is which indicator in which unit. Saving makes a new
+    version; the batch records the version it was read with."""
+
+    centre = models.ForeignKey(CheckupCentre, on_delete=models.PROTECT, related_name="import_mappings")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField()
+    fields = models.JSONField(default=dict, blank=True)
+    columns = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["centre_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["centre", "version"], name="import_mapping_version_once"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="import_mapping_version_positive"),
+        ]
+
+    def as_import_mapping(self) -> dict[str, Any]:
+        """The mapping in the form the tabular reader takes (see importers/tabular.py)."""
+        return {
+            "fields": dict(self.fields),
+            "columns": {c["column"]: {"code": c["indicator"], "unit": c["unit"]} for c in self.columns},
+            "centre": self.centre.name,
+            "centre_id": self.centre_id,
+            "mapping_version": self.version,
+        }

@@ -3,7 +3,6 @@ statistics, 健康小屋 devices) and the member's H5 pages (consent, reports, b
 
 import csv
 import datetime as dt
-import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -18,7 +17,7 @@ from gonghui.core.errors import DomainError, NotFound, ValidationFailed
 from gonghui.core.filenames import attachment_header
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
-from gonghui.health import export_names, selectors, services
+from gonghui.health import export_names, import_templates, mappings, selectors, services
 from gonghui.health.catalogue import current_catalogue
 from gonghui.health.models import (
     CatalogueRelease,
@@ -462,11 +461,7 @@ def imports(request: HttpRequest) -> HttpResponse:
             upload = request.FILES.get("file")
             if upload is None:
                 raise ValidationFailed("请选择要导入的文件", fields={"file": "请选择文件"})
-            mapping_text = request.POST.get("mapping", "").strip()
-            try:
-                mapping = json.loads(mapping_text) if mapping_text else None
-            except json.JSONDecodeError:
-                raise ValidationFailed("列映射不是有效的 JSON", fields={"mapping": "JSON 格式错误"}) from None
+            mapping = _centre_mapping_from_post(request)
             content = upload.read(services.MAX_UPLOAD_BYTES + 1)
             batch = services.import_batch_create(
                 actor=request.user,
@@ -480,7 +475,7 @@ def imports(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             error, errors = exc.message, exc.fields
         else:
-            messages.success(request, "文件已上传，正在后台导入")
+            # The batch page says 正在后台导入 in its status panel, which goes away when done.
             return redirect("health:import_detail", pk=batch.pk)
     page = paginate(request, selectors.imports_for_actor(actor=request.user))
     return render(
@@ -490,9 +485,93 @@ def imports(request: HttpRequest) -> HttpResponse:
             "page": page,
             "orgs": _orgs(request, Perm.HEALTH_MANAGE),
             "formats": ImportFormat.choices,
+            "centres": selectors.centres_for_actor(actor=request.user, perm=Perm.HEALTH_MANAGE)
+            .filter(is_active=True)
+            .order_by("name")[:500],
             "error": error,
             "errors": errors,
             "values": request.POST,
+        },
+        status=422 if error else 200,
+    )
+
+
+def _centre_mapping_from_post(request: HttpRequest) -> dict[str, Any] | None:
+    """The saved column mapping of the chosen check-up centre (CSV/XLSX), or None: the reader
+    then recognises the usual headers by itself."""
+    raw = request.POST.get("centre", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ValidationFailed("体检机构无效", fields={"centre": "请从列表中选择"})
+    centre = selectors.centre_get_for_actor(actor=request.user, pk=raw, perm=Perm.HEALTH_MANAGE)
+    saved = mappings.import_mapping_latest(centre=centre)
+    return saved.as_import_mapping() if saved else {"centre": centre.name, "centre_id": centre.pk}
+
+
+@require_GET
+@requires_perm(Perm.HEALTH_MANAGE)
+def import_template(request: HttpRequest) -> HttpResponse:
+    template = import_templates.import_template(request.GET.get("format", ""))
+    if template is None:
+        raise NotFound("没有这种格式的模板")
+    response = HttpResponse(template.content, content_type=template.content_type)
+    response.headers["Content-Disposition"] = attachment_header(template.filename)
+    return response
+
+
+MAPPING_LINES = 8
+
+
+@require_http_methods(["GET", "POST"])
+@requires_perm(Perm.HEALTH_MANAGE)
+def centre_mapping(request: HttpRequest, pk: int) -> HttpResponse:
+    """The centre's column mapping: file column → indicator and unit, plus the columns of the
+    ID number, exam date and report number when the file names them differently."""
+    centre = selectors.centre_get_for_actor(actor=request.user, pk=pk, perm=Perm.HEALTH_MANAGE)
+    error, errors = "", {}
+    if request.method == "POST":
+        lines = [
+            mappings.ColumnInput(column=c, indicator=i, unit=u)
+            for c, i, u in zip(
+                request.POST.getlist("column"),
+                request.POST.getlist("indicator"),
+                request.POST.getlist("unit"),
+                strict=False,
+            )
+        ]
+        try:
+            saved = mappings.import_mapping_save(
+                actor=request.user,
+                centre=centre,
+                fields={key: request.POST.get("field_%s" % key, "") for key in mappings.FIELD_LABELS},
+                columns=lines,
+            )
+        except DomainError as exc:
+            error, errors = exc.message, exc.fields
+            rows = [{"column": c.column, "indicator": c.indicator, "unit": c.unit} for c in lines]
+            fields = {key: request.POST.get("field_%s" % key, "") for key in mappings.FIELD_LABELS}
+        else:
+            messages.success(request, "已保存列映射（第 %(v)s 版），之后选择该机构导入时使用" % {"v": saved.version})
+            return redirect("health:centre_mapping", pk=centre.pk)
+    else:
+        latest = mappings.import_mapping_latest(centre=centre)
+        rows = list(latest.columns) if latest else []
+        fields = dict(latest.fields) if latest else {}
+    rows += [{"column": "", "indicator": "", "unit": ""}] * max(MAPPING_LINES - len(rows), 2)
+    return render(
+        request,
+        "health/centre_mapping.html",
+        {
+            "centre": centre,
+            "rows": [{**row, "error": errors.get("column_%s" % n, "")} for n, row in enumerate(rows, start=1)],
+            "fields": [
+                (key, label, fields.get(key, ""), errors.get("field_%s" % key, ""))
+                for key, label in mappings.FIELD_LABELS.items()
+            ],
+            "indicators": mappings.indicator_choices(),
+            "history": mappings.import_mapping_history(centre=centre)[:10],
+            "error": error,
         },
         status=422 if error else 200,
     )

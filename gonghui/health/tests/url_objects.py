@@ -91,7 +91,12 @@ def member_pk(world: World) -> dict[str, Any]:
     return {"pk": world.member_a.pk}
 
 
+def centre_pk(world: World) -> dict[str, Any]:
+    return {"pk": CheckupCentre.objects.create(organization=world.union_a, name="甲公司体检中心").pk}
+
+
 URL_OBJECTS = {
+    "health:centre_mapping": centre_pk,
     "health:programme_detail": programme_pk,
     "health:package_save": programme_pk,
     "health:quota_set": programme_pk,
