@@ -347,6 +347,10 @@ class ImportBatch(models.Model):
     format = models.CharField(max_length=5, choices=ImportFormat.choices)
     filename = models.CharField(max_length=200)
     mapping = models.JSONField(default=dict, blank=True)
+    # The centre's saved mapping (and so its version) the file was read with, if one was chosen.
+    saved_mapping = models.ForeignKey(
+        "ImportMapping", on_delete=models.PROTECT, null=True, blank=True, related_name="batches"
+    )
     dry_run = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
     payload_encrypted = EncryptedTextField(blank=True, purpose="health.import_file")
@@ -448,6 +452,4 @@ class ImportMapping(models.Model):
             "fields": dict(self.fields),
             "columns": {c["column"]: {"code": c["indicator"], "unit": c["unit"]} for c in self.columns},
             "centre": self.centre.name,
-            "centre_id": self.centre_id,
-            "mapping_version": self.version,
         }

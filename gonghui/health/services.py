@@ -43,6 +43,7 @@ from gonghui.health.models import (
     Flag,
     ImportBatch,
     ImportFormat,
+    ImportMapping,
     ImportStatus,
     Indicator,
     Package,
@@ -662,12 +663,18 @@ def import_batch_create(
     filename: str,
     content: bytes,
     mapping: dict[str, Any] | None = None,
+    saved_mapping: ImportMapping | None = None,
     dry_run: bool = False,
     enqueue: bool = True,
 ) -> ImportBatch:
-    """Record an uploaded file (kept encrypted until processed) and queue its import."""
+    """Record an uploaded file (kept encrypted until processed) and queue its import. A check-up
+    centre's `saved_mapping` stands for `mapping`; the batch keeps the version it used."""
     if actor is not None:
         _require(actor, Perm.HEALTH_MANAGE, organization, "无权为该组织导入体检结果")
+        if saved_mapping is not None:
+            _require(actor, Perm.HEALTH_MANAGE, saved_mapping.organization, "无权使用该体检机构的列映射")
+    if saved_mapping is not None:
+        mapping = saved_mapping.as_import_mapping()
     if fmt not in ImportFormat.values:
         raise ValidationFailed("请选择文件格式", fields={"format": "格式无效"})
     if not content:
@@ -685,16 +692,14 @@ def import_batch_create(
             format=fmt,
             filename=clean_prose(filename)[:200] or "upload",
             mapping=mapping or {},
+            saved_mapping=saved_mapping,
             dry_run=dry_run,
             payload_encrypted=crypto.encrypt(base64.b64encode(content).decode(), purpose=PAYLOAD_PURPOSE),
         )
-        audit.record(
-            actor=actor,
-            action="health.import_upload",
-            obj=batch,
-            organization=organization,
-            detail={"format": fmt, "filename": batch.filename, "bytes": len(content), "dry_run": dry_run},
-        )
+        detail: dict[str, Any] = {"format": fmt, "filename": batch.filename, "bytes": len(content), "dry_run": dry_run}
+        if saved_mapping is not None:
+            detail.update(centre=saved_mapping.centre_id, mapping_version=saved_mapping.version)
+        audit.record(actor=actor, action="health.import_upload", obj=batch, organization=organization, detail=detail)
         if enqueue:
             from gonghui.health.tasks import import_batch_task
 

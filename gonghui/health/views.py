@@ -25,6 +25,7 @@ from gonghui.health.models import (
     CheckupKind,
     Flag,
     ImportFormat,
+    ImportMapping,
     ImportStatus,
     Indicator,
     ProgrammeStatus,
@@ -461,7 +462,7 @@ def imports(request: HttpRequest) -> HttpResponse:
             upload = request.FILES.get("file")
             if upload is None:
                 raise ValidationFailed("请选择要导入的文件", fields={"file": "请选择文件"})
-            mapping = _centre_mapping_from_post(request)
+            mapping, saved_mapping = _centre_mapping_from_post(request)
             content = upload.read(services.MAX_UPLOAD_BYTES + 1)
             batch = services.import_batch_create(
                 actor=request.user,
@@ -470,6 +471,7 @@ def imports(request: HttpRequest) -> HttpResponse:
                 filename=upload.name or "upload",
                 content=content,
                 mapping=mapping,
+                saved_mapping=saved_mapping,
                 dry_run=bool(request.POST.get("dry_run")),
             )
         except DomainError as exc:
@@ -496,17 +498,17 @@ def imports(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _centre_mapping_from_post(request: HttpRequest) -> dict[str, Any] | None:
-    """The saved column mapping of the chosen check-up centre (CSV/XLSX), or None: the reader
-    then recognises the usual headers by itself."""
+def _centre_mapping_from_post(request: HttpRequest) -> tuple[dict[str, Any] | None, ImportMapping | None]:
+    """The chosen check-up centre's latest saved mapping (CSV/XLSX); a centre without one only
+    names the centre. No centre: the reader recognises the usual headers by itself."""
     raw = request.POST.get("centre", "").strip()
     if not raw:
-        return None
+        return None, None
     if not raw.isdigit():
         raise ValidationFailed("体检机构无效", fields={"centre": "请从列表中选择"})
     centre = selectors.centre_get_for_actor(actor=request.user, pk=raw, perm=Perm.HEALTH_MANAGE)
     saved = mappings.import_mapping_latest(centre=centre)
-    return saved.as_import_mapping() if saved else {"centre": centre.name, "centre_id": centre.pk}
+    return (None, saved) if saved else ({"centre": centre.name}, None)
 
 
 @require_GET

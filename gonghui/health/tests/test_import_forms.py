@@ -107,7 +107,9 @@ def test_mapping_is_saved_per_centre_versioned_and_reused_at_upload(world: World
     )
     batch = ImportBatch.objects.get()
     assert response.status_code == 302
-    assert batch.mapping["mapping_version"] == 2
+    assert batch.saved_mapping == saved[1]
+    upload_event = AuditEvent.objects.get(action="health.import_upload")
+    assert (upload_event.detail["centre"], upload_event.detail["mapping_version"]) == (centre.pk, 2)
     summary = services.import_batch_run(batch_id=batch.pk)
     assert (summary["imported"], summary["problems"]) == (1, 0)
     assert member.health_checkups.get().centre_name == "姑苏体检中心"

@@ -46,7 +46,7 @@ def test_upload_with_a_saved_mapping_and_the_notice_goes_away(live_server, deskt
     page.click("[data-testid=import-submit]")
     page.wait_for_selector("[data-testid=import-pending]")
     assert "正在后台导入" in page.inner_text("[data-testid=import-pending]")
-    assert ImportBatch.objects.get().mapping["mapping_version"] == 1
+    assert ImportBatch.objects.get().saved_mapping.version == 1  # type: ignore[union-attr]
 
     call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
     page.wait_for_selector("[data-testid=import-status][data-status=done]", timeout=20_000)
