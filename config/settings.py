@@ -220,6 +220,14 @@ MEMBER_IMPORT_UPLOAD_KEEP_HOURS = env_int("MEMBER_IMPORT_UPLOAD_KEEP_HOURS", 72)
 # has lost its worker: housekeeping fails it (health import) or queues it again (定向发放).
 JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 30 * 60)
 
+# Every uploaded spreadsheet or CSV (member import, health results, coupon target lists) is held
+# to these before and while it is read (gonghui/core/tabular_limits.py): decompression bombs.
+TABULAR_MAX_UNCOMPRESSED_MB = env_int("TABULAR_MAX_UNCOMPRESSED_MB", 1024)  # XLSX members, summed
+TABULAR_MAX_COMPRESSION_RATIO = env_int("TABULAR_MAX_COMPRESSION_RATIO", 100)  # XLSX expanded / packed
+TABULAR_MAX_CSV_MB = env_int("TABULAR_MAX_CSV_MB", 1024)
+TABULAR_MAX_ROWS = env_int("TABULAR_MAX_ROWS", 1_100_000)  # data rows; callers may ask for fewer
+TABULAR_MAX_CELL_CHARS = env_int("TABULAR_MAX_CELL_CHARS", 32_767)  # Excel's own cell limit
+
 # Coupon redemption: the guessing throttle (per device and per point) and its lock.
 BENEFITS_DEVICE_WRONG_CODES_PER_MINUTE = env_int("BENEFITS_DEVICE_WRONG_CODES_PER_MINUTE", 10)
 BENEFITS_POINT_WRONG_CODES_PER_MINUTE = env_int("BENEFITS_POINT_WRONG_CODES_PER_MINUTE", 20)

@@ -3,9 +3,11 @@ writes its audit event inside it. Claiming lives in `claiming.py`, redemption in
 `redemption.py`."""
 
 import re
+import zipfile
 from collections.abc import Iterable
-from typing import Any
+from typing import IO, Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -29,12 +31,13 @@ from gonghui.benefits.models import (
     RunStatus,
     SkipReason,
 )
-from gonghui.core import audit, signing
+from gonghui.core import audit, signing, tabular_limits
 from gonghui.core.crypto import mask_middle
 from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.identifiers import ID_PATTERN, IdentifierError, normalize_id_number, parse_resident_id
 from gonghui.core.models import AuditResult, Device
 from gonghui.core.permissions import Perm
+from gonghui.core.tabular_limits import clip
 from gonghui.members.identity import id_blind_index
 from gonghui.members.models import Member, MembershipStatus, Tag
 from gonghui.organizations.models import Organization
@@ -292,6 +295,36 @@ def _classify(value: str) -> tuple[str, str] | None:
     return None
 
 
+def target_list_read(*, file_name: str, stream: IO[bytes]) -> list[str]:
+    """The first column of an uploaded member list (XLSX, or CSV/text in UTF-8 or GB18030),
+    held to the kernel's file limits before and while it is read."""
+    if file_name.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        tabular_limits.xlsx_check(stream)
+        try:
+            sheet = load_workbook(stream, read_only=True, data_only=True).worksheets[0]
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+            raise ValidationFailed("无法读取该 XLSX 文件") from None
+        rows = tabular_limits.rows_within_limits(sheet.iter_rows(values_only=True), limit=TARGET_LIST_MAX_ROWS + 1)
+        return [str(row[0]).strip() if row and row[0] is not None else "" for row in rows]
+    tabular_limits.csv_check_size(getattr(stream, "size", None))
+    raw = stream.read(settings.TABULAR_MAX_CSV_MB * 1024 * 1024 + 1)
+    tabular_limits.csv_check_size(len(raw))
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValidationFailed("无法识别文件编码，请另存为 UTF-8 的 CSV")
+    lines = tabular_limits.rows_within_limits(
+        ([line.split(",")[0].strip().strip('"')] for line in text.splitlines()), limit=TARGET_LIST_MAX_ROWS + 1
+    )
+    return [cells[0] for cells in lines]
+
+
 def campaign_target_list_upload(*, actor: Any, campaign: Campaign, rows: Iterable[str]) -> dict[str, Any]:
     """Replace the campaign's member list with the ID numbers / member numbers in `rows`.
     Returns (and stores) the matching report: every row that names nobody, and why."""
@@ -310,7 +343,9 @@ def campaign_target_list_upload(*, actor: Any, campaign: Campaign, rows: Iterabl
     for line_no, value in enumerate(values, start=1):
         kind = _classify(value)
         if kind is None:
-            unmatched.append({"line": line_no, "value": mask_middle(value, head=3, tail=2), "reason": "无法识别"})
+            unmatched.append(
+                {"line": line_no, "value": mask_middle(clip(value, 40), head=3, tail=2), "reason": "无法识别"}
+            )
             continue
         if kind[0] == "id":
             try:

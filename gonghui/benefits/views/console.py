@@ -253,25 +253,7 @@ def _uploaded_rows(request: HttpRequest) -> list[str]:
     upload = request.FILES.get("file")
     if upload is None:
         return (request.POST.get("text") or "").splitlines()
-    name = (upload.name or "").lower()
-    if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            sheet = load_workbook(upload, read_only=True, data_only=True).worksheets[0]
-        except (OSError, KeyError, ValueError):
-            raise ValidationFailed("无法读取该 XLSX 文件") from None
-        return [str(row[0]).strip() if row and row[0] is not None else "" for row in sheet.iter_rows(values_only=True)]
-    raw = upload.read()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValidationFailed("无法识别文件编码，请另存为 UTF-8 的 CSV")
-    return [line.split(",")[0].strip().strip('"') for line in text.splitlines()]
+    return services.target_list_read(file_name=upload.name or "", stream=upload)
 
 
 @require_POST

@@ -5,6 +5,8 @@ FHIR). Parsers never decide whether a value is importable; `gonghui.health.impor
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from gonghui.core.tabular_limits import clip
+
 
 @dataclass(slots=True)
 class Observation:
@@ -28,7 +30,9 @@ class Problem:
     reason: str
 
     def as_dict(self) -> dict[str, str]:
-        return {"where": self.where, "code": self.code, "reason": self.reason}
+        # Clipped: a problem quotes the file (a header, a value), and one cell must not make
+        # the stored problem list huge.
+        return {"where": clip(self.where), "code": clip(self.code, 40), "reason": clip(self.reason)}
 
 
 ParseItem = Observation | Problem

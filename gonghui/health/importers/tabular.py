@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from gonghui.core import tabular_limits
 from gonghui.health.cleaning import clean_text
 from gonghui.health.importers.base import FileRefused, Observation, ParseStream, Problem, decode_text
 
@@ -195,7 +196,23 @@ def rows_to_observations(
                 )
 
 
+def _within_limits(rows: Iterable[list[Any]]) -> Iterator[list[Any]]:
+    """`rows`, refused (as `FileRefused`) at the kernel's row or cell-length limit."""
+    try:
+        yield from tabular_limits.rows_within_limits(rows)
+    except tabular_limits.TabularRefused as exc:
+        raise FileRefused(exc.message) from None
+    except csv.Error as exc:
+        if tabular_limits.is_csv_field_limit(exc):
+            raise FileRefused(tabular_limits.cell_refused().message) from None
+        raise FileRefused("CSV 格式有误：%(error)s" % {"error": exc}) from None
+
+
 def parse_csv(content: bytes, mapping: dict[str, Any], is_known_code: Callable[[str], bool]) -> ParseStream:
+    try:
+        tabular_limits.csv_check_size(len(content))
+    except tabular_limits.TabularRefused as exc:
+        raise FileRefused(exc.message) from None
     text = decode_text(content)
     sample = text[:4096]
     try:
@@ -203,7 +220,7 @@ def parse_csv(content: bytes, mapping: dict[str, Any], is_known_code: Callable[[
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    return rows_to_observations(reader, mapping, is_known_code)
+    return rows_to_observations(_within_limits(reader), mapping, is_known_code)
 
 
 def parse_xlsx(content: bytes, mapping: dict[str, Any], is_known_code: Callable[[str], bool]) -> ParseStream:
@@ -212,6 +229,10 @@ def parse_xlsx(content: bytes, mapping: dict[str, Any], is_known_code: Callable[
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    try:
+        tabular_limits.xlsx_check(content)
+    except tabular_limits.TabularRefused as exc:
+        raise FileRefused(exc.message) from None
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (BadZipFile, InvalidFileException, KeyError, OSError) as exc:
@@ -222,4 +243,4 @@ def parse_xlsx(content: bytes, mapping: dict[str, Any], is_known_code: Callable[
         for values in sheet.iter_rows(values_only=True):
             yield list(values)
 
-    return rows_to_observations(rows(), mapping, is_known_code)
+    return rows_to_observations(_within_limits(rows()), mapping, is_known_code)

@@ -22,6 +22,7 @@ from gonghui.core import audit, crypto
 from gonghui.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.models import AuditResult
 from gonghui.core.permissions import Perm
+from gonghui.core.tabular_limits import clip
 from gonghui.members.import_models import ImportBatch, ImportIssue, ImportSource, ImportStatus
 from gonghui.members.imports.columns import (
     CSV_BLOCK_BYTES,
@@ -128,8 +129,10 @@ def _save_issues(batch: ImportBatch, outcome: Outcome) -> None:
                 row_no=issue.row_no,
                 name=(issue.cells[p_name].strip() if 0 <= p_name < len(issue.cells) else "")[:50],
                 id_masked=crypto.mask_middle(raw_id)[:24] if raw_id else "",
-                errors=[{"column": column, "message": message} for column, message in issue.errors],
-                raw_encrypted=crypto.encrypt(json.dumps(issue.cells, ensure_ascii=False), purpose=ROW_PURPOSE),
+                errors=[{"column": clip(column), "message": clip(message)} for column, message in issue.errors],
+                raw_encrypted=crypto.encrypt(
+                    json.dumps([clip(cell) for cell in issue.cells], ensure_ascii=False), purpose=ROW_PURPOSE
+                ),
             )
         )
     ImportIssue.objects.bulk_create(rows, batch_size=1000)

@@ -10,9 +10,11 @@ import zipfile
 from collections.abc import Iterator
 from typing import IO, Any
 
+from django.conf import settings
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from gonghui.core import tabular_limits
 from gonghui.core.errors import ValidationFailed
 from gonghui.members.import_models import ImportFormat
 from gonghui.members.imports.columns import CSV_BLOCK_BYTES, XLSX_CHUNK_ROWS
@@ -63,6 +65,10 @@ class _CsvReader(_Reader):
     def __init__(self, stream: IO[bytes], *, block_bytes: int = CSV_BLOCK_BYTES):
         self.stream = stream
         self.block_bytes = block_bytes
+        size = _stream_size(stream)
+        tabular_limits.csv_check_size(size)
+        self.max_bytes = settings.TABULAR_MAX_CSV_MB * 1024 * 1024
+        self.max_lines = tabular_limits.max_rows() + 1  # and the header
         first = stream.read(max(block_bytes, 64 * 1024))
         # Old Mac exports end lines with CR alone: read them as LF (a lone CR in a quoted
         # cell of such a file was a line break there too).
@@ -83,28 +89,41 @@ class _CsvReader(_Reader):
             header_text = first[:end].decode(self.encoding)
         except UnicodeDecodeError:
             raise ValidationFailed("文件编码无法识别，请另存为“CSV UTF-8”或 Excel 工作簿后重新上传") from None
-        rows = list(csv.reader(io.StringIO(header_text, newline="")))
+        try:
+            rows = list(csv.reader(io.StringIO(header_text, newline="")))
+        except csv.Error as exc:
+            if tabular_limits.is_csv_field_limit(exc):
+                raise tabular_limits.cell_refused(1) from None
+            raise ValidationFailed("CSV 格式有误：%(error)s" % {"error": exc}) from None
         self.header = rows[0] if rows else []
+        tabular_limits.check_cells(self.header, row_no=1)
         self.rest = first[end:]
-        size = getattr(stream, "size", None)
+        self.read_bytes = len(first)
         self.estimate = None
-        if size is None:
-            try:
-                size = os.fstat(stream.fileno()).st_size
-            except (AttributeError, OSError, io.UnsupportedOperation):
-                size = None
         if size and end:
             line_bytes = max(1, len(first) - end) / max(1, first.count(b"\n", end))
             self.estimate = max(1, int((size - end) / line_bytes))
 
     def _read(self, size: int) -> bytes:
         block = self.stream.read(size)
+        self.read_bytes += len(block)
+        if self.read_bytes > self.max_bytes:  # a stream of unknown size
+            tabular_limits.csv_check_size(self.read_bytes)
         return block.replace(b"\r", b"\n") if self.cr_only else block
+
+    def _counted(self, chunk: bytes) -> bytes:
+        """`chunk`, after counting its lines against the row limit (a line break inside a
+        quoted cell counts too: the limit is on lines, a little stricter than on records)."""
+        self.lines += chunk.count(b"\n")
+        if self.lines > self.max_lines:
+            raise tabular_limits.rows_refused(self.max_lines - 1)
+        return chunk
 
     def tasks(self) -> Iterator[tuple[str, Any, str]]:
         """Chunks of about `block_bytes`, each ending at a record boundary (a newline outside
         quotes), so no record is split between two workers."""
         buffer = self.rest
+        self.lines = 1
         eof = False
         while True:
             while len(buffer) < self.block_bytes and not eof:
@@ -113,21 +132,31 @@ class _CsvReader(_Reader):
                 buffer += block
             if eof and len(buffer) <= self.block_bytes:
                 if buffer:  # whitespace-only rows are counted as blank downstream
-                    yield ("csv", buffer, self.encoding)
+                    yield ("csv", self._counted(buffer), self.encoding)
                 return
             cut = _last_record_end(buffer[: self.block_bytes])
             if cut <= 0:
                 cut = _record_end(buffer)  # one record longer than a block
             if cut <= 0:
                 if eof:
-                    yield ("csv", buffer, self.encoding)
+                    yield ("csv", self._counted(buffer), self.encoding)
                     return
                 block = self._read(self.block_bytes)
                 eof = not block
                 buffer += block
                 continue
-            yield ("csv", buffer[:cut], self.encoding)
+            yield ("csv", self._counted(buffer[:cut]), self.encoding)
             buffer = buffer[cut:]
+
+
+def _stream_size(stream: IO[bytes]) -> int | None:
+    size = getattr(stream, "size", None)
+    if size is not None:
+        return int(size)
+    try:
+        return os.fstat(stream.fileno()).st_size
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return None
 
 
 def _detect_encoding(sample: bytes) -> str:
@@ -159,6 +188,7 @@ def _cell_text(value: Any) -> str:
 
 class _XlsxReader(_Reader):
     def __init__(self, stream: IO[bytes], *, chunk_rows: int = XLSX_CHUNK_ROWS):
+        tabular_limits.xlsx_check(stream)
         try:
             self.workbook = load_workbook(stream, read_only=True, data_only=True)
         except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
@@ -168,12 +198,13 @@ class _XlsxReader(_Reader):
         self.chunk_rows = chunk_rows
         header = next(self.rows, None)
         self.header = [_cell_text(v) for v in header] if header else []
+        tabular_limits.check_cells(self.header, row_no=1)
         max_row = sheet.max_row
         self.estimate = max(0, max_row - 1) if max_row else None
 
     def tasks(self) -> Iterator[tuple[str, Any, str]]:
         chunk: list[list[str]] = []
-        for row in self.rows:
+        for row in tabular_limits.rows_within_limits(self.rows, first_row_no=2):
             chunk.append([_cell_text(v) for v in row])
             if len(chunk) >= self.chunk_rows:
                 yield ("rows", chunk, "")

@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.db import connections
 
-from gonghui.core import crypto
+from gonghui.core import crypto, tabular_limits
 from gonghui.core.identifiers import ID_CHECK_CHARS, ID_WEIGHTS, IdentifierError, parse_resident_id
 from gonghui.members.identity import ID_PURPOSE, name_initials
 from gonghui.members.imports.columns import (
@@ -98,6 +99,7 @@ class RowTransformer:
         self.headers = spec.headers
         self.today = spec.today
         self.protector = crypto.BulkSealer(ID_PURPOSE)
+        self.cell_chars = settings.TABULAR_MAX_CELL_CHARS
         self.suffix = f"\t{MembershipStatus.ACTIVE.value}\t1\t{spec.timestamp}\t{spec.timestamp}\n"
         self.memo: dict[str, dict[str, tuple[str, str | None]]] = {key: {} for key in COLUMN_BY_KEY}
         self.names: dict[str, tuple[str, str, str | None]] = {}
@@ -233,6 +235,7 @@ class RowTransformer:
         protector = self.protector
         suffix = self.suffix
         resident_labels = ("", IdType.RESIDENT.label, IdType.RESIDENT.value)
+        cell_chars = self.cell_chars
 
         rows = list(rows)
         count = len(rows)
@@ -243,6 +246,8 @@ class RowTransformer:
         for index, row in enumerate(rows):
             cells = row if len(row) >= width else [*row, *([""] * (width - len(row)))]
             joined = "".join(cells)
+            if len(joined) > cell_chars and any(len(cell) > cell_chars for cell in cells):
+                return ChunkResult(0, 0, [], [], [], [], [], tabular_limits.cell_refused().message)
             if not joined.strip():
                 blank += 1
                 continue
@@ -340,6 +345,8 @@ class RowTransformer:
             try:
                 rows = list(csv.reader(io.StringIO(text, newline="")))
             except csv.Error as exc:
+                if tabular_limits.is_csv_field_limit(exc):
+                    return ChunkResult(0, 0, [], [], [], [], [], tabular_limits.cell_refused().message)
                 return ChunkResult(0, 0, [], [], [], [], [], "CSV 格式有误：%(error)s" % {"error": exc})
             return self.run(rows)
         return self.run(payload)
