@@ -2,14 +2,16 @@
 writes its audit event inside it. Claiming lives in `claiming.py`, redemption in
 `redemption.py`."""
 
+import datetime as dt
 import re
 import zipfile
 from collections.abc import Iterable
+from functools import partial
 from typing import IO, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from gonghui.benefits import codes
@@ -465,7 +467,8 @@ def issue_run_resume(*, actor: Any, run: IssueRun) -> IssueRun:
             locked.status = RunStatus.RUNNING if locked.started_at else RunStatus.QUEUED
             locked.error = ""
             locked.finished_at = None
-            locked.save(update_fields=["status", "error", "finished_at"])
+            locked.progressed_at = timezone.now()
+            locked.save(update_fields=["status", "error", "finished_at", "progressed_at"])
             audit.record(
                 actor=actor, action="campaign.issue_resume", obj=locked, organization=locked.campaign.organization
             )
@@ -475,19 +478,58 @@ def issue_run_resume(*, actor: Any, run: IssueRun) -> IssueRun:
     return locked
 
 
+ISSUE_RUN_CRASHED = "发放时发生系统错误，已发放的券照常有效；请点击“从中断处继续发放”，如再次出现请联系管理员"
+ISSUE_RUN_STOPPED = "活动已不在发布状态，中断的发放不再继续"
+
+
 def issue_run_execute(*, run_id: int) -> IssueRun:
     """Assign codes to every eligible member, batch by batch. Safe to run again, even twice at
     once: each batch locks the run row and reads its cursor under the lock, and the unique
-    (campaign, member, seq) key means a member already served is skipped, never served twice."""
+    (campaign, member, seq) key means a member already served is skipped, never served twice.
+    The run always ends done or failed: an unexpected error marks it failed with a reason (it
+    can be resumed after its cursor) and is raised again for the worker's log."""
+    try:
+        return _issue_run_execute(run_id)
+    except Exception:
+        _issue_run_fail(run_id, ISSUE_RUN_CRASHED)
+        raise
+
+
+def _issue_run_fail(run_id: int, reason: str) -> None:
+    """Mark an unfinished run failed with `reason`, audited, in a transaction of its own."""
+    with transaction.atomic():
+        run = (
+            IssueRun.objects.select_for_update()
+            .select_related("organization")
+            .filter(pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
+            .first()
+        )
+        if run is None:
+            return
+        run.status = RunStatus.FAILED
+        run.error = reason[:200]
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+        audit.record(
+            actor=None,
+            action="campaign.issue_fail",
+            obj=run,
+            organization=run.organization,
+            result=AuditResult.FAILED,
+            detail={"error": run.error, "processed": run.processed, "started_by": run.started_by_id},
+        )
+
+
+def _issue_run_execute(run_id: int) -> IssueRun:
     with transaction.atomic():
         run = IssueRun.objects.select_for_update().select_related("campaign__target_org").get(pk=run_id)
         if run.status in (RunStatus.DONE, RunStatus.FAILED):
             return run
         if run.status == RunStatus.QUEUED:
             run.status = RunStatus.RUNNING
-            run.started_at = timezone.now()
+            run.started_at = run.progressed_at = timezone.now()
             run.total = target_members(run.campaign).count()
-            run.save(update_fields=["status", "started_at", "total"])
+            run.save(update_fields=["status", "started_at", "progressed_at", "total"])
     campaign = run.campaign
     try:
         while _issue_batch(run_id=run.pk, campaign=campaign):
@@ -571,8 +613,49 @@ def _issue_batch(*, run_id: int, campaign: Campaign) -> bool:
         run.issued += len(to_serve)
         run.skipped += len(skips)
         run.total = max(run.total, run.processed)
-        run.save(update_fields=["cursor", "processed", "issued", "skipped", "total"])
+        run.progressed_at = timezone.now()
+        run.save(update_fields=["cursor", "processed", "issued", "skipped", "total", "progressed_at"])
     return True
+
+
+def issue_runs_recover(*, now: dt.datetime | None = None) -> int:
+    """Queue again the runs whose worker died (running, and no batch written for
+    JOB_STALE_SECONDS): a run is idempotent and continues after its cursor. A run whose campaign
+    is no longer published is failed instead. Returns how many; housekeeping runs it."""
+    from gonghui.benefits.tasks import issue_run_task
+
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.JOB_STALE_SECONDS)
+    stale = IssueRun.objects.filter(status=RunStatus.RUNNING).filter(
+        Q(progressed_at__lt=cutoff) | Q(progressed_at__isnull=True, started_at__lt=cutoff)
+    )
+    recovered = 0
+    for run_id in stale.values_list("pk", flat=True):
+        with transaction.atomic():
+            run = (
+                IssueRun.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("campaign", "organization")
+                .filter(pk=run_id, status=RunStatus.RUNNING)
+                .first()
+            )
+            if run is None:  # finished meanwhile, or a batch is being written right now
+                continue
+            if run.campaign.status != CampaignStatus.PUBLISHED:
+                _issue_run_fail(run.pk, ISSUE_RUN_STOPPED)
+            else:
+                # Counted as progress, so the next housekeeping run waits for this delivery.
+                run.progressed_at = now
+                run.save(update_fields=["progressed_at"])
+                audit.record(
+                    actor=None,
+                    action="campaign.issue_recover",
+                    obj=run,
+                    organization=run.organization,
+                    detail={"cursor": run.cursor, "processed": run.processed},
+                )
+                transaction.on_commit(partial(issue_run_task.enqueue, run.pk))
+        recovered += 1
+    return recovered
 
 
 def _insert_with_fresh_codes(coupons: list[Coupon], *, attempts: int = 5) -> None:
