@@ -19,8 +19,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 
-from gonghui.health.models import LlmStatus
-from gonghui.health.report import ReportView, report_text
+from gonghui.health import services
+from gonghui.health.models import Checkup, LlmStatus
+from gonghui.health.report import ReportView, build_report, report_text
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 SYSTEM_PROMPT = (
@@ -103,3 +104,25 @@ def summarise(view: ReportView) -> LlmOutcome:
     if unknown:
         return LlmOutcome(LlmStatus.REJECTED, "", "引用了报告中没有的数字：%s" % "、".join(unknown[:10]))
     return LlmOutcome(LlmStatus.ACCEPTED, text[:2000], "")
+
+
+SUMMARY_CRASHED = "生成时发生系统错误（%(error)s），未生成解读"
+
+
+def checkup_summary_run(*, checkup_id: int) -> None:
+    """Summarise one check-up and store the outcome (the summary task's body; a summary already
+    accepted is kept). It always ends with a stored status: an unexpected error is stored as
+    failed, with its reason in the audit trail, and raised again for the worker's log."""
+    checkup = Checkup.objects.select_related("member__organization").get(pk=checkup_id)
+    if checkup.llm_status == LlmStatus.ACCEPTED:
+        return
+    try:
+        outcome = summarise(build_report(checkup))
+    except Exception as exc:
+        reason = SUMMARY_CRASHED % {"error": type(exc).__name__}
+        services.checkup_llm_summary_store(checkup_id=checkup_id, status=LlmStatus.FAILED, reason=reason)
+        raise
+    if outcome.status != LlmStatus.NONE:
+        services.checkup_llm_summary_store(
+            checkup_id=checkup_id, status=outcome.status, text=outcome.text, reason=outcome.reason
+        )

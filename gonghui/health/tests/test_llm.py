@@ -122,6 +122,28 @@ def test_an_unreachable_endpoint_fails_quietly(world: World, ids: dict[str, str]
 
 
 @pytest.mark.django_db
+def test_an_unexpected_error_in_the_task_stores_failed_with_a_reason_and_is_raised(
+    world: World, ids: dict[str, str], fake_llm, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    checkup = import_report(world, ids)
+
+    def broken(view: object) -> str:
+        raise RuntimeError("model server protocol changed")
+
+    monkeypatch.setattr(llm, "findings_prompt", broken)
+    with pytest.raises(RuntimeError):
+        checkup_llm_summary_task.func(checkup.pk)
+    checkup.refresh_from_db()
+    assert (checkup.llm_status, checkup.llm_summary_encrypted) == (LlmStatus.FAILED, "")
+    event = AuditEvent.objects.get(action="health.llm_summary")
+    assert (event.result, event.detail) == (
+        "failed",
+        {"status": "failed", "reason": "生成时发生系统错误（RuntimeError），未生成解读"},
+    )
+    assert fake_llm.requests == []
+
+
+@pytest.mark.django_db
 def test_off_by_default(world: World, ids: dict[str, str]) -> None:
     checkup = import_report(world, ids)
     assert llm.enabled() is False
