@@ -34,6 +34,7 @@ from gonghui.members.imports.batches import (
     import_batch_run,
     import_batch_upload,
     import_batches_expire,
+    import_batches_recover,
     import_file,
     import_progress,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "import_batch_run",
     "import_batch_upload",
     "import_batches_expire",
+    "import_batches_recover",
     "import_error_report",
     "import_file",
     "import_progress",

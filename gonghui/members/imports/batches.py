@@ -256,6 +256,9 @@ def _enqueue_on_commit(batch: ImportBatch) -> None:
     transaction.on_commit(lambda: import_batch_commit_task.enqueue(batch_id))
 
 
+IMPORT_UNREADABLE = "系统无法读取保存的上传文件，登记库没有任何改动，文件已删除；请重新上传"
+
+
 def import_batch_run(*, batch_id: int, workers: int | None = None) -> dict[str, Any]:
     """The commit, run by the task worker. Claims the batch (queued → running) first, so a task
     delivered twice runs once."""
@@ -266,12 +269,19 @@ def import_batch_run(*, batch_id: int, workers: int | None = None) -> dict[str, 
         return {"batch": batch_id, "skipped": True}
     batch = ImportBatch.objects.select_related("organization", "uploader").get(pk=batch_id)
     actor = batch.uploader
+    # A failure before the commit starts (the uploader lost the right to import, the kept file
+    # is gone or unreadable) ends the batch failed and removes what is left of the upload.
     try:
         _check_import_perm(actor, batch.organization)
         stream = io.BytesIO(_load_upload(batch))
     except DomainError as exc:
         _record_failure(batch, actor, exc.message, None)
+        _discard_upload(batch)
         return {"batch": batch_id, "status": ImportStatus.FAILED.value, "message": exc.message}
+    except Exception:
+        _record_failure(batch, actor, IMPORT_UNREADABLE, None)
+        _discard_upload(batch)
+        raise
     try:
         outcome = commit_stream(batch, actor=actor, stream=stream, workers=workers or default_workers())
     except DomainError as exc:
@@ -427,6 +437,49 @@ def import_batch_resume(*, actor: Any, batch: ImportBatch) -> ImportBatch:
         )
         _enqueue_on_commit(locked)
     return locked
+
+
+RECOVER_MAX_ATTEMPTS = 3
+IMPORT_ABANDONED = "后台任务已中断 %(attempts)s 次，登记库没有任何改动，上传的文件已删除；请拆分文件后重新上传"
+
+
+def import_batches_recover(*, now: dt.datetime | None = None) -> int:
+    """Recover the commits whose worker died (running for longer than JOB_STALE_SECONDS and
+    not held by a live run, whose transaction keeps the row locked): queue them again, as
+    `import_batch_resume` does, or after RECOVER_MAX_ATTEMPTS tries fail them and delete their
+    upload. Returns how many; housekeeping runs it."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.JOB_STALE_SECONDS)
+    recovered = 0
+    stale = ImportBatch.objects.filter(status=ImportStatus.RUNNING, started_at__lt=cutoff)
+    for batch_id in stale.values_list("pk", flat=True):
+        with transaction.atomic():
+            locked = (
+                ImportBatch.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("organization", "uploader")
+                .filter(pk=batch_id, status=ImportStatus.RUNNING)
+                .first()
+            )
+            if locked is None:  # a live run holds it, or it finished meanwhile
+                continue
+            if locked.attempts < RECOVER_MAX_ATTEMPTS:
+                locked.status = ImportStatus.QUEUED
+                locked.queued_at = now
+                locked.save(update_fields=["status", "queued_at"])
+                audit.record(
+                    actor=None,
+                    action="member.import_resume",
+                    obj=locked,
+                    organization=locked.organization,
+                    detail=_audit_detail(locked, None, attempts=locked.attempts),
+                )
+                _enqueue_on_commit(locked)
+            else:
+                _record_failure(locked, locked.uploader, IMPORT_ABANDONED % {"attempts": locked.attempts}, None)
+        if locked.status == ImportStatus.FAILED:
+            _discard_upload(locked)
+        recovered += 1
+    return recovered
 
 
 def import_batch_cancel(*, actor: Any, batch: ImportBatch) -> ImportBatch:
