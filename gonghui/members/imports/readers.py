@@ -62,13 +62,17 @@ def _last_record_end(data: bytes) -> int:
 
 
 class _CsvReader(_Reader):
-    def __init__(self, stream: IO[bytes], *, block_bytes: int = CSV_BLOCK_BYTES):
+    def __init__(self, stream: IO[bytes], *, block_bytes: int = CSV_BLOCK_BYTES, max_rows: int | None = None):
         self.stream = stream
         self.block_bytes = block_bytes
         size = _stream_size(stream)
         tabular_limits.csv_check_size(size)
         self.max_bytes = settings.TABULAR_MAX_CSV_MB * 1024 * 1024
-        self.max_lines = tabular_limits.max_rows() + 1  # and the header
+        self.max_lines = tabular_limits.max_rows(max_rows) + 1  # and the header
+        if isinstance(stream, io.BytesIO):  # an upload held in memory: count its lines at once
+            data = stream.getvalue()
+            if max(data.count(b"\n"), data.count(b"\r")) > self.max_lines:
+                raise tabular_limits.rows_refused(self.max_lines - 1)
         first = stream.read(max(block_bytes, 64 * 1024))
         # Old Mac exports end lines with CR alone: read them as LF (a lone CR in a quoted
         # cell of such a file was a line break there too).
@@ -187,8 +191,9 @@ def _cell_text(value: Any) -> str:
 
 
 class _XlsxReader(_Reader):
-    def __init__(self, stream: IO[bytes], *, chunk_rows: int = XLSX_CHUNK_ROWS):
+    def __init__(self, stream: IO[bytes], *, chunk_rows: int = XLSX_CHUNK_ROWS, max_rows: int | None = None):
         tabular_limits.xlsx_check(stream)
+        self.max_rows = max_rows
         try:
             self.workbook = load_workbook(stream, read_only=True, data_only=True)
         except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
@@ -204,7 +209,7 @@ class _XlsxReader(_Reader):
 
     def tasks(self) -> Iterator[tuple[str, Any, str]]:
         chunk: list[list[str]] = []
-        for row in tabular_limits.rows_within_limits(self.rows, first_row_no=2):
+        for row in tabular_limits.rows_within_limits(self.rows, limit=self.max_rows, first_row_no=2):
             chunk.append([_cell_text(v) for v in row])
             if len(chunk) >= self.chunk_rows:
                 yield ("rows", chunk, "")
@@ -226,7 +231,11 @@ def detect_format(file_name: str, head: bytes) -> str:
     return ImportFormat.CSV
 
 
-def _open_reader(stream: IO[bytes], file_format: str, *, block_bytes: int = CSV_BLOCK_BYTES) -> _Reader:
+def _open_reader(
+    stream: IO[bytes], file_format: str, *, block_bytes: int = CSV_BLOCK_BYTES, max_rows: int | None = None
+) -> _Reader:
+    """The reader of `stream`, refusing it while reading at `max_rows` data rows (or the
+    kernel's lower limit) and at the kernel's other file limits."""
     if file_format == ImportFormat.XLSX:
-        return _XlsxReader(stream)
-    return _CsvReader(stream, block_bytes=block_bytes)
+        return _XlsxReader(stream, max_rows=max_rows)
+    return _CsvReader(stream, block_bytes=block_bytes, max_rows=max_rows)

@@ -131,7 +131,7 @@ class ImportRun:
         self.optimistic = True
 
     def execute(self) -> Outcome:
-        reader = _open_reader(self.stream, self.file_format, block_bytes=self.block_bytes)
+        reader = _open_reader(self.stream, self.file_format, block_bytes=self.block_bytes, max_rows=self.max_rows)
         try:
             return self._execute(reader)
         finally:
@@ -165,11 +165,6 @@ class ImportRun:
                 raise ValidationFailed(result.error)
             self._absorb(result, offset, outcome, seen, sink)
             offset += result.records
-            if self.max_rows is not None and outcome.rows > self.max_rows:
-                raise ValidationFailed(
-                    "网页上传每次最多 %(max)s 行，请拆分文件，或由管理员使用命令 import_members 导入"
-                    % {"max": self.max_rows}
-                )
             if self.progress is not None:
                 self.progress(outcome.rows, max(reader.estimate or 0, outcome.rows))
         if outcome.rows != outcome.valid + outcome.invalid:

@@ -12,7 +12,7 @@ from gonghui.core.errors import ValidationFailed
 from gonghui.core.testing import World, xlsx_of, xlsx_shared_string_bomb
 from gonghui.members import imports
 from gonghui.members.import_models import ImportBatch, ImportIssue
-from gonghui.members.imports import readers
+from gonghui.members.imports import batches, readers, rows
 from gonghui.members.imports.columns import ROW_PURPOSE
 from gonghui.members.models import Member
 from gonghui.members.tests.test_import_validation import HEADER, csv_bytes, person
@@ -74,6 +74,19 @@ def test_an_xlsx_with_more_rows_than_the_limit_is_refused(world: World, settings
 def test_a_csv_with_more_rows_than_the_limit_is_refused(world: World, settings: LazySettings) -> None:
     settings.TABULAR_MAX_ROWS = 50
     assert _refused(world, "会员.csv", csv_bytes([person(n) for n in range(120)])) == "文件超过 50 行，请拆分后再导入"
+
+
+@pytest.mark.parametrize("name", ["会员.csv", "会员.xlsx"])
+def test_a_web_upload_past_the_web_row_limit_is_refused_before_a_row_is_checked(
+    world: World, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setattr(batches, "WEB_MAX_ROWS", 30)
+    if name.endswith(".csv"):
+        monkeypatch.setattr(rows.RowTransformer, "run", lambda self, rows: pytest.fail("a row was checked"))
+        content = csv_bytes([person(n) for n in range(31)])
+    else:
+        content = xlsx_of([HEADER] + [[person(n)[h] for h in HEADER] for n in range(31)])
+    assert _refused(world, name, content) == "文件超过 30 行，请拆分后再导入"
 
 
 def test_exactly_the_row_limit_is_accepted(world: World, settings: LazySettings) -> None:
