@@ -18,6 +18,8 @@ domain: an app registers each kind it owns in its `AppConfig.ready()`::
 the normalised JSON, or raises `ValidationFailed` whose fields carry Chinese messages keyed by
 the dotted path of the offending value ("limits.K.high")."""
 
+import difflib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -124,3 +126,14 @@ def policy_body_validate(kind: str, body: object) -> dict[str, Any]:
         ) from exc
     normalised: dict[str, Any] = parsed.model_dump(mode="json")
     return normalised
+
+
+def policy_body_text(body: Mapping[str, Any]) -> str:
+    """A body as the console shows and edits it: indented JSON, keys sorted, Chinese as is."""
+    return json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+def policy_body_diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[str]:
+    """The lines of a unified diff from one version's body to the next."""
+    before = policy_body_text(old).splitlines() if old is not None else []
+    return list(difflib.unified_diff(before, policy_body_text(new).splitlines(), "上一版本", "本版本", lineterm=""))

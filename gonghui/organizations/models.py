@@ -3,6 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from gonghui.core.errors import Conflict
 from gonghui.core.permissions import Role
 from gonghui.core.pinyin import initials
 
@@ -147,3 +148,13 @@ class PolicyVersion(models.Model):
             "version": self.version,
             "org": self.organization,
         }
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Only a proposal may change (to be approved or rejected); a decided version is history
+        that decisions point at."""
+        if (
+            self.pk is not None
+            and PolicyVersion.objects.filter(pk=self.pk).exclude(status=PolicyStatus.PROPOSED).exists()
+        ):
+            raise Conflict("已审批的政策版本不能修改，请提出新版本")
+        super().save(*args, **kwargs)

@@ -234,6 +234,65 @@ def test_union_statistics_suppress_groups_under_ten(world: World, health_staff) 
 
 
 @pytest.mark.django_db
+def test_union_statistics_take_the_threshold_from_the_policy(world: World) -> None:
+    from gonghui.core.aggregates import SMALL_GROUP_POLICY
+    from gonghui.core.permissions import Role
+    from gonghui.core.testing import grant, make_user
+    from gonghui.health.selectors import HIGH_FLAGS, abnormal_share
+    from gonghui.organizations.policies import policy_approve, policy_propose
+
+    rows = []
+    for i in range(12):
+        m = make_member(world.union_a, name="司机%d" % i, tags=Tag.TRUCK_DRIVER)
+        rows.append((decrypt_id_number(m.id_number_encrypted), 150 if i < 5 else 120))
+    for i in range(11):
+        m = make_member(world.union_b, name="乙%d" % i)
+        rows.append((decrypt_id_number(m.id_number_encrypted), 120))
+    street_health = grant(make_user("street_health"), world.street, Role.HEALTH)
+    batch = services.import_batch_create(
+        actor=street_health,
+        organization=world.street,
+        fmt="csv",
+        filename="bp.csv",
+        content=_sbp_csv(rows),
+        enqueue=False,
+    )
+    assert services.import_batch_run(batch_id=batch.pk)["imported"] == 23
+    sbp = Indicator.objects.get(code="SBP").pk
+
+    def by_org() -> list[tuple[str, int, bool, bool]]:
+        found = abnormal_share(
+            actor=street_health,
+            organization=world.street,
+            indicator_id=sbp,
+            year=2025,
+            group_by="org",
+            flags=HIGH_FLAGS,
+        )
+        return [(r.label, r.measured, r.suppressed, r.small) for r in found]
+
+    # the street's own level is empty and hidden; 乙 is hidden beside it, or 23 - 12 would show it
+    assert by_org() == [
+        ("苏州甲公司工会", 12, False, False),
+        ("苏州乙公司工会", 0, True, False),
+        ("平江街道总工会（本级）", 0, True, True),
+    ]
+    proposed = policy_propose(
+        actor=world.federation_admin, kind=SMALL_GROUP_POLICY, organization=world.province, body={"min_group": 12}
+    )
+    policy_approve(actor=grant(make_user("province_reviewer"), world.province, Role.REVIEWER), version_id=proposed.pk)
+    assert by_org() == [
+        ("苏州甲公司工会", 12, False, False),
+        ("苏州乙公司工会", 0, True, True),
+        ("平江街道总工会（本级）", 0, True, True),
+    ]
+    page = world.client_for(street_health).get(
+        "/console/health/stats/?organization=%s&indicator=SBP&year=2025&group_by=org&flags=high" % world.street.code
+    )
+    assert "人数不足 12 人，不予显示" in page.content.decode()
+
+
+@pytest.mark.django_db
 def test_critical_values_per_organisation(world: World, health_staff) -> None:  # type: ignore[no-untyped-def]
     client = world.client_for(health_staff)
     page = client.get("/console/health/critical/?organization=%s" % world.union_a.code)

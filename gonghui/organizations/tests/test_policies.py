@@ -145,6 +145,11 @@ def test_the_proposer_may_not_approve_their_own_version(world: World, city_revie
     assert (approved.status, approved.approved_by, approved.version) == (PolicyStatus.APPROVED, city_reviewer, 1)
     with pytest.raises(Conflict):
         policy_approve(actor=city_reviewer, version_id=proposed.pk)
+    approved.body = {"min_group": 2}
+    with pytest.raises(Conflict):
+        approved.save()
+    approved.refresh_from_db()
+    assert approved.body == {"min_group": 12}
     assert list(
         AuditEvent.objects.filter(action__startswith="policy.").order_by("created_at").values_list("action", "actor_id")
     ) == [
@@ -167,3 +172,34 @@ def test_sibling_union_staff_can_neither_see_nor_change_a_policy(world: World) -
     proposed.refresh_from_db()
     assert (proposed.status, proposed.approved_by) == (PolicyStatus.PROPOSED, None)
     assert PolicyVersion.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_console_proposes_with_chinese_errors_and_a_second_person_approves(world: World, city_reviewer) -> None:  # type: ignore[no-untyped-def]
+    client = world.client_for(world.staff_a)
+    form = client.get(
+        "/console/organizations/policies/new/?kind=%s&organization=%s" % (SMALL_GROUP_POLICY, world.union_a.code)
+    )
+    assert form.status_code == 200 and "&quot;min_group&quot;: 10" in form.content.decode()
+    post = {"kind": SMALL_GROUP_POLICY, "organization": world.union_a.code, "note": "提高阈值"}
+    broken = client.post("/console/organizations/policies/new/", {**post, "body": '{"min_group": '})
+    assert broken.status_code == 422 and "不是有效的 JSON：第 1 行第 15 列" in broken.content.decode()
+    invalid = client.post("/console/organizations/policies/new/", {**post, "body": '{"min_group": 1}'})
+    assert invalid.status_code == 422 and "不能小于 2" in invalid.content.decode()
+    assert not PolicyVersion.objects.exists()
+    ok = client.post("/console/organizations/policies/new/", {**post, "body": '{"min_group": 12}'})
+    version = PolicyVersion.objects.get()
+    assert ok.status_code == 302 and ok["Location"] == "/console/organizations/policies/%d/" % version.pk
+    page = client.get(ok["Location"]).content.decode()
+    assert "待审批" in page and "批准生效" not in page and "+  &quot;min_group&quot;: 12" in page
+    client.post("/console/organizations/policies/%d/decide/" % version.pk, {"decision": "approve"})
+    version.refresh_from_db()
+    assert (version.status, version.approved_by) == (PolicyStatus.PROPOSED, None)
+    reviewer = world.client_for(city_reviewer)
+    assert "批准生效" in reviewer.get(ok["Location"]).content.decode()
+    reviewer.post("/console/organizations/policies/%d/decide/" % version.pk, {"decision": "approve"})
+    version.refresh_from_db()
+    assert (version.status, version.approved_by) == (PolicyStatus.APPROVED, city_reviewer)
+    listing = world.client_for(world.staff_b).get("/console/organizations/policies/").content.decode()
+    assert "苏州甲公司工会" not in listing and "尚无版本" in listing
+    assert "苏州甲公司工会" in client.get("/console/organizations/policies/").content.decode()
