@@ -11,12 +11,17 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from gonghui.core import cards, housekeeping
+        from gonghui.core.aggregates import SMALL_GROUP_DEFAULT, SMALL_GROUP_POLICY, SmallGroupBody
+        from gonghui.core.policies import register_policy_kind
         from gonghui.core.signing import prune_nonces
 
         cards.register_cards()
         post_migrate.connect(_create_audit_chain_heads, sender=self)
         housekeeping.register("device_nonces", "设备请求随机数（已过时效）", prune_nonces)
         housekeeping.register("idempotent_responses", "幂等请求的存档应答", housekeeping.prune_idempotent_responses)
+        register_policy_kind(
+            SMALL_GROUP_POLICY, label="统计小组抑制阈值", schema=SmallGroupBody, default=SMALL_GROUP_DEFAULT
+        )
 
 
 def _create_audit_chain_heads(using: str = "default", **_: Any) -> None:

@@ -22,6 +22,7 @@ def console(request: HttpRequest) -> dict[str, Any]:
         "devices": has_perm_anywhere(user, Perm.DEVICE_MANAGE),
         "health": has_perm_anywhere(user, Perm.HEALTH_VIEW),
         "audit": has_perm_anywhere(user, Perm.AUDIT_READ),
+        "policies": has_perm_anywhere(user, Perm.POLICY_VIEW),
         "staff": has_perm_anywhere(user, Perm.STAFF_MANAGE),
     }
     return {"nav_can": can}

@@ -33,6 +33,9 @@ class Perm:
     HEALTH_VIEW = "health.view"
     HEALTH_MANAGE = "health.manage"
     AUDIT_READ = "audit.read"
+    POLICY_VIEW = "policy.view"
+    POLICY_MANAGE = "policy.manage"
+    POLICY_APPROVE = "policy.approve"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -52,6 +55,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.CAMPAIGN_REPORT,
             Perm.COUPON_REVERSE,
             Perm.DEVICE_MANAGE,
+            Perm.POLICY_VIEW,
+            Perm.POLICY_MANAGE,
+            Perm.POLICY_APPROVE,
         }
     ),
     Role.HANDLER: frozenset(
@@ -66,11 +72,19 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
     ),
     Role.REVIEWER: frozenset(
-        {Perm.ORG_VIEW, Perm.MEMBER_VIEW, Perm.TRANSFER_APPROVE, Perm.CAMPAIGN_PUBLISH, Perm.CAMPAIGN_REPORT}
+        {
+            Perm.ORG_VIEW,
+            Perm.MEMBER_VIEW,
+            Perm.TRANSFER_APPROVE,
+            Perm.CAMPAIGN_PUBLISH,
+            Perm.CAMPAIGN_REPORT,
+            Perm.POLICY_VIEW,
+            Perm.POLICY_APPROVE,
+        }
     ),
     Role.FINANCE: frozenset({Perm.ORG_VIEW, Perm.CAMPAIGN_REPORT, Perm.COUPON_REVERSE}),
     Role.REDEEMER: frozenset({Perm.COUPON_REDEEM}),
-    Role.HEALTH: frozenset({Perm.ORG_VIEW, Perm.MEMBER_VIEW, Perm.HEALTH_VIEW, Perm.HEALTH_MANAGE}),
+    Role.HEALTH: frozenset({Perm.ORG_VIEW, Perm.MEMBER_VIEW, Perm.HEALTH_VIEW, Perm.HEALTH_MANAGE, Perm.POLICY_VIEW}),
     Role.AUDITOR: frozenset({Perm.AUDIT_READ}),
 }
 

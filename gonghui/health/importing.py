@@ -21,6 +21,7 @@ from gonghui.health.importers.fhir import parse_fhir
 from gonghui.health.importers.hl7v2 import parse_hl7
 from gonghui.health.importers.tabular import parse_csv, parse_xlsx
 from gonghui.health.interpret import CriticalLimits, Interpretation, interpret
+from gonghui.health.policies import critical_policies_by_org
 from gonghui.members.identity import id_blind_index
 from gonghui.members.models import Member
 
@@ -42,6 +43,7 @@ class PreparedCheckup:
     centre: str
     exam_date: dt.date
     results: list[PreparedResult] = field(default_factory=list)
+    critical_policy_id: int | None = None
 
 
 @dataclass
@@ -73,27 +75,8 @@ def parse_file(fmt: str, content: bytes, mapping: dict[str, Any], catalogue: Cat
 
 
 def critical_limits_by_org(org_paths: Iterable[str]) -> dict[str, dict[int, CriticalLimits]]:
-    """For each organisation path, the critical limits its nearest ancestors set (by indicator)."""
-    from gonghui.health.models import CriticalLimit
-    from gonghui.organizations.models import PATH_STEP
-
-    step = PATH_STEP + 1
-    paths = set(org_paths)
-    prefixes = {p[:i] for p in paths for i in range(step, len(p) + 1, step)}
-    rows = list(
-        CriticalLimit.objects.filter(organization__path__in=prefixes).values_list(
-            "organization__path", "indicator_id", "low", "high"
-        )
-    )
-    rows.sort(key=lambda r: len(r[0]))
-    out: dict[str, dict[int, CriticalLimits]] = {}
-    for path in paths:
-        limits: dict[int, CriticalLimits] = {}
-        for org_path, indicator_id, low, high in rows:
-            if path.startswith(org_path):
-                limits[indicator_id] = (low, high)
-        out[path] = limits
-    return out
+    """For each organisation path, the critical limits in force today (by indicator id)."""
+    return {path: policy.limits for path, policy in critical_policies_by_org(org_paths).items()}
 
 
 def _members_by_id(id_numbers: set[str], scope_path: str) -> tuple[dict[str, Member], set[str]]:
@@ -143,7 +126,7 @@ def prepare_import(stream: ParseStream, *, catalogue: Catalogue, scope_path: str
             observations.append(item)
     ids = {clean_text(o.id_number).upper() for o in observations if clean_text(o.id_number)}
     members, invalid_ids = _members_by_id(ids, scope_path)
-    limits_by_path = critical_limits_by_org({m.organization.path for m in members.values()})
+    policies = critical_policies_by_org({m.organization.path for m in members.values()})
     groups: dict[tuple[int, str], PreparedCheckup] = {}
     seen: set[tuple[int, str, int]] = set()
     for obs in observations:
@@ -207,12 +190,17 @@ def prepare_import(stream: ParseStream, *, catalogue: Catalogue, scope_path: str
             problems.append(Problem(obs.where, "duplicate", "同一报告中“%(n)s”重复出现" % {"n": spec.name_zh}))
             continue
         seen.add((member.pk, external_id, spec.id))
-        limits = limits_by_path[member.organization.path].get(spec.id)
+        policy = policies[member.organization.path]
+        limits = policy.limits.get(spec.id)
         result = interpret(spec, value, unit, sex=member.sex, age=age_on(member.birth_date, exam_date), critical=limits)
         group = groups.get(key)
         if group is None:
             group = groups[key] = PreparedCheckup(
-                member=member, external_id=external_id, centre=clean_prose(obs.centre)[:100], exam_date=exam_date
+                member=member,
+                external_id=external_id,
+                centre=clean_prose(obs.centre)[:100],
+                exam_date=exam_date,
+                critical_policy_id=policy.version_id,
             )
         group.exam_date = min(group.exam_date, exam_date)
         group.results.append(

@@ -3,8 +3,9 @@
 Three groups of tables:
 
 * the indicator catalogue (`CatalogueRelease`, `Indicator`, `ReferenceInterval`), loaded from the
-  reviewed file `data/catalogue.json` and never edited in place, plus `CriticalLimit`, the
-  critical values an organisation sets for its sub-tree;
+  reviewed file `data/catalogue.json` and never edited in place (the critical values an
+  organisation sets for its sub-tree are the versioned policy `health.critical_limits`, see
+  `gonghui.health.policies`);
 * programmes: `Programme` with a `Package` per sex (`PackageItem` rows), `Quota` per
   organisation, `CheckupCentre`, appointment `Slot` and the member's `Appointment`;
 * results: `ImportBatch`, `Checkup` (one report: an exam, or one 健康小屋 visit) and `Result`.
@@ -26,7 +27,7 @@ from django.db.models import F, Q
 
 from gonghui.core.fields import EncryptedTextField
 from gonghui.members.models import Member, Sex
-from gonghui.organizations.models import Organization
+from gonghui.organizations.models import Organization, PolicyVersion
 
 
 class Category(models.TextChoices):
@@ -143,27 +144,6 @@ class ReferenceInterval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator.code} {self.sex or '*'} {self.age_min}-{self.age_max or ''}"
-
-
-class CriticalLimit(models.Model):
-    """Critical values an organisation sets for its sub-tree; the nearest ancestor's row wins
-    over the catalogue default. Either limit may be empty (no critical value on that side)."""
-
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="health_critical_limits")
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
-    low = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
-    high = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
-    version = models.PositiveIntegerField(default=1)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "indicator"], name="critical_limit_once"),
-            models.CheckConstraint(
-                condition=Q(low__isnull=True) | Q(high__isnull=True) | Q(low__lt=F("high")), name="critical_ordered"
-            ),
-        ]
 
 
 # ---- programmes -----------------------------------------------------------------------------
@@ -391,6 +371,14 @@ class Checkup(models.Model):
     device_key = models.CharField(max_length=32, blank=True)
     abnormal_count = models.PositiveSmallIntegerField(default=0)
     critical_count = models.PositiveSmallIntegerField(default=0)
+    critical_policy = models.ForeignKey(
+        PolicyVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="判定危急值所依据的政策版本；空为目录默认值",
+    )
     result_count = models.PositiveSmallIntegerField(default=0)
     llm_status = models.CharField(max_length=10, choices=LlmStatus.choices, blank=True, default=LlmStatus.NONE)
     llm_summary_encrypted = EncryptedTextField(blank=True, purpose="health.llm_summary")

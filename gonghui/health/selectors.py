@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Count, F, Max, QuerySet
 from django.utils import timezone
 
+from gonghui.core.aggregates import SMALL_GROUP_POLICY, suppress_groups
 from gonghui.core.errors import NotFound
 from gonghui.core.models import Device
 from gonghui.core.permissions import Perm
@@ -17,7 +18,6 @@ from gonghui.health.models import (
     Checkup,
     CheckupCentre,
     CheckupKind,
-    CriticalLimit,
     Flag,
     ImportBatch,
     ImportStatus,
@@ -26,9 +26,11 @@ from gonghui.health.models import (
     Result,
     Slot,
 )
+from gonghui.health.policies import CRITICAL_POLICY
 from gonghui.health.services import programme_ineligibility
 from gonghui.members.models import Member, Tag
 from gonghui.organizations.models import Organization
+from gonghui.organizations.policies import ResolvedPolicy, policy_for
 from gonghui.organizations.selectors import scope_q
 
 # ---- staff ----------------------------------------------------------------------------------
@@ -107,19 +109,21 @@ def kiosk_get_for_actor(*, actor: Any, pk: int | str) -> Device:
     return device
 
 
-def critical_limits_of(organization: Organization) -> dict[int, CriticalLimit]:
-    return {c.indicator_id: c for c in CriticalLimit.objects.filter(organization=organization)}
+def critical_limits_own(organization: Organization) -> ResolvedPolicy | None:
+    """The organisation's own `health.critical_limits` policy in force today, if it has one."""
+    policy = policy_for(kind=CRITICAL_POLICY, organization=organization)
+    if policy.version is None or policy.version.organization_id != organization.pk:
+        return None
+    return policy
 
 
-def inherited_critical_limits(organization: Organization) -> dict[int, tuple[CriticalLimit, Organization]]:
-    """Limits set by the organisation's ancestors (nearest wins), for showing what applies."""
-    from gonghui.organizations.selectors import ancestors
-
-    out: dict[int, tuple[CriticalLimit, Organization]] = {}
-    for ancestor in ancestors(organization):
-        for limit in CriticalLimit.objects.filter(organization=ancestor):
-            out[limit.indicator_id] = (limit, ancestor)
-    return out
+def critical_limits_inherited(organization: Organization) -> ResolvedPolicy | None:
+    """What the organisation would inherit without its own version (the nearest ancestor's)."""
+    if organization.parent_id is None:
+        return None
+    parent = Organization.objects.get(pk=organization.parent_id)
+    policy = policy_for(kind=CRITICAL_POLICY, organization=parent)
+    return policy if policy.version is not None else None
 
 
 def programme_quota_rows(programme: Programme) -> QuerySet[Any]:
@@ -188,8 +192,6 @@ def member_appointment_get(member: Member, pk: int | str) -> Appointment:
 
 # ---- union statistics -----------------------------------------------------------------------
 
-SUPPRESS_BELOW = 10
-
 
 @dataclass(frozen=True)
 class StatRow:
@@ -197,6 +199,7 @@ class StatRow:
     measured: int
     abnormal: int
     suppressed: bool
+    small: bool = False
 
     @property
     def share(self) -> float | None:
@@ -209,12 +212,21 @@ GROUPINGS = {"org": "下级组织", "tag": "职工群体（标签）", "sex": "�
 AGE_BANDS = ((16, 30), (30, 40), (40, 50), (50, 60), (60, 200))
 
 
+def small_group_threshold(organization: Organization) -> ResolvedPolicy:
+    """The `aggregate.small_group` policy in force for the organisation today."""
+    return policy_for(kind=SMALL_GROUP_POLICY, organization=organization)
+
+
 def abnormal_share(
     *, actor: Any, organization: Organization, indicator_id: int, year: int, group_by: str, flags: tuple[str, ...]
 ) -> list[StatRow]:
     """Per group: members with a result for the indicator in `year` (their latest exam of the
-    year) and how many of those were flagged with one of `flags`. Groups of fewer than
-    `SUPPRESS_BELOW` measured members are suppressed: their counts are never returned."""
+    year) and how many of those were flagged with one of `flags`. Groups of fewer than the
+    `aggregate.small_group` threshold are suppressed (`small`), and so is a second group
+    wherever one hidden group could be recovered from the total measured — which the other
+    groupings of the same people publish (`gonghui.core.aggregates`). Suppressed counts are
+    never returned. Tag groups may overlap, so their sum is at least the total: treating them
+    as a partition hides at least as much."""
     if not organization.path.startswith(tuple(_paths(actor))):
         raise NotFound("组织不存在或无权访问")
     results = Result.objects.filter(
@@ -262,19 +274,21 @@ def abnormal_share(
         labels.update(
             {"%d-%d" % b: ("%d岁及以上" % b[0] if b[1] >= 200 else "%d～%d岁" % (b[0], b[1] - 1)) for b in AGE_BANDS}
         )
+    min_group = int(small_group_threshold(organization).body["min_group"])
+    keys = [key for key in labels if groups.get(key) or group_by == "org"]
+    measured = [len(groups.get(key, [])) for key in keys]
+    shown = suppress_groups(measured, min_group=min_group, total=len(per_member))
     rows = []
-    for key, label in labels.items():
+    for index, key in enumerate(keys):
         pks = groups.get(key, [])
-        if not pks and group_by != "org":
-            continue
-        abnormal = sum(per_member[pk] in flags for pk in pks)
-        suppressed = len(pks) < SUPPRESS_BELOW
+        hidden = shown.hidden(index)
         rows.append(
             StatRow(
-                label=label,
-                measured=0 if suppressed else len(pks),
-                abnormal=0 if suppressed else abnormal,
-                suppressed=suppressed,
+                label=labels[key],
+                measured=0 if hidden else len(pks),
+                abnormal=0 if hidden else sum(per_member[pk] in flags for pk in pks),
+                suppressed=hidden,
+                small=len(pks) < min_group,
             )
         )
     return rows

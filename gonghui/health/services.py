@@ -27,7 +27,6 @@ from gonghui.health.importing import (
     PROBLEM_LIST_CAP,
     PreparedCheckup,
     PreparedResult,
-    critical_limits_by_org,
     parse_file,
     prepare_import,
 )
@@ -39,7 +38,6 @@ from gonghui.health.models import (
     Checkup,
     CheckupCentre,
     CheckupKind,
-    CriticalLimit,
     Flag,
     ImportBatch,
     ImportFormat,
@@ -54,9 +52,11 @@ from gonghui.health.models import (
     Result,
     Slot,
 )
+from gonghui.health.policies import CRITICAL_POLICY, critical_policies_by_org
 from gonghui.members.models import ConsentPurpose, Member, MembershipStatus, Sex
 from gonghui.members.services import consent_grant, consent_withdraw, has_consent
-from gonghui.organizations.models import Organization
+from gonghui.organizations.models import Organization, PolicyVersion
+from gonghui.organizations.policies import policy_for, policy_propose
 from gonghui.organizations.selectors import has_perm_on
 
 RESULT_PURPOSE = "health.result"
@@ -109,73 +109,66 @@ def _limit(raw: object, label: str, errors: dict[str, str], key: str) -> Decimal
     return value
 
 
-def critical_limit_set(
-    *, actor: Any, organization: Organization, indicator: Indicator, low: object, high: object
-) -> CriticalLimit | None:
-    """Set (or, with both limits empty, remove) an organisation's critical limits for one
-    indicator. Each change bumps the row's version; results keep the limits they were judged by."""
-    _require(actor, Perm.HEALTH_MANAGE, organization, "无权设置该组织的危急值")
-    errors: dict[str, str] = {}
-    low_value = _limit(low, "危急值下限", errors, "low")
-    high_value = _limit(high, "危急值上限", errors, "high")
-    if low_value is not None and high_value is not None and low_value >= high_value:
-        errors["high"] = "危急值上限必须大于下限"
-    if errors:
-        raise ValidationFailed("危急值设置有误", fields=errors)
-    with transaction.atomic():
-        existing = (
-            CriticalLimit.objects.select_for_update().filter(organization=organization, indicator=indicator).first()
+def _limits_body(limits: dict[str, tuple[Decimal | None, Decimal | None]]) -> dict[str, Any]:
+    return {
+        "limits": {
+            code: {"low": None if low is None else str(low), "high": None if high is None else str(high)}
+            for code, (low, high) in limits.items()
+            if low is not None or high is not None
+        }
+    }
+
+
+def critical_limits_effective(organization: Organization) -> dict[str, tuple[Decimal | None, Decimal | None]]:
+    """The limits in force for the organisation today, by indicator code (its own version, or
+    the nearest ancestor's): the starting point of its next version."""
+    return limits_by_code(policy_for(kind=CRITICAL_POLICY, organization=organization).body)
+
+
+def limits_by_code(body: dict[str, Any]) -> dict[str, tuple[Decimal | None, Decimal | None]]:
+    return {
+        code: (
+            Decimal(pair["low"]) if pair.get("low") is not None else None,
+            Decimal(pair["high"]) if pair.get("high") is not None else None,
         )
-        before = [str(existing.low), str(existing.high)] if existing else None
-        if low_value is None and high_value is None:
-            if existing is not None:
-                existing.delete()
-                audit.record(
-                    actor=actor,
-                    action="health.critical_clear",
-                    organization=organization,
-                    object_type="health.criticallimit",
-                    object_id=indicator.code,
-                    detail={"indicator": indicator.code, "before": before},
-                )
-            return None
-        if existing is None:
-            existing = CriticalLimit.objects.create(
-                organization=organization, indicator=indicator, low=low_value, high=high_value, updated_by=actor
-            )
-        else:
-            existing.low, existing.high, existing.updated_by = low_value, high_value, actor
-            existing.version += 1
-            existing.save(update_fields=["low", "high", "updated_by", "version", "updated_at"])
-        audit.record(
-            actor=actor,
-            action="health.critical_set",
-            obj=existing,
-            organization=organization,
-            detail={"indicator": indicator.code, "before": before, "after": [str(low_value), str(high_value)]},
-        )
-    return existing
+        for code, pair in body.get("limits", {}).items()
+    }
 
 
 def critical_limits_save(
     *, actor: Any, organization: Organization, changes: Sequence[tuple[Indicator, object, object]]
-) -> int:
-    """Save several indicators' critical limits all or nothing: if any row is invalid, none is
-    saved and the errors come back keyed by indicator code."""
+) -> PolicyVersion | None:
+    """Publish the organisation's next `health.critical_limits` version: the limits in force
+    today with `changes` applied (both limits empty removes the indicator's own values). All or
+    nothing: if any row is invalid, nothing is published and the errors come back keyed by
+    indicator code. Results stored earlier keep the version they were judged by."""
     _require(actor, Perm.HEALTH_MANAGE, organization, "无权设置该组织的危急值")
     errors: dict[str, str] = {}
-    with transaction.atomic():
-        for indicator, low, high in changes:
-            try:
-                with transaction.atomic():
-                    critical_limit_set(actor=actor, organization=organization, indicator=indicator, low=low, high=high)
-            except ValidationFailed as exc:
-                errors[indicator.code] = "；".join(exc.fields.values()) or exc.message
-        if errors:
-            transaction.set_rollback(True)
+    limits = critical_limits_effective(organization)
+    for indicator, low, high in changes:
+        row: dict[str, str] = {}
+        low_value = _limit(low, "危急值下限", row, "low")
+        high_value = _limit(high, "危急值上限", row, "high")
+        if low_value is not None and high_value is not None and low_value >= high_value:
+            row["high"] = "危急值上限必须大于下限"
+        if row:
+            errors[indicator.code] = "；".join(row.values())
+        limits[indicator.code] = (low_value, high_value)
     if errors:
-        raise ValidationFailed("部分危急值设置有误，全部未保存", fields=errors)
-    return len(changes)
+        raise ValidationFailed(
+            "部分危急值设置有误，全部未保存" if len(changes) > 1 else "危急值设置有误", fields=errors
+        )
+    if not changes:
+        return None
+    return policy_propose(actor=actor, kind=CRITICAL_POLICY, organization=organization, body=_limits_body(limits))
+
+
+def critical_limit_set(
+    *, actor: Any, organization: Organization, indicator: Indicator, low: object, high: object
+) -> PolicyVersion | None:
+    """Set (or, with both limits empty, remove) an organisation's critical limits for one
+    indicator: a new version of its policy."""
+    return critical_limits_save(actor=actor, organization=organization, changes=[(indicator, low, high)])
 
 
 # ---- programmes -----------------------------------------------------------------------------
@@ -580,6 +573,7 @@ def results_store(
                 result_count=len(c.results),
                 abnormal_count=sum(r.interpretation.flag in ABNORMAL_FLAGS for r in c.results),
                 critical_count=sum(r.interpretation.flag in (Flag.CRITICAL_LOW, Flag.CRITICAL_HIGH) for r in c.results),
+                critical_policy_id=c.critical_policy_id,
             )
             for c in fresh
         ]
@@ -893,9 +887,12 @@ def kiosk_readings_record(
         raise ValidationFailed("测量时间晚于当前时间", fields={"measured_at": "时间无效"})
     day = when.date()
     catalogue = current_catalogue()
-    limits = critical_limits_by_org([member.organization.path])[member.organization.path]
+    policy = critical_policies_by_org([member.organization.path])[member.organization.path]
+    limits = policy.limits
     errors: dict[str, str] = {}
-    prepared = PreparedCheckup(member=member, external_id=external_id, centre=device.name, exam_date=day)
+    prepared = PreparedCheckup(
+        member=member, external_id=external_id, centre=device.name, exam_date=day, critical_policy_id=policy.version_id
+    )
     seen: set[int] = set()
     for i, reading in enumerate(readings):
         code, unit = str(reading.get("code", "")), str(reading.get("unit", ""))

@@ -171,44 +171,51 @@ def critical(request: HttpRequest) -> HttpResponse:
     code = request.POST.get("organization") or request.GET.get("organization") or (orgs[0].code if orgs else "")
     org = organization_by_code_for_actor(actor=request.user, perm=Perm.HEALTH_MANAGE, code=code)
     errors: dict[str, str] = {}
+    own = selectors.critical_limits_own(org)
+    inherited = selectors.critical_limits_inherited(org)
+    start = services.critical_limits_effective(org)
     if request.method == "POST":
-        own = selectors.critical_limits_of(org)
         changes = []
         for ind in Indicator.objects.order_by("sort_order"):
             low, high = request.POST.get("low_%s" % ind.code), request.POST.get("high_%s" % ind.code)
             if low is None or high is None:
                 continue
-            current = own.get(ind.pk)
-            before = (fmt(current.low), fmt(current.high)) if current else ("", "")
-            if (low.strip(), high.strip()) != before:
+            current = start.get(ind.code, (None, None))
+            if (low.strip(), high.strip()) != (fmt(current[0]), fmt(current[1])):
                 changes.append((ind, low, high))
         try:
-            changed = services.critical_limits_save(actor=request.user, organization=org, changes=changes)
+            version = services.critical_limits_save(actor=request.user, organization=org, changes=changes)
         except ValidationFailed as exc:
             errors = exc.fields
         else:
-            messages.success(request, "已保存 %(n)s 项危急值设置" % {"n": changed})
+            messages.success(
+                request,
+                "已保存 %(n)s 项危急值设置（版本 %(v)s）"
+                % {"n": len(changes), "v": version.version if version else "未变"},
+            )
             return redirect("%s?organization=%s" % (reverse("health:critical"), org.code))
-    own = selectors.critical_limits_of(org)
-    inherited = selectors.inherited_critical_limits(org)
+    inherited_limits = services.limits_by_code(inherited.body) if inherited else {}
     rows = []
     for ind in Indicator.objects.order_by("sort_order"):
-        mine = own.get(ind.pk)
-        parent = inherited.get(ind.pk)
+        mine = start.get(ind.code, (None, None))
+        parent = inherited_limits.get(ind.code)
         rows.append(
             {
                 "indicator": ind,
                 "default": _range_pair(ind.critical_low, ind.critical_high),
-                "inherited": "%s：%s" % (parent[1].name, _range_pair(parent[0].low, parent[0].high)) if parent else "",
-                "low": request.POST.get("low_%s" % ind.code, fmt(mine.low) if mine else ""),
-                "high": request.POST.get("high_%s" % ind.code, fmt(mine.high) if mine else ""),
+                "inherited": "%(org)s：%(range)s"
+                % {"org": inherited.version.organization.name, "range": _range_pair(*parent)}
+                if inherited and inherited.version and parent
+                else "",
+                "low": request.POST.get("low_%s" % ind.code, fmt(mine[0])),
+                "high": request.POST.get("high_%s" % ind.code, fmt(mine[1])),
                 "error": errors.get(ind.code, ""),
             }
         )
     return render(
         request,
         "health/critical.html",
-        {"org": org, "orgs": orgs, "rows": rows, "errors": errors},
+        {"org": org, "orgs": orgs, "rows": rows, "errors": errors, "own": own, "inherited": inherited},
         status=422 if errors else 200,
     )
 
@@ -663,6 +670,8 @@ def stats(request: HttpRequest) -> HttpResponse:
         if org
         else []
     )
+    threshold = selectors.small_group_threshold(org) if org else None
+    min_group = threshold.body["min_group"] if threshold else 0
     if request.GET.get("export") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = attachment_header(
@@ -671,9 +680,10 @@ def stats(request: HttpRequest) -> HttpResponse:
         response.write("\ufeff")
         writer = csv.writer(response)
         writer.writerow(["分组", "受检人数", "异常人数", "异常比例(%)"])
+        below = "<%(n)s" % {"n": min_group}
         for row in rows:
             if row.suppressed:
-                writer.writerow([row.label, "<10", "不予显示", ""])
+                writer.writerow([row.label, below if row.small else "不予显示", "不予显示", ""])
             else:
                 writer.writerow([row.label, row.measured, row.abnormal, row.share])
         return response
@@ -691,7 +701,8 @@ def stats(request: HttpRequest) -> HttpResponse:
             "groupings": selectors.GROUPINGS.items(),
             "which": which,
             "rows": rows,
-            "suppress_below": selectors.SUPPRESS_BELOW,
+            "suppress_below": min_group,
+            "threshold": threshold,
         },
     )
 

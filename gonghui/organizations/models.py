@@ -3,6 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from gonghui.core.errors import Conflict
 from gonghui.core.permissions import Role
 from gonghui.core.pinyin import initials
 
@@ -98,3 +99,62 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.organization}"
+
+
+class PolicyStatus(models.TextChoices):
+    PROPOSED = "proposed", "待审批"
+    APPROVED = "approved", "已生效"
+    REJECTED = "rejected", "已驳回"
+
+
+class PolicyVersion(models.Model):
+    """One version of a policy (`gonghui.core.policies` kinds) set by an organisation for its
+    sub-tree. A version is proposed, then approved (by a second person where the kind requires
+    it) or rejected; an approved row is never changed again — editing proposes the next
+    version. Decisions keep a foreign key to the version they applied."""
+
+    kind = models.CharField("政策类型", max_length=64)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="policy_versions")
+    version = models.PositiveIntegerField("版本")
+    valid_from = models.DateField("生效日期")
+    body = models.JSONField("内容")
+    note = models.CharField("修改说明", max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=PolicyStatus.choices, default=PolicyStatus.PROPOSED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "organization__path", "-version"]
+        indexes = [models.Index(fields=["kind", "organization", "status", "valid_from"], name="policy_resolve_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "organization", "version"], name="policy_version_unique"),
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="policy_version_positive"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["proposed", "approved", "rejected"]), name="policy_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="approved") | models.Q(approved_by__isnull=False, approved_at__isnull=False),
+                name="policy_approved_has_approver",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "%(kind)s v%(version)s · %(org)s" % {
+            "kind": self.kind,
+            "version": self.version,
+            "org": self.organization,
+        }
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Only a proposal may change (to be approved or rejected); a decided version is history
+        that decisions point at."""
+        if (
+            self.pk is not None
+            and PolicyVersion.objects.filter(pk=self.pk).exclude(status=PolicyStatus.PROPOSED).exists()
+        ):
+            raise Conflict("已审批的政策版本不能修改，请提出新版本")
+        super().save(*args, **kwargs)

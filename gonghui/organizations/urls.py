@@ -12,4 +12,8 @@ urlpatterns = [
     path("<int:pk>/roles/", views.role_grant, name="role_grant"),
     path("<int:pk>/roles/<int:assignment_pk>/revoke/", views.role_revoke, name="role_revoke"),
     path("<int:pk>/staff/", views.staff_create, name="staff_create"),
+    path("policies/", views.policy_list, name="policy_list"),
+    path("policies/new/", views.policy_new, name="policy_new"),
+    path("policies/<int:pk>/", views.policy_detail, name="policy_detail"),
+    path("policies/<int:pk>/decide/", views.policy_decide, name="policy_decide"),
 ]

@@ -1,3 +1,6 @@
+import datetime as dt
+import json
+
 from django.contrib import messages
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -8,8 +11,9 @@ from gonghui.accounts.models import User
 from gonghui.core.errors import DomainError, ValidationFailed
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm, Role
-from gonghui.organizations import selectors, services
-from gonghui.organizations.models import Level, Organization, UnitType
+from gonghui.core.policies import policy_body_diff, policy_body_text, policy_kind, policy_kinds
+from gonghui.organizations import policies, selectors, services
+from gonghui.organizations.models import Level, Organization, PolicyStatus, PolicyVersion, UnitType
 from gonghui.organizations.permissions import requires_perm
 
 
@@ -163,3 +167,120 @@ def organization_picker(request: HttpRequest) -> HttpResponse:
     )
     hint = "请输入工会名称、代码或拼音首字母" if not options and not request.GET.get("q", "").strip() else ""
     return render(request, "includes/org_picker_results.html", {"options": options, "hint": hint})
+
+
+# ---- versioned policies ---------------------------------------------------------------------
+
+
+@require_GET
+@requires_perm(Perm.POLICY_VIEW)
+def policy_list(request: HttpRequest) -> HttpResponse:
+    """Every policy kind, and the versions the actor's sub-tree published for it."""
+    versions = policies.policy_versions_for_actor(actor=request.user).order_by("kind", "organization__path", "-version")
+    by_kind: dict[str, list[PolicyVersion]] = {}
+    for version in versions:
+        by_kind.setdefault(version.kind, []).append(version)
+    kinds = [
+        {"kind": k, "versions": by_kind.get(k.kind, []), "default": policy_body_text(k.default)} for k in policy_kinds()
+    ]
+    return render(request, "organizations/policy_list.html", {"kinds": kinds})
+
+
+@require_GET
+@requires_perm(Perm.POLICY_VIEW)
+def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    version = policies.policy_version_get_for_actor(actor=request.user, pk=pk)
+    history = policies.policy_history(actor=request.user, kind=version.kind, organization=version.organization)
+    rows = []
+    for i, item in enumerate(history):
+        previous = history[i + 1] if i + 1 < len(history) else None
+        rows.append({"version": item, "diff": policy_body_diff(previous.body if previous else None, item.body)})
+    can_decide = (
+        version.status == PolicyStatus.PROPOSED
+        and version.created_by_id != request.user.pk
+        and selectors.has_perm_on(request.user, Perm.POLICY_APPROVE, version.organization)
+    )
+    return render(
+        request,
+        "organizations/policy_detail.html",
+        {
+            "version": version,
+            "kind": policy_kind(version.kind),
+            "body": policy_body_text(version.body),
+            "rows": rows,
+            "can_decide": can_decide,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@requires_perm(Perm.POLICY_VIEW)
+def policy_new(request: HttpRequest) -> HttpResponse:
+    """Propose the next version: a JSON editor prefilled with the body in force, validated by
+    the kind's schema on submit."""
+    data = request.POST if request.method == "POST" else request.GET
+    kind = policy_kind(data.get("kind", ""))
+    org = selectors.organization_by_code_for_actor(
+        actor=request.user, perm=kind.manage_perm, code=data.get("organization", "")
+    )
+    errors: dict[str, str] = {}
+    message = ""
+    text = policy_body_text(policies.policy_for(kind=kind.kind, organization=org).body)
+    valid_from = data.get("valid_from", "")
+    note = data.get("note", "")
+    if request.method == "POST":
+        text = request.POST.get("body", "")
+        try:
+            body = json.loads(text)
+        except json.JSONDecodeError as exc:
+            errors = {"body": "不是有效的 JSON：第 %(line)s 行第 %(col)s 列" % {"line": exc.lineno, "col": exc.colno}}
+            message = "政策内容不是有效的 JSON"
+        else:
+            try:
+                day = dt.date.fromisoformat(valid_from) if valid_from else None
+            except ValueError:
+                errors, message = {"valid_from": "日期格式应为 YYYY-MM-DD"}, "生效日期有误"
+            else:
+                try:
+                    version = policies.policy_propose(
+                        actor=request.user, kind=kind.kind, organization=org, body=body, valid_from=day, note=note
+                    )
+                except DomainError as exc:
+                    errors, message = exc.fields, exc.message
+                else:
+                    messages.success(
+                        request,
+                        "已提交%(label)s 第 %(v)s 版（%(status)s）"
+                        % {"label": kind.label, "v": version.version, "status": version.get_status_display()},
+                    )
+                    return redirect("organizations:policy_detail", pk=version.pk)
+    return render(
+        request,
+        "organizations/policy_form.html",
+        {
+            "kind": kind,
+            "org": org,
+            "text": text,
+            "valid_from": valid_from,
+            "note": note,
+            "errors": errors,
+            "message": message,
+        },
+        status=422 if errors or message else 200,
+    )
+
+
+@require_POST
+@requires_perm(Perm.POLICY_APPROVE)
+def policy_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    version = policies.policy_version_get_for_actor(actor=request.user, pk=pk)
+    decide = policies.policy_approve if request.POST.get("decision") == "approve" else policies.policy_reject
+    try:
+        decided = decide(actor=request.user, version_id=version.pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, "第 %(v)s 版%(status)s" % {"v": decided.version, "status": decided.get_status_display()}
+        )
+    return redirect("organizations:policy_detail", pk=version.pk)

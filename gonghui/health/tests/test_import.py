@@ -14,8 +14,9 @@ from gonghui.core.errors import PermissionDenied
 from gonghui.core.models import AuditEvent
 from gonghui.core.testing import World
 from gonghui.health import services
-from gonghui.health.models import Checkup, CriticalLimit, ImportBatch, ImportStatus, Indicator, Result
+from gonghui.health.models import Checkup, ImportBatch, ImportStatus, Indicator, Result
 from gonghui.health.tests.samples import fhir_bundle, messy_hl7
+from gonghui.organizations.models import PolicyVersion
 
 
 def run(
@@ -217,6 +218,8 @@ def test_organisation_critical_limits_apply_on_import(world: World, ids: dict[st
     run(world, "hl7", messy_hl7(ids["a"], ids["b"]))
     result = Result.objects.get(member=world.member_a, indicator__code="GLU", measured_on=dt.date(2025, 3, 12))
     assert (result.flag, result.critical_high) == ("critical_high", Decimal("6.2000"))
+    version = PolicyVersion.objects.get(kind="health.critical_limits", organization=world.union_a)
+    assert result.checkup.critical_policy == version
 
 
 CSV_GBK = """体检编号,身份证号,姓名,体检日期,项目名称,结果,单位,参考范围,身高(cm),体重(kg)
@@ -368,4 +371,4 @@ def test_console_upload_runs_in_the_background() -> None:
     assert page.status_code == 200
     assert "结果已取消（OBX-11=X）" in page.content.decode()
     assert "偏高 5" in page.content.decode() and "正常 10" in page.content.decode()
-    assert CriticalLimit.objects.count() == 0
+    assert PolicyVersion.objects.count() == 0

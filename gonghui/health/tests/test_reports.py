@@ -13,12 +13,13 @@ from django.utils import timezone
 from gonghui.core.models import AuditEvent
 from gonghui.core.testing import World, make_member
 from gonghui.health import services
-from gonghui.health.models import Checkup, CriticalLimit, Indicator
+from gonghui.health.models import Checkup, Indicator
 from gonghui.health.report import build_report, report_text
 from gonghui.health.tests.samples import messy_hl7
 from gonghui.members.identity import decrypt_id_number
 from gonghui.members.models import ConsentPurpose, Tag
 from gonghui.members.services import has_consent
+from gonghui.organizations.models import PolicyVersion
 
 
 def import_hl7(world: World, ids: dict[str, str]) -> Checkup:
@@ -200,15 +201,21 @@ def test_union_statistics_suppress_groups_under_ten(world: World, health_staff) 
     by_tag = abnormal_share(
         actor=street_health, organization=world.street, indicator_id=sbp, year=2025, group_by="tag", flags=HIGH_FLAGS
     )
-    assert [(r.label, r.measured, r.abnormal, r.suppressed) for r in by_tag] == [
-        ("货车司机", 12, 5, False),
-        ("无标签", 0, 0, True),
+    # 15 measured in all (the sex grouping shows it): 货车司机 12 beside a hidden 无标签 would
+    # give the hidden 3 away, so it is hidden too.
+    assert [(r.label, r.measured, r.abnormal, r.suppressed, r.small) for r in by_tag] == [
+        ("货车司机", 0, 0, True, False),
+        ("无标签", 0, 0, True, True),
     ]
     client = world.client_for(street_health)
     page = client.get(
-        "/console/health/stats/?organization=%s&indicator=SBP&year=2025&group_by=tag&flags=high" % world.street.code
+        "/console/health/stats/?organization=%s&indicator=SBP&year=2025&group_by=org&flags=high" % world.street.code
     ).content.decode()
     assert "人数不足 10 人，不予显示" in page and "41.7%" in page
+    tag_page = client.get(
+        "/console/health/stats/?organization=%s&indicator=SBP&year=2025&group_by=tag&flags=high" % world.street.code
+    ).content.decode()
+    assert "为防止由合计推算，不予显示" in tag_page and "41.7%" not in tag_page
     export = client.get(
         "/console/health/stats/?organization=%s&indicator=SBP&year=2025&group_by=tag&flags=high&export=csv"
         % world.street.code
@@ -218,12 +225,71 @@ def test_union_statistics_suppress_groups_under_ten(world: World, health_staff) 
     )
     assert export.content.decode("utf-8-sig").splitlines() == [
         "分组,受检人数,异常人数,异常比例(%)",
-        "货车司机,12,5,41.7",
+        "货车司机,不予显示,不予显示,",
         "无标签,<10,不予显示,",
     ]
     # union A's own health staff sees only their union
     mine = world.client_for(health_staff)
     assert mine.get("/console/health/stats/?organization=%s" % world.street.code).status_code == 404
+
+
+@pytest.mark.django_db
+def test_union_statistics_take_the_threshold_from_the_policy(world: World) -> None:
+    from gonghui.core.aggregates import SMALL_GROUP_POLICY
+    from gonghui.core.permissions import Role
+    from gonghui.core.testing import grant, make_user
+    from gonghui.health.selectors import HIGH_FLAGS, abnormal_share
+    from gonghui.organizations.policies import policy_approve, policy_propose
+
+    rows = []
+    for i in range(12):
+        m = make_member(world.union_a, name="司机%d" % i, tags=Tag.TRUCK_DRIVER)
+        rows.append((decrypt_id_number(m.id_number_encrypted), 150 if i < 5 else 120))
+    for i in range(11):
+        m = make_member(world.union_b, name="乙%d" % i)
+        rows.append((decrypt_id_number(m.id_number_encrypted), 120))
+    street_health = grant(make_user("street_health"), world.street, Role.HEALTH)
+    batch = services.import_batch_create(
+        actor=street_health,
+        organization=world.street,
+        fmt="csv",
+        filename="bp.csv",
+        content=_sbp_csv(rows),
+        enqueue=False,
+    )
+    assert services.import_batch_run(batch_id=batch.pk)["imported"] == 23
+    sbp = Indicator.objects.get(code="SBP").pk
+
+    def by_org() -> list[tuple[str, int, bool, bool]]:
+        found = abnormal_share(
+            actor=street_health,
+            organization=world.street,
+            indicator_id=sbp,
+            year=2025,
+            group_by="org",
+            flags=HIGH_FLAGS,
+        )
+        return [(r.label, r.measured, r.suppressed, r.small) for r in found]
+
+    # the street's own level is empty and hidden; 乙 is hidden beside it, or 23 - 12 would show it
+    assert by_org() == [
+        ("苏州甲公司工会", 12, False, False),
+        ("苏州乙公司工会", 0, True, False),
+        ("平江街道总工会（本级）", 0, True, True),
+    ]
+    proposed = policy_propose(
+        actor=world.federation_admin, kind=SMALL_GROUP_POLICY, organization=world.province, body={"min_group": 12}
+    )
+    policy_approve(actor=grant(make_user("province_reviewer"), world.province, Role.REVIEWER), version_id=proposed.pk)
+    assert by_org() == [
+        ("苏州甲公司工会", 12, False, False),
+        ("苏州乙公司工会", 0, True, True),
+        ("平江街道总工会（本级）", 0, True, True),
+    ]
+    page = world.client_for(street_health).get(
+        "/console/health/stats/?organization=%s&indicator=SBP&year=2025&group_by=org&flags=high" % world.street.code
+    )
+    assert "人数不足 12 人，不予显示" in page.content.decode()
 
 
 @pytest.mark.django_db
@@ -237,24 +303,31 @@ def test_critical_values_per_organisation(world: World, health_staff) -> None:  
     )
     assert bad.status_code == 422 and "危急值上限必须大于下限" in bad.content.decode()
     assert "部分危急值设置有误，全部未保存" in bad.content.decode()
-    assert not CriticalLimit.objects.exists()
+    assert not PolicyVersion.objects.exists()
     ok = client.post("/console/health/critical/", {"organization": world.union_a.code, "low_K": "3.0", "high_K": "6.0"})
     assert ok.status_code == 302
-    limit = CriticalLimit.objects.get()
-    assert (str(limit.low), str(limit.high), limit.version, limit.updated_by) == ("3.0000", "6.0000", 1, health_staff)
+    first = PolicyVersion.objects.get()
+    assert (first.kind, first.version, first.body, first.created_by, first.approved_by) == (
+        "health.critical_limits",
+        1,
+        {"limits": {"K": {"low": "3.0", "high": "6.0"}}},
+        health_staff,
+        health_staff,
+    )
     client.post("/console/health/critical/", {"organization": world.union_a.code, "low_K": "3.0", "high_K": "6.5"})
-    limit.refresh_from_db()
-    assert (str(limit.high), limit.version) == ("6.5000", 2)
-    assert AuditEvent.objects.filter(action="health.critical_set").count() == 2
+    second = PolicyVersion.objects.get(version=2)
+    assert second.body == {"limits": {"K": {"low": "3.0", "high": "6.5"}}}
+    first.refresh_from_db()
+    assert first.body == {"limits": {"K": {"low": "3.0", "high": "6.0"}}}
     client.post("/console/health/critical/", {"organization": world.union_a.code, "low_K": "", "high_K": ""})
-    assert not CriticalLimit.objects.exists()
-    assert AuditEvent.objects.filter(action="health.critical_clear").count() == 1
+    assert PolicyVersion.objects.get(version=3).body == {"limits": {}}
+    assert AuditEvent.objects.filter(action="policy.publish").count() == 3
     outsider = world.client_for(world.staff_b)
     assert (
         outsider.post("/console/health/critical/", {"organization": world.union_a.code, "low_K": "1"}).status_code
         == 404
     )
-    assert not CriticalLimit.objects.exists()
+    assert PolicyVersion.objects.count() == 3
 
 
 @pytest.mark.django_db
