@@ -431,15 +431,18 @@ def workflow_transition(
     is recorded as a denied audit event."""
     names = (transition,) if isinstance(transition, str) else tuple(transition)
     reason = reason.strip()
-    chosen = _pick(workflow, names, obj)
+    # Refuse early on a fresh read (the caller's copy may be stale), so that a refusal can be
+    # audited outside the transaction it would otherwise be rolled back with.
+    current = workflow.model._default_manager.get(pk=obj.pk)
+    chosen = _pick(workflow, names, current)
     _check_input(chosen, reason, amount_fen)
-    refused = _refusal(workflow, chosen, actor, obj, workflow_case(workflow=workflow, obj=obj))
+    refused = _refusal(workflow, chosen, actor, current, workflow_case(workflow=workflow, obj=current))
     if refused is not None:
         error, why, org = refused
         audit.record(
             actor=actor,
             action=workflow.action(chosen.name),
-            obj=obj,
+            obj=current,
             organization=org,
             result=AuditResult.DENIED,
             detail={"reason": why},
