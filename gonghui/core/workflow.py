@@ -26,6 +26,7 @@ its level, and loads an organisation by id.
 """
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -491,5 +492,5 @@ def workflow_transition(
             detail={"from": from_state, "to": to_state, **({"reason": reason} if reason else {}), **step_data},
         )
         for hook in workflow.hooks.get(chosen.name, []):
-            transaction.on_commit(lambda hook=hook, pk=locked.pk: hook(pk))
+            transaction.on_commit(functools.partial(hook, locked.pk))
     return locked
