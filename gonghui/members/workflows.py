@@ -73,14 +73,14 @@ JOIN_APPLICATION = Workflow(
     transitions=(
         Transition(
             name="check",
-            label="初审通过",
+            label="初审",
             sources=(ApplicationStatus.PENDING,),
             target=ApplicationStatus.CHECKED,
             perm=Perm.MEMBER_EDIT,
         ),
         Transition(
             name="approve",
-            label="批准入会",
+            label="批准",
             sources=(ApplicationStatus.CHECKED,),
             target=ApplicationStatus.APPROVED,
             perm=Perm.MEMBER_EDIT,
