@@ -33,7 +33,8 @@ from gonghui.benefits.models import (
     RunStatus,
     SkipReason,
 )
-from gonghui.core import audit, signing, tabular_limits
+from gonghui.benefits.workflows import CAMPAIGN
+from gonghui.core import audit, signing, tabular_limits, workflow
 from gonghui.core.crypto import mask_middle
 from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.identifiers import ID_PATTERN, IdentifierError, normalize_id_number, parse_resident_id
@@ -161,10 +162,12 @@ def campaign_create(*, actor: Any, data: CampaignInput) -> Campaign:
         campaign = Campaign.objects.create(**_campaign_fields(data, owner, target), created_by=actor, updated_by=actor)
         _save_items(campaign, data)
         campaign.allowed_points.set(points)
-        audit.record(
+        workflow.workflow_start(
             actor=actor,
-            action="campaign.create",
             obj=campaign,
+            workflow=CAMPAIGN,
+            step="create",
+            label="创建",
             organization=owner,
             detail={"name": campaign.name, "mode": campaign.mode, "stock": campaign.stock_total},
         )
@@ -194,36 +197,25 @@ def campaign_update(*, actor: Any, campaign: Campaign, data: CampaignInput) -> C
     return locked
 
 
+def _publish_checks(campaign: Campaign, step: workflow.Step) -> list[str]:
+    if not campaign.items.exists():
+        raise ValidationFailed("活动还没有物品，不能发布")
+    if not campaign.allowed_points.filter(is_active=True).exists():
+        raise ValidationFailed("请至少选择一个核销点后再发布")
+    if campaign.valid_until <= step.at:
+        raise ValidationFailed("使用截止时间已过，不能发布")
+    campaign.published_by = step.actor
+    campaign.published_at = step.at
+    return ["published_by", "published_at"]
+
+
 def campaign_publish(*, actor: Any, campaign: Campaign) -> Campaign:
-    """审核发布. Separation of duties: whoever created or last edited the draft may not publish it."""
-    if not has_perm_on(actor, Perm.CAMPAIGN_PUBLISH, campaign.organization):
-        raise PermissionDenied("您没有发布该活动的权限")
-    if actor.pk in (campaign.created_by_id, campaign.updated_by_id):
-        audit.record(
-            actor=actor,
-            action="campaign.publish",
-            obj=campaign,
-            organization=campaign.organization,
-            result=AuditResult.DENIED,
-            detail={"reason": "separation_of_duties"},
-        )
-        raise PermissionDenied("不能发布自己创建或修改的活动，请由另一位审核人发布")
-    with transaction.atomic():
-        locked = _lock_draft(campaign.pk)
-        if actor.pk in (locked.created_by_id, locked.updated_by_id):
-            raise PermissionDenied("不能发布自己创建或修改的活动，请由另一位审核人发布")
-        if not locked.items.exists():
-            raise ValidationFailed("活动还没有物品，不能发布")
-        if not locked.allowed_points.filter(is_active=True).exists():
-            raise ValidationFailed("请至少选择一个核销点后再发布")
-        if locked.valid_until <= timezone.now():
-            raise ValidationFailed("使用截止时间已过，不能发布")
-        locked.status = CampaignStatus.PUBLISHED
-        locked.published_by = actor
-        locked.published_at = timezone.now()
-        locked.save(update_fields=["status", "published_by", "published_at", "updated_at"])
-        audit.record(actor=actor, action="campaign.publish", obj=locked, organization=locked.organization)
-    return locked
+    """审核发布, the `campaign.publish` transition: whoever created or last edited the draft
+    may not publish it (declared in `workflows.CAMPAIGN`)."""
+    published: Campaign = workflow.workflow_transition(
+        actor=actor, obj=campaign, workflow=CAMPAIGN, transition="publish", effect=_publish_checks
+    )
+    return published
 
 
 def campaign_close(*, actor: Any, campaign: Campaign, reason: str = "") -> Campaign:

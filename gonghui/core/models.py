@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from gonghui.core.fields import EncryptedTextField
@@ -137,3 +139,45 @@ def _detail_value(value: object) -> str:
     if isinstance(value, dict):
         return "；".join("%(k)s：%(v)s" % {"k": k, "v": _detail_value(v)} for k, v in value.items()) or "—"
     return str(value)
+
+
+class WorkflowCase(models.Model):
+    """Where a case of a declared workflow (`gonghui.core.workflow`) stands: its state (a copy
+    of the object's own state field, kept in the same transaction), the organisation a decision
+    was escalated to, and when the current state falls due, so that escalated and overdue
+    lists are plain queries. Written only by the workflow service."""
+
+    workflow = models.CharField(max_length=40)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    state = models.CharField(max_length=20)
+    escalated_org_id = models.BigIntegerField(null=True, blank=True)
+    escalated_org_path = models.CharField(max_length=255, blank=True, db_index=True)
+    entered_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workflow", "due_at"], name="workflow_case_due_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["content_type", "object_id"], name="workflow_case_one_per_object"),
+        ]
+
+
+class WorkflowStep(models.Model):
+    """One transition taken by a case: the history shown on the object's page."""
+
+    workflow = models.CharField(max_length=40)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    transition = models.CharField(max_length=40)
+    label = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "at"], name="workflow_step_object_idx")]

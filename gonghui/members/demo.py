@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from gonghui.core import audit
+from gonghui.core import audit, workflow
 from gonghui.core.identifiers import ResidentId, make_resident_id, parse_resident_id
 from gonghui.members.identity import name_initials, new_card_no, new_member_no, protect_id_number
 from gonghui.members.models import (
@@ -21,6 +21,7 @@ from gonghui.members.models import (
     ModelWorkerLevel,
     Tag,
 )
+from gonghui.members.workflows import JOIN_APPLICATION
 from gonghui.organizations.models import Organization
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -215,6 +216,6 @@ def add_join_applications(*, org: Organization, count: int, rng: random.Random, 
             phone=next(phones),
             details={"work_unit": work_units[i % 5], "tags": int(kinds[i % 5] | Tag.NEW_FORM), "ethnicity": "汉族"},
         )
-        audit.record(actor=None, action="member.join_apply", obj=application, organization=org)
+        workflow.workflow_start(actor=None, obj=application, workflow=JOIN_APPLICATION, organization=org)
         created += 1
     return created

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gonghui.core import ratelimit
+from gonghui.core import ratelimit, workflow
 from gonghui.core.access import public
 from gonghui.core.errors import DomainError
 from gonghui.core.middleware import client_ip
@@ -13,6 +13,7 @@ from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
 from gonghui.members import joining
 from gonghui.members.models import ETHNICITIES, ApplicationStatus, Education, HouseholdType, Tag
+from gonghui.members.workflows import JOIN_APPLICATION
 from gonghui.organizations.permissions import requires_perm
 from gonghui.organizations.selectors import PUBLIC_MIN_CHARS, grassroots_union_search
 
@@ -90,10 +91,12 @@ def application_list(request: HttpRequest) -> HttpResponse:
     if status not in ApplicationStatus.values:
         status = ""
     page = paginate(request, joining.applications_for_actor(actor=request.user, status=status))
+    options = workflow.workflow_options_many(actor=request.user, workflow=JOIN_APPLICATION, objs=page.items)
+    rows = [{"a": a, "options": {o.transition.name: o for o in options[a.pk]}} for a in page.items]
     return render(
         request,
         "members/application_list.html",
-        {"page": page, "status": status, "statuses": ApplicationStatus.choices},
+        {"page": page, "rows": rows, "status": status, "statuses": ApplicationStatus.choices},
     )
 
 
@@ -101,15 +104,19 @@ def application_list(request: HttpRequest) -> HttpResponse:
 @requires_perm(Perm.MEMBER_EDIT)
 def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
     application = joining.application_get_for_actor(actor=request.user, pk=pk)
-    approve = request.POST.get("decision") == "approve"
     try:
         decided = joining.application_decide(
-            actor=request.user, application=application, approve=approve, reason=request.POST.get("reason", "")
+            actor=request.user,
+            application=application,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
         )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        if decided.member is not None:
+        if decided.status == ApplicationStatus.CHECKED:
+            messages.success(request, "初审通过，请由另一位工作人员批准入会")
+        elif decided.member is not None:
             messages.success(
                 request, "已批准入会，会员编号 %(no)s；申请人可用手机号登录" % {"no": decided.member.member_no}
             )

@@ -1,4 +1,4 @@
-"""网上申请入会: a worker applies on the phone page, the grassroots union approves or declines.
+"""网上申请入会: a worker applies on the phone page, the grassroots union checks (初审), a second member of its staff approves, or one declines.
 
 Submitting needs the phone proved with an SMS code, the union's code (given by the employer's
 union), a valid ID number and consent to the personal-information rules. One application per
@@ -13,15 +13,16 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from gonghui.accounts.services import sms_code_consume
-from gonghui.core import audit
-from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gonghui.core import workflow
+from gonghui.core.errors import Conflict, NotFound, ValidationFailed
 from gonghui.core.identifiers import IdentifierError
 from gonghui.core.permissions import Perm
 from gonghui.members import services
 from gonghui.members.identity import decrypt_id_number, identity_from_raw
-from gonghui.members.models import ApplicationStatus, JoinApplication, JoinMethod, Member
+from gonghui.members.models import JoinApplication, JoinMethod, Member
+from gonghui.members.workflows import JOIN_APPLICATION
 from gonghui.organizations.models import Level, Organization
-from gonghui.organizations.selectors import has_perm_on, scope_q
+from gonghui.organizations.selectors import scope_q
 
 # Member form fields an applicant fills in besides name, phone and ID number.
 APPLICANT_FIELDS = ("ethnicity", "education", "household_type", "work_unit", "tags")
@@ -74,10 +75,10 @@ def application_submit(
                 id_masked=identity.masked,
                 details=cleaned,
             )
-            audit.record(
+            workflow.workflow_start(
                 actor=None,
-                action="member.join_apply",
                 obj=application,
+                workflow=JOIN_APPLICATION,
                 organization=organization,
                 detail={"id_masked": identity.masked},
             )
@@ -86,45 +87,45 @@ def application_submit(
     return application
 
 
-def application_decide(*, actor: Any, application: JoinApplication, approve: bool, reason: str = "") -> JoinApplication:
-    """Approve (registers the member) or decline with a reason; only a pending application."""
-    if not has_perm_on(actor, Perm.MEMBER_EDIT, application.organization):
-        raise PermissionDenied("无权审核该工会的入会申请")
-    reason = reason.strip()
-    if not approve and not reason:
-        raise ValidationFailed("不予批准时请填写原因", fields={"reason": "请填写原因"})
-    if len(reason) > 200:
-        raise ValidationFailed("审核意见不能超过200字", fields={"reason": "不能超过200字"})
-    with transaction.atomic():
-        locked = JoinApplication.objects.select_for_update().select_related("organization").get(pk=application.pk)
-        if locked.status != ApplicationStatus.PENDING:
-            raise Conflict("该申请已审核（%(status)s）" % {"status": locked.get_status_display()})
-        if approve:
-            locked.member = services.member_create(
-                actor=actor,
-                organization=locked.organization,
-                id_number=decrypt_id_number(locked.id_number_encrypted),
-                data={
-                    **locked.details,
-                    "name": locked.name,
-                    "phone": locked.phone,
-                    "join_method": JoinMethod.ONLINE,
-                    "joined_on": timezone.localdate(),
-                },
-            )
-        locked.status = ApplicationStatus.APPROVED if approve else ApplicationStatus.REJECTED
-        locked.decided_by = actor
-        locked.decided_at = timezone.now()
-        locked.decision_reason = reason
-        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "member"])
-        audit.record(
-            actor=actor,
-            action="member.join_decide",
-            obj=locked,
-            organization=locked.organization,
-            detail={"approve": approve, "reason": reason, "member": locked.member_id},
+DECISIONS = ("check", "approve", "reject")
+
+
+def _decision_effect(application: JoinApplication, step: workflow.Step) -> list[str]:
+    if step.transition.name == "check":
+        return []
+    if step.transition.name == "approve":
+        application.member = services.member_create(
+            actor=step.actor,
+            organization=application.organization,
+            id_number=decrypt_id_number(application.id_number_encrypted),
+            data={
+                **application.details,
+                "name": application.name,
+                "phone": application.phone,
+                "join_method": JoinMethod.ONLINE,
+                "joined_on": timezone.localdate(),
+            },
         )
-    return locked
+    application.decided_by = step.actor
+    application.decided_at = step.at
+    application.decision_reason = step.reason
+    return ["decided_by", "decided_at", "decision_reason", "member"]
+
+
+def application_decide(*, actor: Any, application: JoinApplication, decision: str, reason: str = "") -> JoinApplication:
+    """初审 (`check`), approve (registers the member) or decline with a reason, as declared in
+    `workflows.JOIN_APPLICATION`: whoever checked an application may not approve it."""
+    if decision not in DECISIONS:
+        raise ValidationFailed("请选择审核结果", fields={"decision": "请选择审核结果"})
+    decided: JoinApplication = workflow.workflow_transition(
+        actor=actor,
+        obj=application,
+        workflow=JOIN_APPLICATION,
+        transition=decision,
+        reason=reason,
+        effect=_decision_effect,
+    )
+    return decided
 
 
 def applications_for_actor(*, actor: Any, status: str = "") -> QuerySet[JoinApplication]:

@@ -269,6 +269,7 @@ from gonghui.members.import_models import *  # noqa: E402,F403
 
 class ApplicationStatus(models.TextChoices):
     PENDING = "pending", "待审核"
+    CHECKED = "checked", "已初审"
     APPROVED = "approved", "已批准"
     REJECTED = "rejected", "未批准"
 
@@ -304,7 +305,9 @@ class JoinApplication(models.Model):
         indexes = [models.Index(fields=["organization", "status", "-id"], name="join_app_org_status_idx")]
         constraints = [
             models.UniqueConstraint(
-                fields=["id_blind"], condition=models.Q(status="pending"), name="join_application_one_pending"
+                fields=["id_blind"],
+                condition=models.Q(status__in=["pending", "checked"]),
+                name="join_application_one_pending",
             )
         ]
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from gonghui.accounts.models import User
 from gonghui.accounts.services import sms_code_consume
-from gonghui.core import audit
+from gonghui.core import audit, workflow
 from gonghui.core.errors import Conflict, PermissionDenied, ValidationFailed
 from gonghui.core.identifiers import IdentifierError, validate_phone
 from gonghui.core.models import AuditResult
@@ -36,6 +36,7 @@ from gonghui.members.models import (
     Transfer,
     TransferStatus,
 )
+from gonghui.members.workflows import TRANSFER
 from gonghui.organizations.models import Level, Organization
 from gonghui.organizations.selectors import has_perm_on
 
@@ -306,70 +307,51 @@ def transfer_submit(*, actor: Any, member: Member, to_org: Organization, reason:
             raise Conflict("该会员已有进行中的转会申请") from None
         locked.status = MembershipStatus.TRANSFERRING
         locked.save(update_fields=["status", "updated_at"])
-        audit.record(
-            actor=actor,
-            action="transfer.submit",
-            obj=transfer,
-            organization=locked.organization,
-            detail={"to": to_org.code},
+        workflow.workflow_start(
+            actor=actor, obj=transfer, workflow=TRANSFER, organization=locked.organization, detail={"to": to_org.code}
         )
     return transfer
 
 
-def transfer_decide(*, actor: Any, transfer: Transfer, approve: bool, reason: str = "") -> Transfer:
-    """Approve or reject the open step: out by the old union, then in by the new one. The
-    person who submitted a transfer can never approve it."""
-    with transaction.atomic():
-        locked = Transfer.objects.select_for_update().select_related("from_org", "to_org").get(pk=transfer.pk)
-        if locked.status == TransferStatus.PENDING_OUT:
-            side, org = "out", locked.from_org
-        elif locked.status == TransferStatus.PENDING_IN:
-            side, org = "in", locked.to_org
-        else:
-            raise Conflict("该转会申请已办结")
-        if not has_perm_on(actor, Perm.TRANSFER_APPROVE, org):
-            raise PermissionDenied("无权审批该转会申请")
-        if locked.submitted_by_id == actor.pk:
-            raise PermissionDenied("提交人不能审批自己提交的申请")
-        if not approve and not reason.strip():
-            raise ValidationFailed("驳回时请填写原因", fields={"reason": "请填写驳回原因"})
-        member = Member.objects.select_for_update().get(pk=locked.member_id)
-        now = timezone.now()
-        if side == "out":
-            locked.out_decided_by, locked.out_decided_at = actor, now
-        else:
-            locked.in_decided_by, locked.in_decided_at = actor, now
-        if not approve:
-            locked.status = TransferStatus.REJECTED
-            locked.rejection_reason = reason.strip()
-            member.status = MembershipStatus.ACTIVE
-            member.save(update_fields=["status", "updated_at"])
-        elif side == "out":
-            locked.status = TransferStatus.PENDING_IN
-        else:
-            locked.status = TransferStatus.COMPLETED
-            old_org = member.organization
-            member.organization = locked.to_org
-            member.status = MembershipStatus.ACTIVE
-            member.version += 1
-            member.save(update_fields=["organization", "status", "version", "updated_at"])
-            MemberHistory.objects.create(
-                member=member,
-                version=member.version,
-                actor=actor,
-                action="transfer",
-                changes={"organization": [old_org.name, locked.to_org.name]},
-                reason=locked.reason,
-            )
-        locked.save()
-        audit.record(
-            actor=actor,
-            action=f"transfer.{'approve' if approve else 'reject'}_{side}",
-            obj=locked,
-            organization=org,
-            detail={"reason": reason.strip()} if reason else {},
+def _transfer_effect(transfer: Transfer, step: workflow.Step) -> list[str]:
+    member = Member.objects.select_for_update().get(pk=transfer.member_id)
+    if step.transition.name.endswith("_out"):
+        transfer.out_decided_by, transfer.out_decided_at = step.actor, step.at
+        changed = ["out_decided_by", "out_decided_at"]
+    else:
+        transfer.in_decided_by, transfer.in_decided_at = step.actor, step.at
+        changed = ["in_decided_by", "in_decided_at"]
+    if step.to_state == TransferStatus.REJECTED:
+        transfer.rejection_reason = step.reason
+        changed.append("rejection_reason")
+        member.status = MembershipStatus.ACTIVE
+        member.save(update_fields=["status", "updated_at"])
+    elif step.to_state == TransferStatus.COMPLETED:
+        old_org = member.organization
+        member.organization = transfer.to_org
+        member.status = MembershipStatus.ACTIVE
+        member.version += 1
+        member.save(update_fields=["organization", "status", "version", "updated_at"])
+        MemberHistory.objects.create(
+            member=member,
+            version=member.version,
+            actor=step.actor,
+            action="transfer",
+            changes={"organization": [old_org.name, transfer.to_org.name]},
+            reason=transfer.reason,
         )
-    return locked
+    return changed
+
+
+def transfer_decide(*, actor: Any, transfer: Transfer, approve: bool, reason: str = "") -> Transfer:
+    """Approve or reject the open step: out by the old union, then in by the new one
+    (`transfer.approve_out` … `transfer.reject_in`, declared in `workflows.TRANSFER`). The
+    person who submitted a transfer can never approve it."""
+    names = ("approve_out", "approve_in") if approve else ("reject_out", "reject_in")
+    decided: Transfer = workflow.workflow_transition(
+        actor=actor, obj=transfer, workflow=TRANSFER, transition=names, reason=reason, effect=_transfer_effect
+    )
+    return decided
 
 
 def member_user_for_login(*, phone: str, code: str) -> User:

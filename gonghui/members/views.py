@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.accounts.services import sms_code_send
+from gonghui.core import workflow
 from gonghui.core.access import public
 from gonghui.core.downloads import xlsx_response
 from gonghui.core.errors import DomainError, NotFound, ValidationFailed
@@ -27,8 +28,8 @@ from gonghui.members.models import (
     MembershipStatus,
     ModelWorkerLevel,
     Tag,
-    TransferStatus,
 )
+from gonghui.members.workflows import TRANSFER
 from gonghui.organizations.models import Level, Organization
 from gonghui.organizations.permissions import requires_perm
 from gonghui.organizations.selectors import (
@@ -286,22 +287,8 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
     if state == "open":
         qs = selectors.open_transfers(qs)
     page = paginate(request, qs)
-    rows = [
-        {
-            "t": t,
-            "can_decide": (
-                (
-                    t.status == TransferStatus.PENDING_OUT
-                    and has_perm_on(request.user, Perm.TRANSFER_APPROVE, t.from_org)
-                )
-                or (
-                    t.status == TransferStatus.PENDING_IN and has_perm_on(request.user, Perm.TRANSFER_APPROVE, t.to_org)
-                )
-            )
-            and t.submitted_by_id != request.user.pk,
-        }
-        for t in page.items
-    ]
+    options = workflow.workflow_options_many(actor=request.user, workflow=TRANSFER, objs=page.items)
+    rows = [{"t": t, "can_decide": any(o.allowed for o in options[t.pk])} for t in page.items]
     return render(request, "members/transfer_list.html", {"page": page, "rows": rows, "state": state})
 
 

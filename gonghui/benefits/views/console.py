@@ -30,6 +30,8 @@ from gonghui.benefits.models import (
     SkipReason,
 )
 from gonghui.benefits.redemption import redemption_reverse
+from gonghui.benefits.workflows import CAMPAIGN
+from gonghui.core import workflow
 from gonghui.core.errors import DomainError, ValidationFailed
 from gonghui.core.models import Device
 from gonghui.core.pagination import paginate
@@ -193,7 +195,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     org = campaign.organization
     can_manage = has_perm_on(user, Perm.CAMPAIGN_MANAGE, org)
     can_publish_role = has_perm_on(user, Perm.CAMPAIGN_PUBLISH, org)
-    own_draft = user.pk in (campaign.created_by_id, campaign.updated_by_id)
+    publish = workflow.workflow_options(actor=user, workflow=CAMPAIGN, obj=campaign).get("publish")
     runs = list(campaign.issue_runs.select_related("started_by")[:10])
     return render(
         request,
@@ -210,8 +212,8 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_published": campaign.status == CampaignStatus.PUBLISHED,
             "is_targeted": campaign.mode == IssueMode.TARGETED,
             "can_manage": can_manage,
-            "can_publish": can_publish_role and not own_draft,
-            "publish_blocked_by_duty": can_publish_role and own_draft,
+            "publish": publish,
+            "history": workflow.workflow_history(workflow=CAMPAIGN, obj=campaign),
             "can_close": can_manage or can_publish_role,
             "can_report": has_perm_on(user, Perm.CAMPAIGN_REPORT, org),
             "target_list_count": campaign.target_entries.count() if campaign.uses_target_list else None,

@@ -1,4 +1,5 @@
-"""In the browser: a worker applies to join on a phone; the union's handler approves in the console."""
+"""In the browser: a worker applies to join on a phone; a handler of the union checks the
+application in the console and a second one approves it."""
 
 import datetime as dt
 import re
@@ -15,9 +16,10 @@ from gonghui.members.tests.test_console_browser import sign_in
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_worker_applies_on_a_phone_and_the_handler_approves(live_server, phone_page, desktop_page) -> None:  # type: ignore[no-untyped-def]
+def test_worker_applies_on_a_phone_and_the_handler_approves(live_server, phone_page, desktop_page, browser) -> None:  # type: ignore[no-untyped-def]
     world = build_world()
     handler = grant(make_user("join_handler"), world.union_a, Role.HANDLER)
+    approver = grant(make_user("join_approver"), world.union_a, Role.HANDLER)
     base = live_server.url
     number = make_resident_id("320508", dt.date(1998, 7, 1), 33, "F")
 
@@ -53,8 +55,19 @@ def test_worker_applies_on_a_phone_and_the_handler_approves(live_server, phone_p
     console.wait_for_url(f"{base}/console/")
     console.click("a:has-text('入会申请')")
     assert "钱快递" in console.inner_text("[data-testid=application-table]")
-    console.click("[data-testid=application-approve]")
-    console.wait_for_selector("text=已批准入会")
+    console.click("[data-testid=application-check]")
+    console.wait_for_selector("text=初审通过，请由另一位工作人员批准入会")
+    console.goto(f"{base}/console/join-applications/?status=checked")
+    console.wait_for_selector("[data-testid=application-approve-blocked]")  # the checker cannot approve
+
+    second = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN").new_page()
+    second.set_default_timeout(15_000)
+    sign_in(second, base, approver.username)
+    second.wait_for_url(f"{base}/console/")
+    second.goto(f"{base}/console/join-applications/?status=checked")
+    assert "钱快递" in second.inner_text("[data-testid=application-table]")
+    second.click("[data-testid=application-approve]")
+    second.wait_for_selector("text=已批准入会")
     member = Member.objects.get(name="钱快递")
     assert (member.organization_id, member.join_method, member.phone) == (
         world.union_a.pk,

@@ -64,7 +64,7 @@ def test_a_worker_applies_on_the_phone_and_the_union_approves_and_the_member_sig
     )
     assert NUMBER not in application.id_number_encrypted
     assert decrypt_id_number(application.id_number_encrypted) == NUMBER
-    assert AuditEvent.objects.filter(action="member.join_apply", object_id=str(application.pk)).exists()
+    assert AuditEvent.objects.filter(action="join_application.submit", object_id=str(application.pk)).exists()
 
     # The sibling union sees nothing and cannot decide; union A's handler sees it masked.
     other = world.client_for(world.staff_b)
@@ -75,7 +75,19 @@ def test_a_worker_applies_on_the_phone_and_the_union_approves_and_the_member_sig
     staff = world.client_for(world.staff_a)
     listing = staff.get("/console/join-applications/").content.decode()
     assert "赵骑手" in listing and application.id_masked in listing and NUMBER not in listing
-    staff.post(f"/console/join-applications/{application.pk}/decide/", {"decision": "approve"})
+    url = f"/console/join-applications/{application.pk}/decide/"
+    staff.post(url, {"decision": "approve"})  # not before the 初审
+    assert JoinApplication.objects.get().status == ApplicationStatus.PENDING
+    staff.post(url, {"decision": "check"})
+    assert JoinApplication.objects.get().status == ApplicationStatus.CHECKED
+    # Separation of duties: whoever checked it cannot also approve it.
+    listing = staff.get("/console/join-applications/?status=checked").content.decode()
+    assert 'data-testid="application-approve-blocked"' in listing and 'data-testid="application-approve"' not in listing
+    staff.post(url, {"decision": "approve"})
+    assert JoinApplication.objects.get().status == ApplicationStatus.CHECKED
+    assert not Member.objects.filter(phone=PHONE).exists()
+    second = grant(make_user("handler_a2"), world.union_a, Role.HANDLER)
+    world.client_for(second).post(url, {"decision": "approve"})
 
     application.refresh_from_db()
     member = Member.objects.get(pk=application.member_id)
@@ -88,7 +100,9 @@ def test_a_worker_applies_on_the_phone_and_the_union_approves_and_the_member_sig
     )
     assert member.tags == Tag.FOOD_DELIVERY | Tag.NEW_FORM
     assert member.birth_date == dt.date(1995, 3, 9)
-    assert AuditEvent.objects.filter(action="member.join_decide", object_id=str(application.pk)).exists()
+    approved = AuditEvent.objects.get(action="join_application.approve", result="ok")
+    assert (approved.object_id, approved.actor_id) == (str(application.pk), second.pk)
+    assert AuditEvent.objects.get(action="join_application.approve", result="denied").actor_id == world.staff_a.pk
     assert AuditEvent.objects.filter(action="member.create", object_id=str(member.pk)).exists()
 
     # A few minutes later the new member signs in with the phone they applied with.
@@ -185,4 +199,4 @@ def test_wrong_sms_guesses_on_the_join_form_burn_the_code(world: World, settings
     assert right.status_code == 422
     assert "验证码已失效" in right.content.decode()
     assert not JoinApplication.objects.exists()
-    assert not AuditEvent.objects.filter(action="member.join_apply").exists()
+    assert not AuditEvent.objects.filter(action="join_application.submit").exists()

@@ -1,0 +1,21 @@
+"""The tenant layer's answers to the workflow kernel (`gonghui.core.workflow.Authorizer`):
+roles held on an organisation or an ancestor, the line of ancestors and the level."""
+
+from typing import Any
+
+from gonghui.organizations.models import Organization
+from gonghui.organizations.selectors import ancestors, has_perm_on
+
+
+class OrganizationAuthorizer:
+    def has_perm(self, actor: Any, perm: str, organization: Organization) -> bool:
+        return has_perm_on(actor, perm, organization)
+
+    def lineage(self, organization: Organization) -> list[Organization]:
+        return [*ancestors(organization), organization]
+
+    def level(self, organization: Organization) -> int:
+        return organization.level
+
+    def get(self, organization_id: int) -> Organization:
+        return Organization.objects.get(pk=organization_id)
