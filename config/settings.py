@@ -17,10 +17,11 @@ VAR_DIR = Path(env_str("GONGHUI_VAR_DIR", str(BASE_DIR / "var")))
 (VAR_DIR / "staticfiles").mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
-# The zero-setup demo: `make demo` (which sets GONGHUI_DEMO=1), any run without DATABASE_URL
-# (the demo's SQLite file under var/) and the test suite (config/settings_test.py). Only the
-# demo and DEBUG may run on the shipped demo keys; anywhere else start-up refuses them below.
-DEMO = env_bool("GONGHUI_DEMO", not os.environ.get("DATABASE_URL"))
+# The zero-setup demo: `make demo` (which sets GONGHUI_DEMO=1), any run on SQLite (the demo's
+# database: without DATABASE_URL, the file under var/; production runs on PostgreSQL only) and
+# the test suite (config/settings_test.py). Only the demo and DEBUG may run on the shipped demo
+# keys; anywhere else start-up refuses them below.
+DEMO = env_bool("GONGHUI_DEMO", os.environ.get("DATABASE_URL", "sqlite:").startswith("sqlite:"))
 DEMO_KEYS = {
     "SECRET_KEY": "demo-only-secret-key-change-me-in-production-0123456789",
     "PII_KEYS": "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q=",  # the key of the demo's "demo1:…"

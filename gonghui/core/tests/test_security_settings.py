@@ -54,6 +54,10 @@ def test_production_starts_with_its_own_keys_and_the_demo_with_the_shipped_ones(
     assert _start(**OWN_KEYS).returncode == 0
     assert _start(GONGHUI_DEMO="1").returncode == 0
     assert _start(DEBUG="1").returncode == 0
+    # SQLite is the demo's database (production runs on PostgreSQL): `manage.py seed_demo` on a
+    # SQLite file needs no flag, as the README's demo path runs it.
+    assert _start(DATABASE_URL="sqlite:////tmp/demo.sqlite3").returncode == 0
+    assert _start(DATABASE_URL="sqlite:////tmp/demo.sqlite3", GONGHUI_DEMO="0").returncode != 0
 
 
 def test_hsts_is_on_when_the_site_is_served_over_https() -> None:
