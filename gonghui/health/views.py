@@ -1,7 +1,6 @@
 """Health pages: the staff console (programmes, imports, catalogue, critical values, reports,
 statistics, 健康小屋 devices) and the member's H5 pages (consent, reports, booking)."""
 
-import csv
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -14,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.core.errors import DomainError, NotFound, ValidationFailed
+from gonghui.core.exports import csv_export, download
 from gonghui.core.filenames import attachment_header
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
@@ -390,29 +390,31 @@ def programme_status(request: HttpRequest, pk: int) -> HttpResponse:
 @requires_perm(Perm.HEALTH_VIEW)
 def appointments_export(request: HttpRequest, pk: int) -> HttpResponse:
     programme = selectors.programme_get_for_actor(actor=request.user, pk=pk)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = attachment_header(export_names.appointments_name(programme))
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(
-        ["会员编号", "姓名", "证件号码", "所属工会", "套餐", "体检机构", "日期", "时段", "状态", "预约时间"]
+    rows = (
+        [
+            a.member.member_no,
+            a.member.name,
+            a.member.id_masked,
+            a.organization.name,
+            a.package.name,
+            a.slot.centre.name,
+            a.slot.date.isoformat(),
+            "%(start)s-%(end)s"
+            % {"start": a.slot.start_time.strftime("%H:%M"), "end": a.slot.end_time.strftime("%H:%M")},
+            a.get_status_display(),
+            timezone.localtime(a.booked_at).strftime("%Y-%m-%d %H:%M"),
+        ]
+        for a in selectors.programme_appointments(programme).iterator(chunk_size=2000)
     )
-    for a in selectors.programme_appointments(programme).iterator(chunk_size=2000):
-        writer.writerow(
-            [
-                a.member.member_no,
-                a.member.name,
-                a.member.id_masked,
-                a.organization.name,
-                a.package.name,
-                a.slot.centre.name,
-                a.slot.date.isoformat(),
-                "%s-%s" % (a.slot.start_time.strftime("%H:%M"), a.slot.end_time.strftime("%H:%M")),
-                a.get_status_display(),
-                timezone.localtime(a.booked_at).strftime("%Y-%m-%d %H:%M"),
-            ]
-        )
-    return response
+    export = csv_export(
+        actor=request.user,
+        action="health.appointments_export",
+        filename=export_names.appointments_name(programme),
+        header=["会员编号", "姓名", "证件号码", "所属工会", "套餐", "体检机构", "日期", "时段", "状态", "预约时间"],
+        rows=rows,
+        obj=programme,
+    )
+    return download(export)
 
 
 @require_http_methods(["GET", "POST"])
@@ -664,19 +666,21 @@ def stats(request: HttpRequest) -> HttpResponse:
         else []
     )
     if request.GET.get("export") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = attachment_header(
-            export_names.stats_name(organization=org, indicator_name=indicator.name_zh, year=year)
+        export = csv_export(
+            actor=request.user,
+            action="health.stats_export",
+            filename=export_names.stats_name(organization=org, indicator_name=indicator.name_zh, year=year),
+            header=["分组", "受检人数", "异常人数", "异常比例(%)"],
+            rows=(
+                [row.label, "<10", "不予显示", ""]
+                if row.suppressed
+                else [row.label, row.measured, row.abnormal, row.share]
+                for row in rows
+            ),
+            organization=org,
+            detail={"indicator": indicator.code, "year": year, "group_by": group_by, "flags": which},
         )
-        response.write("\ufeff")
-        writer = csv.writer(response)
-        writer.writerow(["分组", "受检人数", "异常人数", "异常比例(%)"])
-        for row in rows:
-            if row.suppressed:
-                writer.writerow([row.label, "<10", "不予显示", ""])
-            else:
-                writer.writerow([row.label, row.measured, row.abnormal, row.share])
-        return response
+        return download(export)
     return render(
         request,
         "health/stats.html",

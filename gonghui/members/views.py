@@ -7,8 +7,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gonghui.accounts.services import sms_code_send
 from gonghui.core.access import public
-from gonghui.core.downloads import xlsx_response
 from gonghui.core.errors import DomainError, NotFound, ValidationFailed
+from gonghui.core.exports import download
 from gonghui.core.middleware import client_ip
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
@@ -102,12 +102,12 @@ def member_list(request: HttpRequest) -> HttpResponse:
 def member_export(request: HttpRequest) -> HttpResponse:
     """The filtered list as XLSX, ID numbers and phones masked; audited with its row count."""
     qs, org = _filtered_members(request)
-    with custom_plans():
-        content = exports.members_export(
-            actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v}
-        )
     name = export_names.members_export_name(actor=request.user, perm=Perm.MEMBER_VIEW, organization=org)
-    return xlsx_response(content, name)
+    with custom_plans():
+        export = exports.members_export(
+            actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v}, filename=name
+        )
+    return download(export)
 
 
 @require_GET
@@ -115,13 +115,12 @@ def member_export(request: HttpRequest) -> HttpResponse:
 def member_card_export(request: HttpRequest) -> HttpResponse:
     """制卡数据 of the filtered list (members in good standing), for the card printer; audited."""
     qs, org = _filtered_members(request, perm=Perm.MEMBER_EDIT)
+    name = export_names.cards_export_name(actor=request.user, perm=Perm.MEMBER_EDIT, organization=org)
     with custom_plans():
-        content = exports.cards_export(
-            actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v}
+        export = exports.cards_export(
+            actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v}, filename=name
         )
-    return xlsx_response(
-        content, export_names.cards_export_name(actor=request.user, perm=Perm.MEMBER_EDIT, organization=org)
-    )
+    return download(export)
 
 
 def has_perm_on_any_grassroots(request: HttpRequest) -> bool:

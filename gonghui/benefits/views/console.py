@@ -31,6 +31,7 @@ from gonghui.benefits.models import (
 )
 from gonghui.benefits.redemption import redemption_reverse
 from gonghui.core.errors import DomainError, ValidationFailed
+from gonghui.core.exports import download
 from gonghui.core.models import Device
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
@@ -398,7 +399,8 @@ def campaign_report(request: HttpRequest, pk: int) -> HttpResponse:
 @requires_perm(Perm.CAMPAIGN_REPORT)
 def campaign_report_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = selectors.campaign_get_for_actor(actor=request.user, pk=pk, perms=(Perm.CAMPAIGN_REPORT,))
-    return exports.campaign_report_xlsx(campaign, selectors.campaign_report(campaign=campaign))
+    report = selectors.campaign_report(campaign=campaign)
+    return download(exports.campaign_report_xlsx(actor=request.user, campaign=campaign, report=report))
 
 
 @require_GET
@@ -420,7 +422,7 @@ def settlement(request: HttpRequest) -> HttpResponse:
         else:
             statement = selectors.settlement(point=point, date_from=date_from, date_to=date_to)
             if request.GET.get("format") == "xlsx":
-                return exports.settlement_xlsx(statement)
+                return download(exports.settlement_xlsx(actor=request.user, statement=statement))
     return render(
         request,
         "benefits/settlement.html",
@@ -652,7 +654,7 @@ def redemption_export(request: HttpRequest) -> HttpResponse:
     try:
         filters = parse_redemption_filters(request.GET, today=today)
         qs = selectors.redemption_search_for_actor(actor=request.user, filters=filters)
-        return exports.redemptions_export(actor=request.user, qs=qs, filters=filters, today=today)
+        return download(exports.redemptions_export(actor=request.user, qs=qs, filters=filters, today=today))
     except ValidationFailed as exc:
         context = {**_redemption_filter_choices(request), "error": exc.message, "errors": exc.fields, "rows": []}
         return render(request, "benefits/redemption_list.html", context, status=exc.status)
