@@ -2,7 +2,7 @@
 statistics, 健康小屋 devices) and the member's H5 pages (consent, reports, booking)."""
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gonghui.core import parsing
 from gonghui.core.errors import DomainError, NotFound, ValidationFailed
 from gonghui.core.exports import csv_export, download
 from gonghui.core.filenames import attachment_header
@@ -57,14 +58,12 @@ def _org_from_post(request: HttpRequest, perm: str, field: str = "organization")
     return organization_by_code_for_actor(actor=request.user, perm=perm, code=code)
 
 
-def _yuan_to_fen(raw: str) -> int:
+def _field(name: str, parse: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a core/parsing.py parser on one form field; its message becomes the field's error."""
     try:
-        value = Decimal(raw.strip())
-    except InvalidOperation:
-        raise ValidationFailed("价格必须是数字", fields={"price": "价格必须是数字（元）"}) from None
-    if value < 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValidationFailed("价格最多两位小数且不能为负", fields={"price": "价格格式无效"})
-    return int(value * 100)
+        return parse(*args, **kwargs)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), fields={name: str(exc)}) from None
 
 
 def _times(raw: str) -> list[tuple[dt.time, dt.time]]:
@@ -330,7 +329,7 @@ def package_save(request: HttpRequest, pk: int) -> HttpResponse:
             programme=programme,
             sex=request.POST.get("sex", ""),
             name=request.POST.get("name", ""),
-            price_fen=_yuan_to_fen(request.POST.get("price", "")),
+            price_fen=_field("price", parsing.parse_yuan, request.POST.get("price"), label="价格"),
             items=items,
         )
 
@@ -342,10 +341,7 @@ def package_save(request: HttpRequest, pk: int) -> HttpResponse:
 def quota_set(request: HttpRequest, pk: int) -> HttpResponse:
     def action(programme: Any) -> None:
         org = _org_from_post(request, Perm.HEALTH_MANAGE)
-        try:
-            places = int(request.POST.get("places", ""))
-        except ValueError:
-            raise ValidationFailed("名额必须是整数", fields={"places": "名额必须是整数"}) from None
+        places = _field("places", parsing.parse_int, request.POST.get("places"), label="名额")
         services.quota_set(actor=request.user, programme=programme, organization=org, places=places)
 
     return _programme_action(request, pk, "quota", action, "名额已保存")
@@ -355,13 +351,10 @@ def quota_set(request: HttpRequest, pk: int) -> HttpResponse:
 @requires_perm(Perm.HEALTH_MANAGE)
 def slots_create(request: HttpRequest, pk: int) -> HttpResponse:
     def action(programme: Any) -> None:
-        centre = selectors.centre_get_for_actor(actor=request.user, pk=request.POST.get("centre") or 0)
-        try:
-            date_from = dt.date.fromisoformat(request.POST.get("date_from", ""))
-            date_to = dt.date.fromisoformat(request.POST.get("date_to", ""))
-            capacity = int(request.POST.get("capacity", ""))
-        except ValueError:
-            raise ValidationFailed("请填写有效的日期和人数", fields={"date_from": "日期或人数无效"}) from None
+        centre = selectors.centre_get_for_actor(actor=request.user, pk=parsing.query_id(request.POST, "centre") or 0)
+        date_from = _field("date_from", parsing.parse_date, request.POST.get("date_from"), label="开始日期")
+        date_to = _field("date_to", parsing.parse_date, request.POST.get("date_to"), label="结束日期")
+        capacity = _field("capacity", parsing.parse_int, request.POST.get("capacity"), label="可约人数", minimum=1)
         created = services.slots_create(
             actor=request.user,
             programme=programme,
@@ -649,10 +642,7 @@ def stats(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("organization") or (orgs[0].code if orgs else "")
     org = organization_by_code_for_actor(actor=request.user, perm=Perm.HEALTH_VIEW, code=code) if code else None
     indicator = cat.by_code.get(request.GET.get("indicator", "SBP")) or cat.by_code["SBP"]
-    try:
-        year = int(request.GET.get("year") or timezone.localdate().year - 1)
-    except ValueError:
-        year = timezone.localdate().year - 1
+    year = parsing.query_year(request.GET, "year", default=timezone.localdate().year - 1)
     group_by = request.GET.get("group_by", "tag")
     if group_by not in selectors.GROUPINGS:
         group_by = "tag"
@@ -815,7 +805,7 @@ def h5_programme(request: HttpRequest, pk: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            slot = programme.slots.filter(pk=request.POST.get("slot") or 0).first()
+            slot = programme.slots.filter(pk=parsing.query_id(request.POST, "slot") or 0).first()
             if slot is None:
                 raise ValidationFailed("请选择预约时段")
             services.appointment_book(member=member, programme=programme, slot=slot)
