@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.accounts.services import sms_code_send
+from gonghui.core import parsing
 from gonghui.core.access import public
 from gonghui.core.errors import DomainError, NotFound, ValidationFailed
 from gonghui.core.exports import download
@@ -63,9 +64,8 @@ def _filtered_members(
     org_code = request.GET.get("org", "").strip()
     if org_code:
         org = organization_by_code_for_actor(actor=request.user, perm=perm, code=org_code)
-    try:
-        tag = int(request.GET.get("tag") or 0) or None
-    except ValueError:
+    tag = parsing.query_id(request.GET, "tag")
+    if tag not in Tag.values:
         tag = None
     qs = selectors.member_list_for_actor(
         actor=request.user,
@@ -205,7 +205,12 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 member=member,
                 data=member_data_from_post(request.POST),
                 reason=request.POST.get("reason", ""),
-                expected_version=int(request.POST.get("version") or 0) or None,
+                # A version that is not a number can match no row: the edit is refused as stale.
+                expected_version=(
+                    parsing.query_int(request.POST, "version", default=-1, minimum=1, maximum=parsing.INT_MAX)
+                    if request.POST.get("version")
+                    else None
+                ),
             )
         except DomainError as exc:
             errors, error = exc.fields, exc.message
