@@ -44,7 +44,7 @@ def _id(raw: str, label: str, field: str, errors: dict[str, str]) -> int | None:
     raw = raw.strip()
     if not raw:
         return None
-    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:  # "²".isdigit() is true
         errors[field] = "%(label)s无效" % {"label": label}
         return None
     return int(raw)

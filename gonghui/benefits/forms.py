@@ -10,10 +10,14 @@ from typing import Any
 from django.http import QueryDict
 from django.utils import timezone
 
+from gonghui.core import parsing
 from gonghui.core.errors import DomainError, ValidationFailed
 from gonghui.members.models import Tag
 
 MAX_ITEMS = 8
+MAX_STOCK = 10_000_000
+MAX_BUDGET_FEN = 10**12  # 100 亿元: a budget_fen is a bigint, and no union spends more
+EARLIEST_CAMPAIGN_DAY = dt.date(2000, 1, 1)
 
 
 FieldErrors = dict[str, str]
@@ -33,46 +37,35 @@ class Submission[R]:
 
 
 def submit[D, R](
-    post: QueryDict, parse: Callable[[QueryDict], tuple[D, FieldErrors]], act: Callable[[D], R]
+    post: QueryDict,
+    parse: Callable[[QueryDict], tuple[D, FieldErrors]],
+    act: Callable[[D], R],
+    check: Callable[[D], FieldErrors] | None = None,
 ) -> Submission[R]:
     """Parse what a console form posted and hand it to the service `act`; field problems and the
-    service's refusals come back as a `Submission` for the form to show again."""
+    service's refusals come back as a `Submission` for the form to show again. When some fields
+    did not parse, the service's `check` still judges the rest, so every error shows at once."""
     data, errors = parse(post)
     try:
         if errors:
-            raise ValidationFailed("请修正表单中的错误", fields=errors)
+            raise ValidationFailed("请修正表单中的错误", fields={**(check(data) if check else {}), **errors})
         return Submission(result=act(data))
     except DomainError as exc:
         return Submission(errors=exc.fields, error=exc.message)
 
 
 def yuan_to_fen(raw: str) -> int:
-    """`"12.5"` → 1250. Refuses more than two decimals instead of rounding money silently."""
-    try:
-        value = decimal.Decimal(raw.strip().replace(",", "").replace("，", ""))
-    except decimal.InvalidOperation:
-        raise ValueError("请填写金额（元），如 12.50") from None
-    if not value.is_finite() or value < 0:
-        raise ValueError("金额不能为负数")
-    fen = value * 100
-    if fen != fen.to_integral_value():
-        raise ValueError("金额最多保留两位小数")
-    return int(fen)
+    """`"12.5"` → 1250 (core/parsing.py `parse_yuan`, the project's one money parser)."""
+    return parsing.parse_yuan(raw)
 
 
 def fen_to_yuan(fen: int) -> str:
-    return f"{decimal.Decimal(fen) / 100:.2f}"
+    return parsing.format_yuan(fen)
 
 
 def parse_local_datetime(raw: str) -> dt.datetime:
     """A `datetime-local` input value, read in the display zone (Asia/Shanghai)."""
-    try:
-        naive = dt.datetime.fromisoformat(raw.strip())
-    except ValueError:
-        raise ValueError("请填写日期时间") from None
-    if timezone.is_aware(naive):
-        return naive
-    return timezone.make_aware(naive, timezone.get_current_timezone())
+    return parsing.parse_local_datetime(raw, earliest=EARLIEST_CAMPAIGN_DAY)
 
 
 def local_input_value(value: dt.datetime | None) -> str:
@@ -86,6 +79,7 @@ class ItemInput:
     name: str
     face_value_fen: int
     quantity: int
+    row: int = -1  # the form row it came from, to show its errors there
 
 
 @dataclass
@@ -109,21 +103,18 @@ class CampaignInput:
     items: list[ItemInput] = field(default_factory=list)
 
 
-def _int(post: QueryDict, name: str, errors: FieldErrors, label: str, *, minimum: int = 0) -> int:
-    raw = (post.get(name) or "").strip()
+def _int(
+    post: QueryDict, name: str, errors: FieldErrors, label: str, *, minimum: int = 0, maximum: int = parsing.INT_MAX
+) -> int:
     try:
-        value = int(raw)
-    except ValueError:
-        errors[name] = "请填写%(label)s（整数）" % {"label": label}
+        return parsing.parse_int(post.get(name), label=label, minimum=minimum, maximum=maximum)
+    except ValueError as exc:
+        errors[name] = str(exc)
         return 0
-    if value < minimum:
-        errors[name] = "%(label)s不能小于 %(min)d" % {"label": label, "min": minimum}
-    return value
 
 
 def _id(post: QueryDict, name: str) -> int | None:
-    raw = (post.get(name) or "").strip()
-    return int(raw) if raw.isdigit() else None
+    return parsing.query_id(post, name)
 
 
 def campaign_input_from_post(post: QueryDict) -> tuple[CampaignInput, FieldErrors]:
@@ -137,23 +128,30 @@ def campaign_input_from_post(post: QueryDict) -> tuple[CampaignInput, FieldError
         target_org_id=_id(post, "target_org"),
     )
     tags = 0
-    for raw in post.getlist("target_tags"):
-        if raw.isdigit() and int(raw) in Tag.values:
-            tags |= int(raw)
+    for tag in parsing.query_ids(post, "target_tags"):
+        if tag in Tag.values:
+            tags |= tag
     data.target_tags = tags
-    data.stock_total = _int(post, "stock_total", errors, "总库存", minimum=1)
-    data.per_member_limit = _int(post, "per_member_limit", errors, "每人限领", minimum=1)
+    data.stock_total = _int(post, "stock_total", errors, "总库存", minimum=1, maximum=MAX_STOCK)
+    data.per_member_limit = _int(post, "per_member_limit", errors, "每人限领", minimum=1, maximum=parsing.SMALLINT_MAX)
     data.reversal_window_minutes = _int(post, "reversal_window_minutes", errors, "冲正时限", minimum=0)
     try:
-        data.budget_fen = yuan_to_fen(post.get("budget_yuan") or "")
+        data.budget_fen = parsing.parse_yuan(post.get("budget_yuan"), label="预算", maximum_fen=MAX_BUDGET_FEN)
     except ValueError as exc:
         errors["budget_yuan"] = str(exc)
-    for name in ("claim_starts_at", "claim_ends_at", "valid_from", "valid_until"):
+    for name, label in (
+        ("claim_starts_at", "领取开始"),
+        ("claim_ends_at", "领取截止"),
+        ("valid_from", "使用开始"),
+        ("valid_until", "使用截止"),
+    ):
         try:
-            setattr(data, name, parse_local_datetime(post.get(name) or ""))
+            setattr(
+                data, name, parsing.parse_local_datetime(post.get(name), label=label, earliest=EARLIEST_CAMPAIGN_DAY)
+            )
         except ValueError as exc:
             errors[name] = str(exc)
-    data.point_ids = [int(v) for v in post.getlist("points") if v.isdigit()]
+    data.point_ids = parsing.query_ids(post, "points")
     names = post.getlist("item_name")
     values = post.getlist("item_value_yuan")
     quantities = post.getlist("item_quantity")
@@ -163,18 +161,14 @@ def campaign_input_from_post(post: QueryDict) -> tuple[CampaignInput, FieldError
         quantity_raw = quantities[index] if index < len(quantities) else "1"
         if not name and not value_raw.strip():
             continue
-        key = "items"
+        key = "items.%(row)d" % {"row": index}
         try:
-            fen = yuan_to_fen(value_raw)
+            fen = parsing.parse_yuan(value_raw, label="单价")
+            quantity = parsing.parse_int(quantity_raw.strip() or "1", label="数量", minimum=1, maximum=100)
         except ValueError as exc:
             errors[key] = "第%(n)d行物品：%(msg)s" % {"n": index + 1, "msg": exc}
             continue
-        try:
-            quantity = int(quantity_raw.strip() or "1")
-        except ValueError:
-            errors[key] = "第%(n)d行物品：数量应为整数" % {"n": index + 1}
-            continue
-        data.items.append(ItemInput(name=name, face_value_fen=fen, quantity=quantity))
+        data.items.append(ItemInput(name=name, face_value_fen=fen, quantity=quantity, row=index))
     return data, errors
 
 
@@ -220,12 +214,14 @@ def point_input_from_post(post: QueryDict) -> tuple[PointInput, FieldErrors]:
         contact_phone=(post.get("contact_phone") or "").strip(),
         is_active=post.get("is_active", "on") == "on",
     )
-    for name in ("latitude", "longitude"):
-        raw = (post.get(name) or "").strip()
-        if not raw:
+    for name, label, limit in (("latitude", "纬度", 90), ("longitude", "经度", 180)):
+        if not (post.get(name) or "").strip():
             continue
         try:
-            setattr(data, name, decimal.Decimal(raw).quantize(decimal.Decimal("0.000001")))
-        except decimal.InvalidOperation:
-            errors[name] = "请填写数字坐标，如 31.298886"
+            bound = decimal.Decimal(limit)
+            setattr(
+                data, name, parsing.parse_decimal(post.get(name), label=label, minimum=-bound, maximum=bound, places=6)
+            )
+        except ValueError as exc:
+            errors[name] = str(exc)
     return data, errors

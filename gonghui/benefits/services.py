@@ -47,6 +47,7 @@ from gonghui.organizations.models import Organization
 from gonghui.organizations.selectors import has_perm_on
 
 ALL_TAGS = sum(t.value for t in Tag)
+MAX_FACE_VALUE_FEN = 1_000_000_000  # 1000 万元 per coupon; Campaign.face_value_fen is an integer column
 ISSUE_BATCH = 500
 TARGET_LIST_MAX_ROWS = 200_000
 TARGET_REPORT_MAX_UNMATCHED = 1000
@@ -65,7 +66,21 @@ def _organization_in_scope(actor: Any, perm: str, org_id: int | None, field: str
     return org
 
 
-def _validate_campaign(actor: Any, data: CampaignInput) -> tuple[Organization, Organization, list[RedemptionPoint]]:
+def _org_or_error(
+    actor: Any, org_id: int | None, field: str, label: str, errors: dict[str, str]
+) -> Organization | None:
+    try:
+        return _organization_in_scope(actor, Perm.CAMPAIGN_MANAGE, org_id, field, label)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+        return None
+
+
+def _campaign_errors(
+    actor: Any, data: CampaignInput
+) -> tuple[dict[str, str], Organization | None, Organization | None, list[RedemptionPoint]]:
+    """Every problem of a campaign's data at once, keyed by form field (an item's by
+    `items.<row>`), with the organisations and points it names."""
     errors: dict[str, str] = {}
     if not data.name:
         errors["name"] = "请填写活动名称"
@@ -79,13 +94,14 @@ def _validate_campaign(actor: Any, data: CampaignInput) -> tuple[Organization, O
         errors["target_tags"] = "标签取值无效"
     if not data.items:
         errors["items"] = "至少填写一种物品及其面值"
-    for item in data.items:
+    for index, item in enumerate(data.items):
+        key = "items.%(row)d" % {"row": item.row if item.row >= 0 else index}
         if not item.name or len(item.name) > 50:
-            errors["items"] = "物品名称必填且不超过50个字"
+            errors[key] = "物品名称必填且不超过50个字"
         elif item.face_value_fen <= 0:
-            errors["items"] = "物品“%(name)s”的面值必须大于0" % {"name": item.name}
+            errors[key] = "物品“%(name)s”的面值必须大于0" % {"name": item.name}
         elif not 1 <= item.quantity <= 100:
-            errors["items"] = "物品“%(name)s”的数量应在1到100之间" % {"name": item.name}
+            errors[key] = "物品“%(name)s”的数量应在1到100之间" % {"name": item.name}
     if data.stock_total < 1:
         errors["stock_total"] = "总库存至少为1"
     if data.per_member_limit < 1 or data.per_member_limit > 20:
@@ -102,26 +118,38 @@ def _validate_campaign(actor: Any, data: CampaignInput) -> tuple[Organization, O
     if data.reversal_window_minutes > 30 * 24 * 60:
         errors["reversal_window_minutes"] = "冲正时限不能超过30天"
     face_value = sum(i.face_value_fen * i.quantity for i in data.items)
+    if face_value > MAX_FACE_VALUE_FEN:
+        errors["items"] = "每张券的物品面值合计不能超过 %(max)s 元" % {"max": MAX_FACE_VALUE_FEN // 100}
     if not errors and data.budget_fen < face_value * data.stock_total:
         errors["budget_yuan"] = "预算不足：总库存 %(stock)d 张 × 每张 %(value).2f 元 = %(need).2f 元" % {
             "stock": data.stock_total,
             "value": face_value / 100,
             "need": face_value * data.stock_total / 100,
         }
-    if errors:
-        raise ValidationFailed("请修正表单中的错误", fields=errors)
-    owner = _organization_in_scope(actor, Perm.CAMPAIGN_MANAGE, data.organization_id, "organization", "主办工会")
-    target = _organization_in_scope(actor, Perm.CAMPAIGN_MANAGE, data.target_org_id, "target_org", "面向组织")
-    if not target.path.startswith(owner.path):
-        raise ValidationFailed(
-            "面向组织必须是主办工会或其下级", fields={"target_org": "面向组织必须是主办工会或其下级"}
-        )
+    owner = _org_or_error(actor, data.organization_id, "organization", "主办工会", errors)
+    target = _org_or_error(actor, data.target_org_id, "target_org", "面向组织", errors)
+    if owner is not None and target is not None and not target.path.startswith(owner.path):
+        errors["target_org"] = "面向组织必须是主办工会或其下级"
     points = list(RedemptionPoint.objects.filter(pk__in=data.point_ids, is_active=True).select_related("organization"))
     if len(points) != len(set(data.point_ids)) or any(
         not has_perm_on(actor, Perm.CAMPAIGN_MANAGE, p.organization) for p in points
     ):
-        raise ValidationFailed("核销点无效或无权使用", fields={"points": "核销点无效或无权使用"})
+        errors["points"] = "核销点无效或无权使用"
+    return errors, owner, target, points
+
+
+def _validate_campaign(actor: Any, data: CampaignInput) -> tuple[Organization, Organization, list[RedemptionPoint]]:
+    errors, owner, target, points = _campaign_errors(actor, data)
+    if errors:
+        raise ValidationFailed("请修正表单中的错误", fields=errors)
+    assert owner is not None and target is not None
     return owner, target, points
+
+
+def campaign_check(*, actor: Any, data: CampaignInput) -> dict[str, str]:
+    """What `campaign_create` / `campaign_update` would refuse in `data`, without saving: a
+    form whose own fields did not parse still shows every other problem in the same answer."""
+    return _campaign_errors(actor, data)[0]
 
 
 def _save_items(campaign: Campaign, data: CampaignInput) -> None:

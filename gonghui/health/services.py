@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from gonghui.core import audit, crypto
+from gonghui.core import audit, crypto, parsing
 from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.models import AuditResult, Device
 from gonghui.core.permissions import Perm
@@ -53,7 +53,7 @@ from gonghui.health.models import (
     Slot,
 )
 from gonghui.health.policies import CRITICAL_POLICY, critical_policies_by_org
-from gonghui.members.models import ConsentPurpose, Member, MembershipStatus, Sex
+from gonghui.members.models import ConsentPurpose, Member, MembershipStatus, Sex, Tag
 from gonghui.members.services import consent_grant, consent_withdraw, has_consent
 from gonghui.organizations.models import Organization, PolicyVersion
 from gonghui.organizations.policies import policy_for, policy_propose
@@ -94,19 +94,17 @@ def health_consent_withdraw(*, member: Member) -> None:
 # ---- critical values ------------------------------------------------------------------------
 
 
+CRITICAL_LIMIT_MAX = Decimal("99999999.9999")  # what DecimalField(max_digits=12, decimal_places=4) holds
+
+
 def _limit(raw: object, label: str, errors: dict[str, str], key: str) -> Decimal | None:
-    text = clean_text(raw)
-    if not text:
+    if not clean_text(raw):
         return None
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        errors[key] = "%(label)s必须是数字" % {"label": label}
+        return parsing.parse_decimal(raw, label=label, minimum=Decimal(0), maximum=CRITICAL_LIMIT_MAX, places=4)
+    except ValueError as exc:
+        errors[key] = str(exc)
         return None
-    if not value.is_finite() or value < 0:
-        errors[key] = "%(label)s必须是非负数" % {"label": label}
-        return None
-    return value
 
 
 def _limits_body(limits: dict[str, tuple[Decimal | None, Decimal | None]]) -> dict[str, Any]:
@@ -178,25 +176,33 @@ def _date(raw: object, label: str, errors: dict[str, str], key: str) -> dt.date 
     if isinstance(raw, dt.date):
         return raw
     try:
-        return dt.date.fromisoformat(clean_text(raw))
-    except ValueError:
-        errors[key] = "请填写有效的%(label)s" % {"label": label}
+        return parsing.parse_date(raw, label=label, earliest=dt.date(2000, 1, 1))
+    except ValueError as exc:
+        errors[key] = str(exc)
         return None
 
 
-def _int(raw: object, label: str, errors: dict[str, str], key: str, *, minimum: int = 0) -> int | None:
-    text = clean_text(raw)
-    if not text:
+def _int(
+    raw: object, label: str, errors: dict[str, str], key: str, *, minimum: int = 0, maximum: int = parsing.INT_MAX
+) -> int | None:
+    if not clean_text(raw):
         return None
     try:
-        value = int(text)
-    except ValueError:
-        errors[key] = "%(label)s必须是整数" % {"label": label}
+        return parsing.parse_int(raw, label=label, minimum=minimum, maximum=maximum)
+    except ValueError as exc:
+        errors[key] = str(exc)
         return None
-    if value < minimum:
-        errors[key] = "%(label)s不能小于 %(min)s" % {"label": label, "min": minimum}
-        return None
-    return value
+
+
+def _tags(raw: object, errors: dict[str, str], key: str) -> int:
+    tags = 0
+    for value in raw or []:  # type: ignore[attr-defined]
+        tag = parsing.query_id({key: value}, key)
+        if tag is None or tag not in Tag.values:
+            errors[key] = "标签取值无效"
+            return 0
+        tags |= tag
+    return tags
 
 
 def programme_create(*, actor: Any, organization: Organization, data: dict[str, Any]) -> Programme:
@@ -205,7 +211,7 @@ def programme_create(*, actor: Any, organization: Organization, data: dict[str, 
     name = clean_prose(data.get("name"))
     if not name:
         errors["name"] = "请填写项目名称"
-    year = _int(data.get("year"), "年度", errors, "year", minimum=2000)
+    year = _int(data.get("year"), "年度", errors, "year", minimum=2000, maximum=2100)
     if year is None and "year" not in errors:
         errors["year"] = "请填写年度"
     starts_on = _date(data.get("starts_on"), "开始日期", errors, "starts_on")
@@ -215,11 +221,11 @@ def programme_create(*, actor: Any, organization: Organization, data: dict[str, 
     eligible_org = data.get("eligible_org") or organization
     if not eligible_org.path.startswith(organization.path):
         errors["eligible_org"] = "参检范围必须在本组织及其下级之内"
-    min_age = _int(data.get("min_age"), "最小年龄", errors, "min_age", minimum=16)
-    max_age = _int(data.get("max_age"), "最大年龄", errors, "max_age", minimum=16)
+    min_age = _int(data.get("min_age"), "最小年龄", errors, "min_age", minimum=16, maximum=120)
+    max_age = _int(data.get("max_age"), "最大年龄", errors, "max_age", minimum=16, maximum=120)
     if min_age is not None and max_age is not None and max_age < min_age:
         errors["max_age"] = "最大年龄不能小于最小年龄"
-    tags = sum(int(t) for t in data.get("eligible_tags") or [])
+    tags = _tags(data.get("eligible_tags"), errors, "eligible_tags")
     if errors:
         raise ValidationFailed("体检项目信息有误", fields=errors)
     assert year is not None and starts_on is not None and ends_on is not None
@@ -882,7 +888,10 @@ def kiosk_readings_record(
         return KioskOutcome(existing, False, _kiosk_items(existing))
     if not readings:
         raise ValidationFailed("没有测量结果", fields={"readings": "至少一项"})
-    when = timezone.localtime(measured_at) if measured_at else timezone.localtime()
+    if measured_at is not None and not dt.date(2000, 1, 1) <= measured_at.date() <= parsing.LATEST_DATE:
+        raise ValidationFailed("测量时间无效", fields={"measured_at": "时间无效"})
+    # A device clock may send a time without a zone: it is the kiosk's local (display) time.
+    when = timezone.localtime(parsing.aware(measured_at)) if measured_at else timezone.localtime()
     if when > timezone.localtime() + dt.timedelta(minutes=10):
         raise ValidationFailed("测量时间晚于当前时间", fields={"measured_at": "时间无效"})
     day = when.date()

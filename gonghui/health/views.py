@@ -1,9 +1,8 @@
 """Health pages: the staff console (programmes, imports, catalogue, critical values, reports,
 statistics, 健康小屋 devices) and the member's H5 pages (consent, reports, booking)."""
 
-import csv
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -13,7 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gonghui.core import parsing
 from gonghui.core.errors import DomainError, NotFound, ValidationFailed
+from gonghui.core.exports import csv_export, download
 from gonghui.core.filenames import attachment_header
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
@@ -57,14 +58,12 @@ def _org_from_post(request: HttpRequest, perm: str, field: str = "organization")
     return organization_by_code_for_actor(actor=request.user, perm=perm, code=code)
 
 
-def _yuan_to_fen(raw: str) -> int:
+def _field(name: str, parse: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a core/parsing.py parser on one form field; its message becomes the field's error."""
     try:
-        value = Decimal(raw.strip())
-    except InvalidOperation:
-        raise ValidationFailed("价格必须是数字", fields={"price": "价格必须是数字（元）"}) from None
-    if value < 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValidationFailed("价格最多两位小数且不能为负", fields={"price": "价格格式无效"})
-    return int(value * 100)
+        return parse(*args, **kwargs)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), fields={name: str(exc)}) from None
 
 
 def _times(raw: str) -> list[tuple[dt.time, dt.time]]:
@@ -337,7 +336,7 @@ def package_save(request: HttpRequest, pk: int) -> HttpResponse:
             programme=programme,
             sex=request.POST.get("sex", ""),
             name=request.POST.get("name", ""),
-            price_fen=_yuan_to_fen(request.POST.get("price", "")),
+            price_fen=_field("price", parsing.parse_yuan, request.POST.get("price"), label="价格"),
             items=items,
         )
 
@@ -349,10 +348,7 @@ def package_save(request: HttpRequest, pk: int) -> HttpResponse:
 def quota_set(request: HttpRequest, pk: int) -> HttpResponse:
     def action(programme: Any) -> None:
         org = _org_from_post(request, Perm.HEALTH_MANAGE)
-        try:
-            places = int(request.POST.get("places", ""))
-        except ValueError:
-            raise ValidationFailed("名额必须是整数", fields={"places": "名额必须是整数"}) from None
+        places = _field("places", parsing.parse_int, request.POST.get("places"), label="名额")
         services.quota_set(actor=request.user, programme=programme, organization=org, places=places)
 
     return _programme_action(request, pk, "quota", action, "名额已保存")
@@ -362,13 +358,10 @@ def quota_set(request: HttpRequest, pk: int) -> HttpResponse:
 @requires_perm(Perm.HEALTH_MANAGE)
 def slots_create(request: HttpRequest, pk: int) -> HttpResponse:
     def action(programme: Any) -> None:
-        centre = selectors.centre_get_for_actor(actor=request.user, pk=request.POST.get("centre") or 0)
-        try:
-            date_from = dt.date.fromisoformat(request.POST.get("date_from", ""))
-            date_to = dt.date.fromisoformat(request.POST.get("date_to", ""))
-            capacity = int(request.POST.get("capacity", ""))
-        except ValueError:
-            raise ValidationFailed("请填写有效的日期和人数", fields={"date_from": "日期或人数无效"}) from None
+        centre = selectors.centre_get_for_actor(actor=request.user, pk=parsing.query_id(request.POST, "centre") or 0)
+        date_from = _field("date_from", parsing.parse_date, request.POST.get("date_from"), label="开始日期")
+        date_to = _field("date_to", parsing.parse_date, request.POST.get("date_to"), label="结束日期")
+        capacity = _field("capacity", parsing.parse_int, request.POST.get("capacity"), label="可约人数", minimum=1)
         created = services.slots_create(
             actor=request.user,
             programme=programme,
@@ -397,29 +390,31 @@ def programme_status(request: HttpRequest, pk: int) -> HttpResponse:
 @requires_perm(Perm.HEALTH_VIEW)
 def appointments_export(request: HttpRequest, pk: int) -> HttpResponse:
     programme = selectors.programme_get_for_actor(actor=request.user, pk=pk)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = attachment_header(export_names.appointments_name(programme))
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(
-        ["会员编号", "姓名", "证件号码", "所属工会", "套餐", "体检机构", "日期", "时段", "状态", "预约时间"]
+    rows = (
+        [
+            a.member.member_no,
+            a.member.name,
+            a.member.id_masked,
+            a.organization.name,
+            a.package.name,
+            a.slot.centre.name,
+            a.slot.date.isoformat(),
+            "%(start)s-%(end)s"
+            % {"start": a.slot.start_time.strftime("%H:%M"), "end": a.slot.end_time.strftime("%H:%M")},
+            a.get_status_display(),
+            timezone.localtime(a.booked_at).strftime("%Y-%m-%d %H:%M"),
+        ]
+        for a in selectors.programme_appointments(programme).iterator(chunk_size=2000)
     )
-    for a in selectors.programme_appointments(programme).iterator(chunk_size=2000):
-        writer.writerow(
-            [
-                a.member.member_no,
-                a.member.name,
-                a.member.id_masked,
-                a.organization.name,
-                a.package.name,
-                a.slot.centre.name,
-                a.slot.date.isoformat(),
-                "%s-%s" % (a.slot.start_time.strftime("%H:%M"), a.slot.end_time.strftime("%H:%M")),
-                a.get_status_display(),
-                timezone.localtime(a.booked_at).strftime("%Y-%m-%d %H:%M"),
-            ]
-        )
-    return response
+    export = csv_export(
+        actor=request.user,
+        action="health.appointments_export",
+        filename=export_names.appointments_name(programme),
+        header=["会员编号", "姓名", "证件号码", "所属工会", "套餐", "体检机构", "日期", "时段", "状态", "预约时间"],
+        rows=rows,
+        obj=programme,
+    )
+    return download(export)
 
 
 @require_http_methods(["GET", "POST"])
@@ -654,10 +649,7 @@ def stats(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("organization") or (orgs[0].code if orgs else "")
     org = organization_by_code_for_actor(actor=request.user, perm=Perm.HEALTH_VIEW, code=code) if code else None
     indicator = cat.by_code.get(request.GET.get("indicator", "SBP")) or cat.by_code["SBP"]
-    try:
-        year = int(request.GET.get("year") or timezone.localdate().year - 1)
-    except ValueError:
-        year = timezone.localdate().year - 1
+    year = parsing.query_year(request.GET, "year", default=timezone.localdate().year - 1)
     group_by = request.GET.get("group_by", "tag")
     if group_by not in selectors.GROUPINGS:
         group_by = "tag"
@@ -673,20 +665,22 @@ def stats(request: HttpRequest) -> HttpResponse:
     threshold = selectors.small_group_threshold(org) if org else None
     min_group = threshold.body["min_group"] if threshold else 0
     if request.GET.get("export") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = attachment_header(
-            export_names.stats_name(organization=org, indicator_name=indicator.name_zh, year=year)
-        )
-        response.write("\ufeff")
-        writer = csv.writer(response)
-        writer.writerow(["分组", "受检人数", "异常人数", "异常比例(%)"])
         below = "<%(n)s" % {"n": min_group}
-        for row in rows:
-            if row.suppressed:
-                writer.writerow([row.label, below if row.small else "不予显示", "不予显示", ""])
-            else:
-                writer.writerow([row.label, row.measured, row.abnormal, row.share])
-        return response
+        export = csv_export(
+            actor=request.user,
+            action="health.stats_export",
+            filename=export_names.stats_name(organization=org, indicator_name=indicator.name_zh, year=year),
+            header=["分组", "受检人数", "异常人数", "异常比例(%)"],
+            rows=(
+                [row.label, below if row.small else "不予显示", "不予显示", ""]
+                if row.suppressed
+                else [row.label, row.measured, row.abnormal, row.share]
+                for row in rows
+            ),
+            organization=org,
+            detail={"indicator": indicator.code, "year": year, "group_by": group_by, "flags": which},
+        )
+        return download(export)
     return render(
         request,
         "health/stats.html",
@@ -822,7 +816,7 @@ def h5_programme(request: HttpRequest, pk: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            slot = programme.slots.filter(pk=request.POST.get("slot") or 0).first()
+            slot = programme.slots.filter(pk=parsing.query_id(request.POST, "slot") or 0).first()
             if slot is None:
                 raise ValidationFailed("请选择预约时段")
             services.appointment_book(member=member, programme=programme, slot=slot)

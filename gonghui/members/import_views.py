@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gonghui.core.downloads import xlsx_response
 from gonghui.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from gonghui.core.exports import download
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
 from gonghui.members import imports
@@ -160,5 +161,4 @@ def import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @requires_perm(Perm.MEMBER_IMPORT)
 def import_report(request: HttpRequest, pk: int) -> HttpResponse:
     batch = imports.import_batch_get_for_actor(actor=request.user, pk=pk)
-    content = imports.import_error_report(actor=request.user, batch=batch)
-    return xlsx_response(content, "导入问题行_批次%(id)s.xlsx" % {"id": batch.pk})
+    return download(imports.import_error_report(actor=request.user, batch=batch))

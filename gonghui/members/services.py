@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from gonghui.accounts.models import User
 from gonghui.accounts.services import sms_code_consume
-from gonghui.core import audit, workflow
+from gonghui.core import audit, parsing, workflow
 from gonghui.core.errors import Conflict, PermissionDenied, ValidationFailed
 from gonghui.core.identifiers import IdentifierError, validate_phone
 from gonghui.core.models import AuditResult
@@ -57,6 +57,8 @@ EDITABLE_FIELDS = (
     "join_method",
 )
 ALL_TAGS = sum(t.value for t in Tag)
+MIN_JOINING_AGE = 16
+EARLIEST_JOINED_ON = dt.date(1950, 1, 1)  # 《工会法》 of 1950; no member's record starts earlier
 
 # Status changes staff may make directly; transfers move through their own workflow.
 STATUS_CHANGES: dict[str, set[str]] = {
@@ -68,8 +70,11 @@ STATUS_CHANGES: dict[str, set[str]] = {
 }
 
 
-def clean_member_fields(data: dict[str, Any], *, partial: bool) -> tuple[dict[str, Any], dict[str, str]]:
-    """Validate the editable fields; returns (cleaned values, Chinese error per field)."""
+def clean_member_fields(
+    data: dict[str, Any], *, partial: bool, birth_date: dt.date | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Validate the editable fields; returns (cleaned values, Chinese error per field). With the
+    member's birth date, the date joined is checked against it too."""
     cleaned: dict[str, Any] = {}
     errors: dict[str, str] = {}
 
@@ -117,7 +122,12 @@ def clean_member_fields(data: dict[str, Any], *, partial: bool) -> tuple[dict[st
             else:
                 cleaned[field] = value
     if "tags" in data:
-        tags = int(data["tags"] or 0)
+        raw_tags = data["tags"] or 0
+        tags = (
+            raw_tags
+            if isinstance(raw_tags, int)
+            else parsing.query_int(data, "tags", default=-1, minimum=0, maximum=ALL_TAGS)
+        )
         if tags < 0 or tags & ~ALL_TAGS:
             errors["tags"] = "标签取值无效"
         else:
@@ -126,17 +136,43 @@ def clean_member_fields(data: dict[str, Any], *, partial: bool) -> tuple[dict[st
         value = data.get("joined_on")
         if isinstance(value, str):
             try:
-                value = dt.date.fromisoformat(value.strip())
+                value = dt.date.fromisoformat(value.strip()) if len(value.strip()) <= 10 else None
             except ValueError:
-                errors["joined_on"] = "入会日期格式应为 YYYY-MM-DD"
                 value = None
+            if value is None:
+                errors["joined_on"] = "入会日期格式应为 YYYY-MM-DD"
         if value is None and "joined_on" not in errors:
             errors["joined_on"] = "请填写入会日期"
-        elif value is not None and value > timezone.localdate():
-            errors["joined_on"] = "入会日期不能晚于今天"
         elif value is not None:
-            cleaned["joined_on"] = value
+            message = joined_on_error(value, birth_date)
+            if message:
+                errors["joined_on"] = message
+            else:
+                cleaned["joined_on"] = value
     return cleaned, errors
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
+    """The same calendar day `years` later; 29 February falls on 1 March in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return dt.date(day.year + years, 3, 1)
+
+
+def joined_on_error(joined: dt.date, birth: dt.date | None, *, today: dt.date | None = None) -> str | None:
+    """Why a date joined is not plausible, or None: not in the future, not before 1950, and
+    (with the birth date known) not before the member turned 16."""
+    today = today or timezone.localdate()
+    if joined > today:
+        return "入会日期不能晚于今天"
+    if joined < EARLIEST_JOINED_ON:
+        return "入会日期不能早于 %(day)s" % {"day": EARLIEST_JOINED_ON.isoformat()}
+    if birth is not None:
+        sixteen = _years_after(birth, MIN_JOINING_AGE)
+        if joined < sixteen:
+            return "入会日期应在年满%(age)d周岁（%(day)s）之后" % {"age": MIN_JOINING_AGE, "day": sixteen.isoformat()}
+    return None
 
 
 def _grassroots_check(organization: Organization) -> None:
@@ -148,12 +184,16 @@ def member_create(*, actor: Any, organization: Organization, id_number: str, dat
     if not has_perm_on(actor, Perm.MEMBER_EDIT, organization):
         raise PermissionDenied("无权在该工会登记会员")
     _grassroots_check(organization)
-    cleaned, errors = clean_member_fields(data, partial=False)
-    identity = None
+    identity, id_error = None, ""
     try:
         identity = identity_from_raw(id_number)
     except IdentifierError as exc:
-        errors["id_number"] = str(exc)
+        id_error = str(exc)
+    cleaned, errors = clean_member_fields(
+        data, partial=False, birth_date=identity.resident.birth_date if identity is not None else None
+    )
+    if identity is None:
+        errors["id_number"] = id_error
     if identity is not None and Member.objects.filter(id_blind=identity.blind).exists():
         errors["id_number"] = "该身份证号码已登记为会员"
     if errors or identity is None:
@@ -189,7 +229,7 @@ def member_update(
     """Edit a member; every changed field is kept in the history with its old value."""
     if not has_perm_on(actor, Perm.MEMBER_EDIT, member.organization):
         raise PermissionDenied("无权修改该会员")
-    cleaned, errors = clean_member_fields(data, partial=True)
+    cleaned, errors = clean_member_fields(data, partial=True, birth_date=member.birth_date)
     if errors:
         raise ValidationFailed("会员信息有误，请检查标红的字段", fields=errors)
     with transaction.atomic():

@@ -6,10 +6,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.accounts.services import sms_code_send
-from gonghui.core import workflow
+from gonghui.core import parsing, workflow
 from gonghui.core.access import public
-from gonghui.core.downloads import xlsx_response
 from gonghui.core.errors import DomainError, NotFound, ValidationFailed
+from gonghui.core.exports import download
 from gonghui.core.middleware import client_ip
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
@@ -64,9 +64,8 @@ def _filtered_members(
     org_code = request.GET.get("org", "").strip()
     if org_code:
         org = organization_by_code_for_actor(actor=request.user, perm=perm, code=org_code)
-    try:
-        tag = int(request.GET.get("tag") or 0) or None
-    except ValueError:
+    tag = parsing.query_id(request.GET, "tag")
+    if tag not in Tag.values:
         tag = None
     qs = selectors.member_list_for_actor(
         actor=request.user,
@@ -103,12 +102,12 @@ def member_list(request: HttpRequest) -> HttpResponse:
 def member_export(request: HttpRequest) -> HttpResponse:
     """The filtered list as XLSX, ID numbers and phones masked; audited with its row count."""
     qs, org = _filtered_members(request)
-    with custom_plans():
-        content = exports.members_export(
-            actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v}
-        )
     name = export_names.members_export_name(actor=request.user, perm=Perm.MEMBER_VIEW, organization=org)
-    return xlsx_response(content, name)
+    with custom_plans():
+        export = exports.members_export(
+            actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v}, filename=name
+        )
+    return download(export)
 
 
 @require_GET
@@ -116,13 +115,12 @@ def member_export(request: HttpRequest) -> HttpResponse:
 def member_card_export(request: HttpRequest) -> HttpResponse:
     """制卡数据 of the filtered list (members in good standing), for the card printer; audited."""
     qs, org = _filtered_members(request, perm=Perm.MEMBER_EDIT)
+    name = export_names.cards_export_name(actor=request.user, perm=Perm.MEMBER_EDIT, organization=org)
     with custom_plans():
-        content = exports.cards_export(
-            actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v}
+        export = exports.cards_export(
+            actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v}, filename=name
         )
-    return xlsx_response(
-        content, export_names.cards_export_name(actor=request.user, perm=Perm.MEMBER_EDIT, organization=org)
-    )
+    return download(export)
 
 
 def has_perm_on_any_grassroots(request: HttpRequest) -> bool:
@@ -207,7 +205,12 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 member=member,
                 data=member_data_from_post(request.POST),
                 reason=request.POST.get("reason", ""),
-                expected_version=int(request.POST.get("version") or 0) or None,
+                # A version that is not a number can match no row: the edit is refused as stale.
+                expected_version=(
+                    parsing.query_int(request.POST, "version", default=-1, minimum=1, maximum=parsing.INT_MAX)
+                    if request.POST.get("version")
+                    else None
+                ),
             )
         except DomainError as exc:
             errors, error = exc.fields, exc.message

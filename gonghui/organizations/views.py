@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.accounts.models import User
+from gonghui.core import parsing
 from gonghui.core.errors import DomainError, ValidationFailed
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm, Role
@@ -65,7 +66,7 @@ def organization_create(request: HttpRequest, pk: int) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
-            level = int(request.POST["level"]) if request.POST.get("level", "").isdigit() else -1
+            level = parsing.query_int(request.POST, "level", default=-1, minimum=0, maximum=parsing.SMALLINT_MAX)
             org = services.organization_create(
                 actor=request.user,
                 parent=parent,

@@ -193,10 +193,10 @@ def test_form_parsing_converts_yuan_and_reports_field_errors():
     post.setlist("item_name", ["西瓜", ""])
     post.setlist("item_value_yuan", ["12.345", ""])
     data, errors = campaign_input_from_post(post)
-    assert errors["stock_total"] == "请填写总库存（整数）"
-    assert errors["budget_yuan"] == "金额不能为负数"
-    assert errors["items"] == "第1行物品：金额最多保留两位小数"
-    assert errors["claim_ends_at"] == "请填写日期时间"
+    assert errors["stock_total"] == "总库存应为整数"
+    assert errors["budget_yuan"] == "预算不能为负数"
+    assert errors["items.0"] == "第1行物品：单价最多保留两位小数"
+    assert errors["claim_ends_at"] == "请填写领取截止"
     assert data.claim_starts_at is not None and data.claim_starts_at.utcoffset() == dt.timedelta(hours=8)
 
 

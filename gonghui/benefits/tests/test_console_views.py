@@ -64,8 +64,55 @@ def test_form_errors_are_shown_in_chinese_and_nothing_is_saved(world, point_a):
     response = client.post("/console/benefits/new/", _form(world, point_a, budget_yuan="100", stock_total="x"))
     assert response.status_code == 422
     html = response.content.decode()
-    assert "请填写总库存（整数）" in html
+    assert "总库存应为整数" in html
     assert Campaign.objects.count() == 0
+
+
+def test_every_campaign_form_error_shows_at_once_next_to_its_field(world, point_a):
+    """One submit shows what did not parse (stock, budget, an item's price, a date) and what
+    the service refuses (an item's quantity, the name, the organisation, the points) together,
+    each next to its field; no Python repr reaches the page."""
+    client = world.client_for(world.staff_a)
+    form = _form(
+        world,
+        point_a,
+        name="",
+        organization="",
+        stock_total="x",
+        budget_yuan="NaN",
+        claim_starts_at="0001-01-01T00:00",
+        item_name=["西瓜", "", "毛巾", "绿豆汤"],
+        item_value_yuan=["10.005", "4.5", "8", "2"],
+        item_quantity=["1", "1", "1", "200"],
+        points=["999999"],
+    )
+    response = client.post("/console/benefits/new/", form)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "dict_items(" not in html and "{&#x27;" not in html
+    for message in (
+        "请填写活动名称",
+        "请选择主办工会",
+        "总库存应为整数",
+        "预算应为以元为单位的数字，如 12.50",
+        "领取开始应在 2000-01-01 到 2100-12-31 之间",
+        "核销点无效或无权使用",
+    ):
+        assert message in html, message
+    assert 'data-testid="item-error-0">第1行物品：单价最多保留两位小数<' in html
+    assert 'data-testid="item-error-1">物品名称必填且不超过50个字<' in html  # the service's rule
+    assert 'data-testid="item-error-2"' not in html
+    assert 'data-testid="item-error-3">第4行物品：数量不能大于 100<' in html
+    assert 'data-testid="items-error"' not in html
+    assert Campaign.objects.count() == 0
+
+
+def test_campaign_form_without_items_says_so_once(world, point_a):
+    client = world.client_for(world.staff_a)
+    form = _form(world, point_a, item_name=["", ""], item_value_yuan=["", ""], item_quantity=["1", "1"])
+    html = client.post("/console/benefits/new/", form).content.decode()
+    assert 'data-testid="items-error">至少填写一种物品及其面值<' in html
+    assert "dict_items(" not in html
 
 
 def test_campaign_list_query_count_does_not_grow_with_rows(world, point_a):
@@ -148,7 +195,7 @@ def test_point_forms_show_field_and_service_errors_and_keep_what_was_typed(world
     form = {"name": "新驿站", "kind": "station", "address": "人民路1号", "organization": str(world.union_a.pk)}
     bad_coordinates = client.post("/console/benefits/points/new/", {**form, "latitude": "北纬31度"})
     assert bad_coordinates.status_code == 422
-    assert "请填写数字坐标" in bad_coordinates.content.decode()
+    assert "纬度应为数字" in bad_coordinates.content.decode()
     assert 'value="人民路1号"' in bad_coordinates.content.decode()
     assert not RedemptionPoint.objects.filter(name="新驿站").exists()
 

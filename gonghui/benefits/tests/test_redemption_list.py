@@ -134,7 +134,11 @@ def test_export_holds_what_is_filtered(world: World, data: dict[str, Any]) -> No
         ["送清凉", "甲公司职工驿站", "1111 **** **** 76", "王*", 15, "核销员 %s" % world.staff_a, "有效"],
     ]
     event = AuditEvent.objects.get(action="redemption.export")
-    assert event.detail == {"rows": 2, "filters": {"member_name": "王五"}}
+    assert event.detail == {
+        "export": "核销记录-%(day)s.xlsx" % {"day": timezone.localdate().isoformat()},
+        "rows": 2,
+        "filters": {"member_name": "王五"},
+    }
 
 
 def test_export_of_reversed_rows_names_the_reversal(world: World, data: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from gonghui.benefits import codes, selectors
 from gonghui.benefits.models import RedemptionPoint
 from gonghui.benefits.redemption import clerk_redeem, coupon_lookup
+from gonghui.core import parsing
 from gonghui.core.errors import DomainError, NotFound
 from gonghui.core.permissions import Perm
 from gonghui.organizations.permissions import requires_perm
@@ -60,8 +61,9 @@ def clerk_home(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires_perm(Perm.COUPON_REDEEM)
 def clerk_point(request: HttpRequest) -> HttpResponse:
-    raw = request.POST.get("point", "")
-    point = selectors.points_for_clerk(actor=request.user).filter(pk=int(raw) if raw.isdigit() else 0).first()
+    point = (
+        selectors.points_for_clerk(actor=request.user).filter(pk=parsing.query_id(request.POST, "point") or 0).first()
+    )
     if point is None:
         raise NotFound("核销点不存在或您不是该点的核销员")
     request.session[SESSION_POINT] = point.pk

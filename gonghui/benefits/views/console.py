@@ -31,8 +31,9 @@ from gonghui.benefits.models import (
 )
 from gonghui.benefits.redemption import redemption_reverse
 from gonghui.benefits.workflows import CAMPAIGN
-from gonghui.core import workflow
+from gonghui.core import parsing, workflow
 from gonghui.core.errors import DomainError, ValidationFailed
+from gonghui.core.exports import download
 from gonghui.core.models import Device
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
@@ -44,15 +45,8 @@ CAMPAIGN_PERMS = selectors.CAMPAIGN_PERMS
 POINT_PERMS = (Perm.CAMPAIGN_MANAGE, Perm.DEVICE_MANAGE, Perm.CAMPAIGN_REPORT)
 
 
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
-def _date(value: str | None, default: dt.date) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
+def _date(params: Any, name: str, default: dt.date) -> dt.date:
+    return parsing.query_date(params, name, default) or default
 
 
 # ---- campaigns ---------------------------------------------------------------------------
@@ -96,9 +90,12 @@ def _campaign_form_context(request: HttpRequest, **extra: Any) -> dict[str, Any]
             for i in range(len(names))
         ]
     items = items + [{"name": "", "value": "", "quantity": "1"}] * (MAX_ITEMS - len(items))
+    errors = extra.get("errors") or {}
+    # Each row's own error beside it; "items" alone is about the list as a whole.
+    items = [{**item, "error": errors.get("items.%(row)d" % {"row": row}, "")} for row, item in enumerate(items)]
     if request.method == "POST":
-        selected_tags = [int(v) for v in request.POST.getlist("target_tags") if v.isdigit()]
-        selected_points = [int(v) for v in request.POST.getlist("points") if v.isdigit()]
+        selected_tags = parsing.query_ids(request.POST, "target_tags")
+        selected_points = parsing.query_ids(request.POST, "points")
     else:
         selected_tags = extra.pop("selected_tags", [])
         selected_points = extra.pop("selected_points", [])
@@ -111,6 +108,7 @@ def _campaign_form_context(request: HttpRequest, **extra: Any) -> dict[str, Any]
         "modes": IssueMode.choices,
         "all_tags": Tag.choices,
         "items": items[:MAX_ITEMS],
+        "items_error": errors.get("items", ""),
         "selected_tags": selected_tags,
         "selected_points": selected_points,
         "values": values,
@@ -125,7 +123,10 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     error = None
     if request.method == "POST":
         sent = submit(
-            request.POST, campaign_input_from_post, lambda data: services.campaign_create(actor=request.user, data=data)
+            request.POST,
+            campaign_input_from_post,
+            lambda data: services.campaign_create(actor=request.user, data=data),
+            check=lambda data: services.campaign_check(actor=request.user, data=data),
         )
         if sent.result is not None:
             messages.success(request, "活动已创建为草稿，请由另一位审核人发布")
@@ -164,6 +165,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
             request.POST,
             campaign_input_from_post,
             lambda data: services.campaign_update(actor=request.user, campaign=campaign, data=data),
+            check=lambda data: services.campaign_check(actor=request.user, data=data),
         )
         if sent.ok:
             messages.success(request, "已保存")
@@ -382,7 +384,8 @@ def campaign_report(request: HttpRequest, pk: int) -> HttpResponse:
 @requires_perm(Perm.CAMPAIGN_REPORT)
 def campaign_report_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = selectors.campaign_get_for_actor(actor=request.user, pk=pk, perms=(Perm.CAMPAIGN_REPORT,))
-    return exports.campaign_report_xlsx(campaign, selectors.campaign_report(campaign=campaign))
+    report = selectors.campaign_report(campaign=campaign)
+    return download(exports.campaign_report_xlsx(actor=request.user, campaign=campaign, report=report))
 
 
 @require_GET
@@ -390,11 +393,11 @@ def campaign_report_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
 def settlement(request: HttpRequest) -> HttpResponse:
     points = selectors.point_list_for_actor(actor=request.user, perms=(Perm.CAMPAIGN_REPORT,))
     today = timezone.localdate()
-    date_from = _date(request.GET.get("from"), today.replace(day=1))
-    date_to = _date(request.GET.get("to"), today)
+    date_from = _date(request.GET, "from", today.replace(day=1))
+    date_to = _date(request.GET, "to", today)
     statement = None
     error = None
-    point_id = _int_or_none(request.GET.get("point"))
+    point_id = parsing.query_id(request.GET, "point")
     if point_id is not None:
         point = selectors.point_get_for_actor(actor=request.user, pk=point_id, perms=(Perm.CAMPAIGN_REPORT,))
         if date_to < date_from:
@@ -404,7 +407,7 @@ def settlement(request: HttpRequest) -> HttpResponse:
         else:
             statement = selectors.settlement(point=point, date_from=date_from, date_to=date_to)
             if request.GET.get("format") == "xlsx":
-                return exports.settlement_xlsx(statement)
+                return download(exports.settlement_xlsx(actor=request.user, statement=statement))
     return render(
         request,
         "benefits/settlement.html",
@@ -636,7 +639,7 @@ def redemption_export(request: HttpRequest) -> HttpResponse:
     try:
         filters = parse_redemption_filters(request.GET, today=today)
         qs = selectors.redemption_search_for_actor(actor=request.user, filters=filters)
-        return exports.redemptions_export(actor=request.user, qs=qs, filters=filters, today=today)
+        return download(exports.redemptions_export(actor=request.user, qs=qs, filters=filters, today=today))
     except ValidationFailed as exc:
         context = {**_redemption_filter_choices(request), "error": exc.message, "errors": exc.fields, "rows": []}
         return render(request, "benefits/redemption_list.html", context, status=exc.status)

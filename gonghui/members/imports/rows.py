@@ -33,7 +33,7 @@ from gonghui.members.models import (
     JoinMethod,
     MembershipStatus,
 )
-from gonghui.members.services import clean_member_fields
+from gonghui.members.services import MIN_JOINING_AGE, clean_member_fields, joined_on_error
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
@@ -72,6 +72,16 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DATE_PARTS = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _ASCII_DIGITS = re.compile(r"^[0-9]+$")
 _CHECK_TOTAL_ASCII = 48 * sum(ID_WEIGHTS)
+
+
+def _sixteenth_birthday(birth: str) -> str:
+    """ISO text of the day a member born on ISO `birth` may join (ISO dates compare as text)."""
+    return "%(year)04d%(rest)s" % {"year": int(birth[:4]) + MIN_JOINING_AGE, "rest": birth[4:]}
+
+
+def _joined_on_message(joined_on: str, birth: str) -> str:
+    message = joined_on_error(dt.date.fromisoformat(joined_on), dt.date.fromisoformat(birth))
+    return message or "入会日期应在年满%(age)d周岁之后" % {"age": MIN_JOINING_AGE}
 
 
 def _normalise_date(raw: str) -> str:
@@ -281,6 +291,9 @@ class RowTransformer:
                 if message:
                     errors.append((headers[key], message))
                 values[key] = value
+            joined_on = values.get("joined_on", "")
+            if joined_on and not isinstance(identity, str) and joined_on < _sixteenth_birthday(identity[1]):
+                errors.append((headers["joined_on"], _joined_on_message(joined_on, identity[1])))
             code = ""
             if p_code >= 0:
                 code = cells[p_code].strip()

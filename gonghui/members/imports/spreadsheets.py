@@ -2,15 +2,15 @@
 
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
-from django.db import transaction
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from gonghui.core import audit, crypto
+from gonghui.core import crypto, exports
 from gonghui.members.import_models import ImportBatch
 from gonghui.members.imports.batches import _check_import_perm
 from gonghui.members.imports.columns import COLUMNS, ROW_PURPOSE
@@ -88,26 +88,22 @@ def import_template() -> bytes:
     return buffer.getvalue()
 
 
-def import_error_report(*, actor: Any, batch: ImportBatch) -> bytes:
+def import_error_report(*, actor: Any, batch: ImportBatch) -> exports.Export:
     """The rows that failed, as uploaded, with 行号 in front and an error column after: fix
-    them in place and upload the file again."""
+    them in place and upload the file again. Uploaded cells are written back as text, never as
+    formulas."""
     _check_import_perm(actor, batch.organization)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("未通过校验的行")
-    sheet.append(["行号", *batch.columns, "错误原因"])
-    count = 0
-    for issue in batch.issues.order_by("row_no").iterator(chunk_size=2000):
-        cells = json.loads(crypto.decrypt(issue.raw_encrypted, purpose=ROW_PURPOSE))
-        sheet.append([issue.row_no, *cells, "；".join(issue.messages)])
-        count += 1
-    with transaction.atomic():
-        audit.record(
-            actor=actor,
-            action="member.import_report",
-            obj=batch,
-            organization=batch.organization,
-            detail={"rows": count},
-        )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+
+    def rows() -> Iterator[list[Any]]:
+        for issue in batch.issues.order_by("row_no").iterator(chunk_size=2000):
+            cells = json.loads(crypto.decrypt(issue.raw_encrypted, purpose=ROW_PURPOSE))
+            yield [issue.row_no, *cells, "；".join(issue.messages)]
+
+    return exports.xlsx_export(
+        actor=actor,
+        action="member.import_report",
+        filename="导入问题行_批次%(id)s.xlsx" % {"id": batch.pk},
+        sheets=[exports.Sheet(title="未通过校验的行", header=["行号", *batch.columns, "错误原因"], rows=rows())],
+        obj=batch,
+        organization=batch.organization,
+    )

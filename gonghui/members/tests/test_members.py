@@ -262,7 +262,7 @@ def test_export_is_masked_scoped_and_audited(world: World) -> None:
     assert rows[0][:5] == ("会员编号", "姓名", "性别", "出生日期", "证件号码")
     assert [(r[1], r[4], r[5]) for r in rows[1:]] == [("张三", world.member_a.id_masked, "139****0001")]
     event = AuditEvent.objects.get(action="member.export")
-    assert event.detail == {"rows": 1, "filters": {"q": "zs"}}
+    assert event.detail == {"export": name, "rows": 1, "filters": {"q": "zs"}}
 
 
 @pytest.mark.django_db
@@ -283,7 +283,11 @@ def test_card_data_export_lists_active_members_of_the_editors_subtree_and_is_aud
     card = world.member_a.card_no
     expected = " ".join(card[i : i + 4] for i in range(0, len(card), 4))
     assert [(r[0], r[1], r[4]) for r in rows[1:]] == [(expected, "张三", world.union_a.code)]  # not 王退会, not 李四
-    assert AuditEvent.objects.get(action="member.card_export").detail == {"rows": 1, "filters": {}}
+    assert AuditEvent.objects.get(action="member.card_export").detail == {
+        "export": "制卡数据_苏州甲公司工会_%(day)s.xlsx" % {"day": timezone.localdate().isoformat()},
+        "rows": 1,
+        "filters": {},
+    }
 
     reviewer = grant(make_user("reviewer_only"), world.union_a, Role.REVIEWER)  # may view members, not edit
     assert 'data-testid="card-export"' not in world.client_for(reviewer).get("/console/members/").content.decode()
