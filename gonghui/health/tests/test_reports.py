@@ -310,15 +310,15 @@ def test_critical_values_per_organisation(world: World, health_staff) -> None:  
     assert (first.kind, first.version, first.body, first.created_by, first.approved_by) == (
         "health.critical_limits",
         1,
-        {"limits": {"K": {"low": "3.0", "high": "6.0"}}},
+        {"limits": {"K": {"low": "3.0000", "high": "6.0000"}}},
         health_staff,
         health_staff,
     )
     client.post("/console/health/critical/", {"organization": world.union_a.code, "low_K": "3.0", "high_K": "6.5"})
     second = PolicyVersion.objects.get(version=2)
-    assert second.body == {"limits": {"K": {"low": "3.0", "high": "6.5"}}}
+    assert second.body == {"limits": {"K": {"low": "3.0000", "high": "6.5000"}}}
     first.refresh_from_db()
-    assert first.body == {"limits": {"K": {"low": "3.0", "high": "6.0"}}}
+    assert first.body == {"limits": {"K": {"low": "3.0000", "high": "6.0000"}}}
     client.post("/console/health/critical/", {"organization": world.union_a.code, "low_K": "", "high_K": ""})
     assert PolicyVersion.objects.get(version=3).body == {"limits": {}}
     assert AuditEvent.objects.filter(action="policy.publish").count() == 3

@@ -91,7 +91,7 @@ def test_a_decision_made_under_version_1_is_explained_with_version_1_after_versi
     assert policy_for(kind=CRITICAL_POLICY, organization=world.union_a).version == v2
     checkup.refresh_from_db()
     assert policy_explain(kind=CRITICAL_POLICY, version=checkup.critical_policy) == {
-        "limits": {"GLU": {"low": None, "high": "6.2"}}
+        "limits": {"GLU": {"low": None, "high": "6.2000"}}
     }
     assert policy_explain(kind=CRITICAL_POLICY, version=None) == {"limits": {}}
     assert Decimal(policy_explain(kind=CRITICAL_POLICY, version=v2.pk)["limits"]["GLU"]["high"]) == Decimal("7")
