@@ -1,3 +1,6 @@
+import contextlib
+import os
+
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -61,13 +64,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
+@contextlib.contextmanager
+def _chromium():  # type: ignore[no-untyped-def]
     """Debian's chromium driven by Playwright (its own browser download does not work here).
     Playwright's sync API runs an event loop in this thread, so the ORM must be told that
     calls from the test body are intended."""
-    import os
-
     from playwright.sync_api import sync_playwright
 
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -77,6 +78,19 @@ def browser():  # type: ignore[no-untyped-def]
             yield instance
         finally:
             instance.close()
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    with _chromium() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def module_browser():  # type: ignore[no-untyped-def]
+    """One chromium for a whole module of browser tests (each test opens its own context)."""
+    with _chromium() as instance:
+        yield instance
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ objects per domain, so the pages have rows to show."""
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote, urljoin, urlparse
 
@@ -38,31 +37,6 @@ DJANGO_DEFAULTS = ("Not Found", "Server Error", "Page not found", "Bad Request (
 # Links that download a file or leave the page (they are checked by the exports' own tests).
 SKIP = re.compile(r"(\.xlsx|\.csv|/pdf/|\.pdf|[?&]export=|/logout|^mailto:|^tel:|^javascript:)")
 MAX_PAGES = 40
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def journey_browser() -> Iterator[Any]:
-    import os
-
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def _session_cookie(user: Any, *, otp: bool = True) -> str:
@@ -236,9 +210,9 @@ def _staff_journey(browser: Any, base: str, role: str, start: str = "/console/")
     return visited
 
 
-def test_member_on_a_phone(live_server, journey_browser) -> None:  # type: ignore[no-untyped-def]
+def test_member_on_a_phone(live_server, module_browser) -> None:  # type: ignore[no-untyped-def]
     world = _world_with_domain_objects()
-    context = _context(journey_browser, live_server.url, world.member_a.user, phone=True)
+    context = _context(module_browser, live_server.url, world.member_a.user, phone=True)
     try:
         page = context.new_page()
         visited, problems = _journey(
@@ -261,39 +235,39 @@ def test_member_on_a_phone(live_server, journey_browser) -> None:  # type: ignor
     assert any(re.fullmatch(r"/h5/health/reports/\d+/", p) for p in visited), visited
 
 
-def test_handler(live_server, journey_browser) -> None:  # type: ignore[no-untyped-def]
-    visited = _staff_journey(journey_browser, live_server.url, Role.HANDLER)
+def test_handler(live_server, module_browser) -> None:  # type: ignore[no-untyped-def]
+    visited = _staff_journey(module_browser, live_server.url, Role.HANDLER)
     for path in ("/console/members/", "/console/benefits/"):
         assert path in visited
     assert any(re.fullmatch(r"/console/members/\d+/", p) for p in visited), visited
 
 
-def test_reviewer(live_server, journey_browser) -> None:  # type: ignore[no-untyped-def]
-    visited = _staff_journey(journey_browser, live_server.url, Role.REVIEWER)
+def test_reviewer(live_server, module_browser) -> None:  # type: ignore[no-untyped-def]
+    visited = _staff_journey(module_browser, live_server.url, Role.REVIEWER)
     assert "/console/benefits/" in visited
 
 
-def test_finance(live_server, journey_browser) -> None:  # type: ignore[no-untyped-def]
-    visited = _staff_journey(journey_browser, live_server.url, Role.FINANCE)
+def test_finance(live_server, module_browser) -> None:  # type: ignore[no-untyped-def]
+    visited = _staff_journey(module_browser, live_server.url, Role.FINANCE)
     assert "/console/benefits/" in visited
 
 
-def test_redeemer(live_server, journey_browser) -> None:  # type: ignore[no-untyped-def]
-    visited = _staff_journey(journey_browser, live_server.url, Role.REDEEMER)
+def test_redeemer(live_server, module_browser) -> None:  # type: ignore[no-untyped-def]
+    visited = _staff_journey(module_browser, live_server.url, Role.REDEEMER)
     assert "/clerk/redeem/" in visited
 
 
-def test_health_manager(live_server, journey_browser) -> None:  # type: ignore[no-untyped-def]
-    visited = _staff_journey(journey_browser, live_server.url, Role.HEALTH)
+def test_health_manager(live_server, module_browser) -> None:  # type: ignore[no-untyped-def]
+    visited = _staff_journey(module_browser, live_server.url, Role.HEALTH)
     for path in ("/console/health/", "/console/health/catalogue/", "/console/health/members/"):
         assert path in visited
 
 
-def test_auditor_enrols_totp_and_reads_the_audit_trail(live_server, journey_browser) -> None:  # type: ignore[no-untyped-def]
+def test_auditor_enrols_totp_and_reads_the_audit_trail(live_server, module_browser) -> None:  # type: ignore[no-untyped-def]
     world = _world_with_domain_objects()
     auditor = grant(make_user("journey_auditor"), world.union_a, Role.AUDITOR)
     # Before the second factor: the enrolment page shows its QR code, and it renders.
-    context = _context(journey_browser, live_server.url, auditor, otp=False)
+    context = _context(module_browser, live_server.url, auditor, otp=False)
     try:
         page = context.new_page()
         page.goto(live_server.url + "/console/")
@@ -302,7 +276,7 @@ def test_auditor_enrols_totp_and_reads_the_audit_trail(live_server, journey_brow
         assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
     finally:
         context.close()
-    context = _context(journey_browser, live_server.url, auditor)
+    context = _context(module_browser, live_server.url, auditor)
     try:
         visited, problems = _journey(context.new_page(), live_server.url, "/console/", **CONSOLE)
     finally:
