@@ -52,6 +52,11 @@ def application_submit(
         identity = identity_from_raw(id_number)
     except IdentifierError as exc:
         errors["id_number"] = str(exc)
+    else:
+        # Approval makes today the date joined: an applicant under 16 could never be registered.
+        too_young = services.joined_on_error(timezone.localdate(), identity.resident.birth_date)
+        if too_young:
+            errors["id_number"] = "未满%(age)d周岁，暂不能申请入会" % {"age": services.MIN_JOINING_AGE}
     if not consent:
         errors["consent"] = "请阅读并同意《个人信息保护说明》"
     if not code.strip():

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.db.models import F
 from django.test import Client
+from django.utils import timezone
 
 from gonghui.accounts.models import SmsCode
 from gonghui.accounts.sms import ConsoleSmsSender
@@ -134,6 +135,27 @@ def test_bad_applications_get_chinese_messages_and_keep_the_sms_code(world: Worl
     again = Client()
     refused = again.post("/h5/join/", _form(world, _send_code(again, "13700000022"), union_code=world.province.code))
     assert "未找到该基层工会" in refused.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_applicant_under_16_is_refused_and_one_who_turned_16_today_may_apply(world: World) -> None:
+    today = timezone.localdate()
+    birthday = (
+        today.replace(year=today.year - 16) if (today.month, today.day) != (2, 29) else dt.date(today.year - 16, 3, 1)
+    )
+    too_young = make_resident_id("320508", birthday + dt.timedelta(days=1), 31, "F")
+    applicant = Client()
+    refused = applicant.post("/h5/join/", _form(world, _send_code(applicant), id_number=too_young))
+    assert refused.status_code == 422
+    assert "未满16周岁，暂不能申请入会" in refused.content.decode()
+    assert not JoinApplication.objects.exists()
+    sixteen = make_resident_id("320508", birthday, 32, "F")
+    other = Client()
+    accepted = other.post(
+        "/h5/join/", _form(world, _send_code(other, "13700000023"), id_number=sixteen, phone="13700000023")
+    )
+    assert accepted.status_code == 200
+    assert JoinApplication.objects.count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
