@@ -5,13 +5,14 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from gonghui.benefits.models import CouponStatus, Redemption
 from gonghui.benefits.tests.factories import make_campaign, make_coupon, make_point, make_redemption
-from gonghui.core import dashboard
+from gonghui.core import audit, dashboard
 from gonghui.core.models import AuditChainHead, AuditEvent
 from gonghui.core.permissions import Role
 from gonghui.core.testing import World, grant, make_member, make_user
@@ -122,6 +123,7 @@ def test_clerk_of_b_sees_none_of_a(world: World, redemptions: dict[str, Any]) ->
 
 
 def test_auditor_sees_chain_status_and_reveals_of_its_subtree(world: World) -> None:
+    cache.delete(audit.LAST_VERIFICATION_KEY)  # an earlier test's audit_verify run is remembered there
     auditor_a = grant(make_user("auditor_a"), world.union_a, Role.AUDITOR)
     auditor_a.display_name = "审计甲"
     member_reveal_id_number(actor=world.staff_a, member=world.member_a, reason="核对身份信息")

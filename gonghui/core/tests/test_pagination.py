@@ -70,6 +70,11 @@ def test_page_links_and_the_jump_form_keep_the_filters(staff_a_members: World) -
     assert _rows(html) == 5
 
 
+# Not lists: pages whose object is named in the query string (404 without it): the union picker's
+# htmx answer (?purpose=) and the proposal of a policy version (?kind=&organization=).
+NAMED_BY_QUERY = {"organizations:picker", "organizations:policy_new"}
+
+
 @pytest.mark.django_db
 def test_every_console_list_renders_a_page_past_its_end(world: World) -> None:
     """Every list shares the pagination: each console page without a path parameter answers
@@ -77,7 +82,7 @@ def test_every_console_list_renders_a_page_past_its_end(world: World) -> None:
     client = world.client_for(world.federation_admin)
     answered = 0
     for route, name, _pattern in all_patterns():
-        if not route.startswith("console/") or _PARAM.search(route):
+        if not route.startswith("console/") or _PARAM.search(route) or name in NAMED_BY_QUERY:
             continue
         for page in ("9999", "x"):
             response = client.get(build_path(route, {}), {"page": page})
