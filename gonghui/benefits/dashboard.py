@@ -11,7 +11,7 @@ from gonghui.benefits.forms import fen_to_yuan
 from gonghui.core.dashboard import Card, Figure, Todo, register
 from gonghui.core.permissions import Perm
 
-SETTLEMENT_TODOS = 8
+SETTLEMENT_ROWS_SHOWN = 8
 
 
 def settlement_card(actor: Any) -> Card:
@@ -34,7 +34,7 @@ def settlement_card(actor: Any) -> Card:
                 % {"point": p.point_name, "n": p.count, "yuan": fen_to_yuan(p.value_fen)},
                 url="%s?%s" % (settlement_url, urlencode({"point": p.point_id, **period})),
             )
-            for p in due.last_month[:SETTLEMENT_TODOS]
+            for p in due.last_month[:SETTLEMENT_ROWS_SHOWN]
         ],
         empty_todo="上月没有需要结算的核销",
         link_url=settlement_url,
