@@ -213,7 +213,7 @@ def test_rotation_then_dropping_the_old_key_leaves_every_value_readable(
     assert crypto.decrypt(device.secret_encrypted, purpose="device.secret") == written["device_secret"]
     batch = MemberImportBatch.objects.get(pk=written["member_import"].pk)
     assert _load_upload(batch).startswith("姓名,证件号码".encode())
-    report = load_workbook(io.BytesIO(import_error_report(actor=world.staff_a, batch=batch))).worksheets[0]
+    report = load_workbook(io.BytesIO(import_error_report(actor=world.staff_a, batch=batch).content)).worksheets[0]
     assert [row[1] for row in report.iter_rows(values_only=True)] == [batch.columns[0], "王小明"]
     health.import_batch_run(batch_id=written["pending_health_import"].pk)
     assert ImportBatch.objects.get(pk=written["pending_health_import"].pk).status == "done"
