@@ -1,0 +1,259 @@
+"""What each app contributes to the platform, declared in its `AppConfig.ready()`.
+
+The kernel knows no domain. An app adds its permissions (and which roles hold them), its
+console navigation, its H5 tiles, its device kinds, its demo seeder and the Chinese labels of
+its audit actions here; the composition layer (`gonghui.site`) and the tenant layer
+(`gonghui.organizations`) read them back. Adding a module therefore edits no other app::
+
+    def ready(self) -> None:
+        from gonghui.core import registry
+
+        registry.permissions("relief", {"relief.view": "查看困难帮扶", "relief.manage": "办理困难帮扶"})
+        registry.grant("handler", "relief.view", "relief.manage")
+        registry.nav(registry.NavItem("relief", "困难帮扶", "house-heart", "relief:home", perms=("relief.view",)))
+        registry.tile(registry.Tile("relief", "困难帮扶", "house-heart", "/h5/relief/", order=40))
+        registry.audit_labels({"relief.case_submit": "提交临时救助申请"})
+        registry.seeder("relief", order=60, run=seed_relief)
+
+Registering the same key again replaces the earlier entry (tests and autoreload call `ready()`
+more than once); a permission or role granted twice is held once.
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+# --- roles and permissions ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Permission:
+    code: str
+    label: str
+    app: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoleDef:
+    code: str
+    label: str
+    requires_totp: bool = False
+
+
+_roles: dict[str, RoleDef] = {}
+_permissions: dict[str, Permission] = {}
+_grants: dict[str, set[str]] = {}
+
+
+def role(code: str, label: str, *, requires_totp: bool = False) -> None:
+    """Declare a role staff can be granted on an organisation (the tenant layer stores grants)."""
+    _roles[code] = RoleDef(code, label, requires_totp)
+    _grants.setdefault(code, set())
+
+
+def roles() -> list[RoleDef]:
+    return list(_roles.values())
+
+
+def role_choices() -> list[tuple[str, str]]:
+    """For a model field's `choices` (a callable keeps migrations stable as apps add roles)."""
+    return [(r.code, r.label) for r in _roles.values()]
+
+
+def role_label(code: str) -> str:
+    found = _roles.get(code)
+    return found.label if found else code
+
+
+def roles_requiring_totp() -> frozenset[str]:
+    return frozenset(r.code for r in _roles.values() if r.requires_totp)
+
+
+def permissions(app: str, perms: Mapping[str, str]) -> None:
+    """Declare `app`'s permissions as {code: Chinese label}."""
+    for code, label in perms.items():
+        _permissions[code] = Permission(code, label, app)
+
+
+def all_permissions() -> list[Permission]:
+    return sorted(_permissions.values(), key=lambda p: (p.app, p.code))
+
+
+def permission_label(code: str) -> str:
+    found = _permissions.get(code)
+    return found.label if found else code
+
+
+def grant(role_code: str, *perms: str) -> None:
+    """Let holders of `role_code` hold `perms`. The role and each permission must be declared."""
+    if role_code not in _roles:
+        raise ImproperlyConfigured(f"grant to undeclared role {role_code!r}")
+    unknown = [p for p in perms if p not in _permissions]
+    if unknown:
+        raise ImproperlyConfigured(f"grant of undeclared permissions {unknown!r}")
+    _grants[role_code].update(perms)
+
+
+def role_permissions() -> dict[str, frozenset[str]]:
+    return {code: frozenset(perms) for code, perms in _grants.items()}
+
+
+def perms_of(role_code: str) -> frozenset[str]:
+    return frozenset(_grants.get(role_code, ()))
+
+
+def roles_granting(perm: str) -> list[str]:
+    return [code for code, perms in _grants.items() if perm in perms]
+
+
+# --- console navigation and H5 tiles --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    """One entry of the console sidebar. `url` is a URL name (``"relief:home"``) or a path;
+    the entry shows to a user holding any of `perms` somewhere (no perms: every staff user)."""
+
+    key: str
+    label: str
+    icon: str
+    url: str
+    perms: tuple[str, ...] = ()
+    order: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Tile:
+    """A service tile on the member's H5 home; `icon` is a Bootstrap Icons glyph name. A tile
+    with no URL is a service not yet open here and shows greyed out as 即将开通."""
+
+    key: str
+    label: str
+    icon: str
+    url: str | None
+    order: int = 100
+
+
+_nav: dict[str, NavItem] = {}
+_tiles: dict[str, Tile] = {}
+
+
+def nav(item: NavItem) -> None:
+    _nav[item.key] = item
+
+
+def nav_items(has_perm: Callable[[str], bool]) -> list[NavItem]:
+    """The sidebar for a user, in order; `has_perm(code)` answers whether they hold it anywhere."""
+    items = sorted(_nav.values(), key=lambda i: (i.order, i.key))
+    return [i for i in items if not i.perms or any(has_perm(p) for p in i.perms)]
+
+
+def tile(item: Tile) -> None:
+    _tiles[item.key] = item
+
+
+def tiles() -> list[Tile]:
+    return sorted(_tiles.values(), key=lambda t: (t.order, t.key))
+
+
+# --- device kinds ---------------------------------------------------------------------------
+
+_device_kinds: dict[str, str] = {}
+
+
+def device_kind(code: str, label: str) -> None:
+    _device_kinds[code] = label
+
+
+def device_kind_choices() -> list[tuple[str, str]]:
+    return sorted(_device_kinds.items())
+
+
+# --- audit labels and object names ----------------------------------------------------------
+
+_audit_labels: dict[str, str] = {}
+_detail_labels: dict[str, str] = {}
+_describers: dict[str, Callable[[Iterable[str]], Mapping[str, str]]] = {}
+
+
+def audit_labels(labels: Mapping[str, str], *, details: Mapping[str, str] | None = None) -> None:
+    """Chinese labels of audit actions ({"member.import_resume": "继续会员导入"}) and, optionally,
+    of the keys that appear in their details ({"keep_good_rows": "保留正确行"})."""
+    _audit_labels.update(labels)
+    _detail_labels.update(details or {})
+
+
+def audit_label(action: str) -> str:
+    return _audit_labels.get(action, action)
+
+
+def audit_actions() -> dict[str, str]:
+    return dict(_audit_labels)
+
+
+def detail_label(key: str) -> str:
+    return _detail_labels.get(key, key)
+
+
+def describer(model_label: str, describe: Callable[[Iterable[str]], Mapping[str, str]]) -> None:
+    """`describe(pks)` names the objects of `model_label` ("members.member") for the audit page,
+    e.g. {"42": "张* 会员号 M0000042"}, never revealing what the page may not show."""
+    _describers[model_label] = describe
+
+
+def describe_objects(model_label: str, pks: Iterable[str]) -> Mapping[str, str]:
+    describe = _describers.get(model_label)
+    return describe(pks) if describe else {}
+
+
+def model_names() -> list[str]:
+    return sorted(_describers)
+
+
+# --- demo seeders ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Seeder:
+    """`run(ctx)` adds the app's demo data; `ctx` is the composition layer's seeding context
+    (organisations, members, the staff it made, today's date, a seeded random generator) and
+    `run` may put what later seeders need into `ctx.shared`. Seeders run in `order`."""
+
+    name: str
+    order: int
+    run: Callable[[Any], Any]
+    label: str = ""
+
+
+_seeders: dict[str, Seeder] = {}
+
+
+def seeder(name: str, *, order: int, run: Callable[[Any], Any], label: str = "") -> None:
+    _seeders[name] = Seeder(name, order, run, label)
+
+
+def seeders() -> list[Seeder]:
+    return sorted(_seeders.values(), key=lambda s: (s.order, s.name))
+
+
+@dataclass(slots=True)
+class Registry:
+    """A snapshot of everything registered (for the architecture tests and the docs)."""
+
+    roles: list[RoleDef] = field(default_factory=list)
+    permissions: list[Permission] = field(default_factory=list)
+    nav: list[NavItem] = field(default_factory=list)
+    tiles: list[Tile] = field(default_factory=list)
+    seeders: list[Seeder] = field(default_factory=list)
+
+
+def snapshot() -> Registry:
+    return Registry(
+        roles=roles(),
+        permissions=all_permissions(),
+        nav=sorted(_nav.values(), key=lambda i: (i.order, i.key)),
+        tiles=tiles(),
+        seeders=seeders(),
+    )

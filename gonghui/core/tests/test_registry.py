@@ -1,0 +1,33 @@
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from gonghui.core import registry
+
+
+def test_a_grant_needs_a_declared_role_and_declared_permissions():
+    registry.role("_t_role", "测试角色")
+    registry.permissions("_t", {"_t.view": "查看测试"})
+    with pytest.raises(ImproperlyConfigured):
+        registry.grant("_t_missing_role", "_t.view")
+    with pytest.raises(ImproperlyConfigured):
+        registry.grant("_t_role", "_t.undeclared")
+    registry.grant("_t_role", "_t.view")
+    registry.grant("_t_role", "_t.view")
+    assert registry.perms_of("_t_role") == frozenset({"_t.view"})
+    assert registry.roles_granting("_t.view") == ["_t_role"]
+    assert registry.permission_label("_t.view") == "查看测试"
+
+
+def test_nav_shows_entries_for_any_held_permission_in_order():
+    registry.nav(registry.NavItem("_t_b", "乙", "x", "/b/", perms=("_t.b",), order=9001))
+    registry.nav(registry.NavItem("_t_a", "甲", "x", "/a/", perms=("_t.a", "_t.b"), order=9000))
+    shown = [i.key for i in registry.nav_items(lambda p: p == "_t.b") if i.key.startswith("_t_")]
+    assert shown == ["_t_a", "_t_b"]
+    assert [i.key for i in registry.nav_items(lambda p: False) if i.key.startswith("_t_")] == []
+
+
+def test_unlabelled_audit_actions_fall_back_to_their_code():
+    registry.audit_labels({"_t.did": "做了测试"}, details={"_t_key": "测试键"})
+    assert registry.audit_label("_t.did") == "做了测试"
+    assert registry.audit_label("_t.unknown") == "_t.unknown"
+    assert registry.detail_label("_t_key") == "测试键"
