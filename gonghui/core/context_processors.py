@@ -25,4 +25,6 @@ def console(request: HttpRequest) -> dict[str, Any]:
         "policies": has_perm_anywhere(user, Perm.POLICY_VIEW),
         "staff": has_perm_anywhere(user, Perm.STAFF_MANAGE),
     }
-    return {"nav_can": can}
+    from gonghui.core import registry
+
+    return {"nav_can": can, "nav_registered": registry.nav_items(lambda perm: has_perm_anywhere(user, perm))}

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse
 
 # --- roles and permissions ------------------------------------------------------------------
 
@@ -123,6 +124,12 @@ class NavItem:
     perms: tuple[str, ...] = ()
     order: int = 100
 
+    @property
+    def href(self) -> str:
+        if self.url.startswith("/"):
+            return self.url
+        return reverse(self.url)
+
 
 @dataclass(frozen=True, slots=True)
 class Tile:
@@ -213,6 +220,19 @@ def model_names() -> list[str]:
 
 
 # --- demo seeders ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class SeedContext:
+    """What a demo seeder is given: the seeded random generator (the same seed makes the same
+    demo), where to print what it made, the demo's "today" (windows and deadlines are placed
+    relative to it, so the demo works on any date) and `shared`, where a seeder leaves what a
+    later one needs (the composition layer puts the organisation tree and the demo staff there)."""
+
+    rng: Any
+    stdout: Any
+    today: Any
+    shared: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

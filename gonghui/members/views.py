@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.db.models import QuerySet
@@ -6,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.accounts.services import sms_code_send
-from gonghui.core import parsing, workflow
+from gonghui.core import parsing, registry, workflow
 from gonghui.core.access import public
 from gonghui.core.errors import DomainError, NotFound, ValidationFailed
 from gonghui.core.exports import download
@@ -347,9 +349,16 @@ def _me(request: HttpRequest) -> Member:
     return member
 
 
+def _tiles() -> list[Any]:
+    """The placeholder tiles, with any service an app has registered taking its tile's place."""
+    registered: dict[str, Any] = {t.label: t for t in registry.tiles()}
+    placed = [registered.pop(t.label, None) or t for t in TILES]
+    return [*placed, *registered.values()]
+
+
 @require_GET
 def h5_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "members/h5/home.html", {"member": _me(request), "tiles": TILES})
+    return render(request, "members/h5/home.html", {"member": _me(request), "tiles": _tiles()})
 
 
 @require_GET

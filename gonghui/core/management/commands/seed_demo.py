@@ -12,10 +12,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections, transaction
+from django.utils import timezone
 
 from gonghui.accounts.models import User
 from gonghui.accounts.services import TOTP_PURPOSE
-from gonghui.core import audit, crypto
+from gonghui.core import audit, crypto, registry
 from gonghui.core.models import AuditEvent
 from gonghui.core.permissions import ROLES_REQUIRING_TOTP, Role
 from gonghui.members.demo import add_join_applications, add_named_member, phone_numbers, seed_members
@@ -148,6 +149,12 @@ class Command(BaseCommand):
                 raise
             module.seed(rng=rng, stdout=self.stdout)
             self.stdout.write(f"{config.verbose_name}：演示数据已生成")
+        context = registry.SeedContext(
+            rng=rng, stdout=self.stdout, today=timezone.localdate(), shared={"tree": tree, "union": union}
+        )
+        for seeder in registry.seeders():
+            seeder.run(context)
+            self.stdout.write(f"{seeder.label or seeder.name}：演示数据已生成")
         audit.record(
             actor=None,
             action=SEED_COMPLETE,
