@@ -93,7 +93,8 @@ class Device(models.Model):
     key_id = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    organization_id = models.BigIntegerField()
+    # The tenant layer's model, named by label: the kernel imports no app's code.
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     organization_path = models.CharField(max_length=255, db_index=True)
     secret_encrypted = EncryptedTextField(purpose="device.secret")
     is_active = models.BooleanField(default=True)

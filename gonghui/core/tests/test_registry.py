@@ -31,3 +31,15 @@ def test_unlabelled_audit_actions_fall_back_to_their_code():
     assert registry.audit_label("_t.did") == "做了测试"
     assert registry.audit_label("_t.unknown") == "_t.unknown"
     assert registry.detail_label("_t_key") == "测试键"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_device_cannot_name_an_organisation_that_does_not_exist():
+    from django.db import IntegrityError, transaction
+
+    from gonghui.core.models import Device
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Device.objects.create(
+            key_id="dev_missing_org", name="无主设备", kind="terminal", organization_id=987654321, organization_path="x"
+        )

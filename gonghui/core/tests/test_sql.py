@@ -14,12 +14,13 @@ pytestmark = pytest.mark.django_db
 
 
 def _device() -> Device:
+    org = Organization.objects.create(code="SQL-D", name="设备工会", level=6, region_code="320500", path="SQLD.")
     return Device.objects.create(
         key_id="dev_sqltest",
         name="测试设备",
         kind="vending",
-        organization_id=1,
-        organization_path="1.",
+        organization=org,
+        organization_path=org.path,
         secret_encrypted="x",
     )
 
