@@ -10,12 +10,19 @@ class CoreConfig(AppConfig):
     verbose_name = "平台内核"
 
     def ready(self) -> None:
-        from gonghui.core import cards, housekeeping
+        from gonghui.core import cards, housekeeping, registry
         from gonghui.core.aggregates import SMALL_GROUP_DEFAULT, SMALL_GROUP_POLICY, SmallGroupBody
+        from gonghui.core.permissions import ROLE_PERMISSIONS, ROLES_REQUIRING_TOTP, Role
         from gonghui.core.policies import register_policy_kind
         from gonghui.core.signing import prune_nonces
 
         cards.register_cards()
+        # The roles and the grants of the apps that predate the registry; later apps add theirs.
+        for role in Role:
+            registry.role(role.value, role.label, requires_totp=role in ROLES_REQUIRING_TOTP)
+        registry.permissions("core", {perm: perm for perms in ROLE_PERMISSIONS.values() for perm in perms})
+        for role_code, perms in ROLE_PERMISSIONS.items():
+            registry.grant(role_code, *perms)
         post_migrate.connect(_create_audit_chain_heads, sender=self)
         housekeeping.register("device_nonces", "设备请求随机数（已过时效）", prune_nonces)
         housekeeping.register("idempotent_responses", "幂等请求的存档应答", housekeeping.prune_idempotent_responses)

@@ -105,6 +105,11 @@ def perms_of(role_code: str) -> frozenset[str]:
     return frozenset(_grants.get(role_code, ()))
 
 
+def holds(role_code: str, perm: str) -> bool:
+    """Does `role_code` grant `perm`? (The tenant layer's role checks ask this.)"""
+    return perm in _grants.get(role_code, ())
+
+
 def roles_granting(perm: str) -> list[str]:
     return [code for code, perms in _grants.items() if perm in perms]
 

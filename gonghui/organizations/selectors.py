@@ -8,8 +8,9 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from gonghui.core import registry
 from gonghui.core.errors import NotFound, PermissionDenied
-from gonghui.core.permissions import ROLE_PERMISSIONS, ROLES_REQUIRING_TOTP, Perm
+from gonghui.core.permissions import Perm
 from gonghui.organizations.models import Level, Organization, RoleAssignment
 
 _CACHE_ATTR = "_gonghui_role_cache"
@@ -46,7 +47,7 @@ def minimal_paths(paths: Iterable[str]) -> list[str]:
 
 
 def scope_paths(actor: Any, perm: str) -> list[str]:
-    return minimal_paths(path for role, path, _ in _assignments(actor) if perm in ROLE_PERMISSIONS.get(role, ()))
+    return minimal_paths(path for role, path, _ in _assignments(actor) if registry.holds(role, perm))
 
 
 def has_perm_anywhere(actor: Any, perm: str) -> bool:
@@ -63,7 +64,7 @@ def is_staff_user(actor: Any) -> bool:
 
 
 def requires_totp(actor: Any) -> bool:
-    return any(role in ROLES_REQUIRING_TOTP for role, _, _ in _assignments(actor))
+    return bool(roles_of(actor) & registry.roles_requiring_totp())
 
 
 def roles_of(actor: Any) -> set[str]:

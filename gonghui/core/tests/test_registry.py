@@ -43,3 +43,18 @@ def test_a_device_cannot_name_an_organisation_that_does_not_exist():
         Device.objects.create(
             key_id="dev_missing_org", name="无主设备", kind="terminal", organization_id=987654321, organization_path="x"
         )
+
+
+def test_a_permission_an_app_registers_is_held_by_the_roles_it_grants_only_in_their_sub_tree(world):
+    from gonghui.organizations.selectors import has_perm_anywhere, scope_paths
+
+    registry.permissions("_t_app", {"_t_app.view": "查看测试模块"})
+    registry.grant("handler", "_t_app.view")
+    assert has_perm_anywhere(world.staff_a, "_t_app.view")
+    assert scope_paths(world.staff_a, "_t_app.view") == [world.union_a.path]
+    assert not has_perm_anywhere(world.auditor_b, "_t_app.view")
+    assert not has_perm_anywhere(world.staff_a, "_t_app.undeclared")
+
+
+def test_the_roles_that_need_a_second_factor_come_from_the_registry():
+    assert registry.roles_requiring_totp() == frozenset({"admin", "auditor"})
