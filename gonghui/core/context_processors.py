@@ -6,10 +6,13 @@ from django.http import HttpRequest
 def console(request: HttpRequest) -> dict[str, Any]:
     """Navigation for the staff console: which sections this user's roles open."""
     from gonghui.core.permissions import Perm
-    from gonghui.organizations.selectors import has_perm_anywhere, is_staff_user
+    from gonghui.core.workflow import authorizer
+
+    tenant = authorizer()
+    has_perm_anywhere = tenant.has_perm_anywhere
 
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or request.path.startswith("/h5/") or not is_staff_user(user):
+    if user is None or not user.is_authenticated or request.path.startswith("/h5/") or not tenant.is_staff(user):
         return {}
     can = {
         "org": has_perm_anywhere(user, Perm.ORG_VIEW),

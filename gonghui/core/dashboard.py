@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gonghui.organizations.selectors import has_perm_anywhere
+from gonghui.core.workflow import authorizer
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,4 +59,4 @@ def providers() -> list[CardProvider]:
 
 
 def cards_for(actor: Any) -> list[Card]:
-    return [provider.build(actor) for provider in providers() if has_perm_anywhere(actor, provider.perm)]
+    return [provider.build(actor) for provider in providers() if authorizer().has_perm_anywhere(actor, provider.perm)]

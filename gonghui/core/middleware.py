@@ -80,16 +80,16 @@ def access_refusal(request: HttpRequest, *, area: Area, otp_exempt: bool = False
     """The login policy, for pages and the JSON API alike: a member area needs a member
     record; a staff area needs a staff role, and the TOTP step passed in this session for
     管理员/审计员 (`otp_exempt` only for the pages that lead through that step)."""
-    from gonghui.organizations.selectors import is_staff_user, requires_totp
+    from gonghui.core.workflow import authorizer
 
     user = request.user
     if not user.is_authenticated:
         return Refusal.LOGIN
     if area is Area.MEMBER:
         return None if getattr(user, "member_profile", None) is not None else Refusal.NOT_MEMBER
-    if not is_staff_user(user):
+    if not authorizer().is_staff(user):
         return Refusal.NOT_STAFF
-    if not otp_exempt and requires_totp(user) and not request.session.get(SESSION_OTP_OK):
+    if not otp_exempt and authorizer().requires_totp(user) and not request.session.get(SESSION_OTP_OK):
         return Refusal.OTP
     return None
 

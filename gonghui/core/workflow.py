@@ -55,12 +55,26 @@ class Authorizer(Protocol):
 
     def get(self, organization_id: int) -> Any: ...
 
+    def has_perm_anywhere(self, actor: Any, perm: str) -> bool:
+        """Does `actor` hold `perm` on some organisation?"""
+
+    def is_staff(self, actor: Any) -> bool:
+        """Does `actor` hold any staff role?"""
+
+    def requires_totp(self, actor: Any) -> bool:
+        """Does one of `actor`'s roles require the second factor?"""
+
 
 _registered: dict[str, Authorizer] = {}
 
 
 def register_authorizer(authorizer: Authorizer) -> None:
     _registered["authorizer"] = authorizer
+
+
+def authorizer() -> Authorizer:
+    """The tenant layer's answers about organisations and roles (for kernel code that must ask)."""
+    return _auth()
 
 
 def _auth() -> Authorizer:

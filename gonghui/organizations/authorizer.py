@@ -4,7 +4,7 @@ roles held on an organisation or an ancestor, the line of ancestors and the leve
 from typing import Any
 
 from gonghui.organizations.models import Organization
-from gonghui.organizations.selectors import ancestors, has_perm_on
+from gonghui.organizations.selectors import ancestors, has_perm_anywhere, has_perm_on, is_staff_user, requires_totp
 
 
 class OrganizationAuthorizer:
@@ -19,3 +19,12 @@ class OrganizationAuthorizer:
 
     def get(self, organization_id: int) -> Organization:
         return Organization.objects.get(pk=organization_id)
+
+    def has_perm_anywhere(self, actor: Any, perm: str) -> bool:
+        return has_perm_anywhere(actor, perm)
+
+    def is_staff(self, actor: Any) -> bool:
+        return is_staff_user(actor)
+
+    def requires_totp(self, actor: Any) -> bool:
+        return requires_totp(actor)
