@@ -207,3 +207,21 @@ def test_sibling_staff_cannot_touch_union_a_points(world):
     with pytest.raises(PermissionDenied):
         services.point_device_register(actor=world.staff_b, point=point, name="x", kind="vending")
     assert point.device_bindings.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("clock", "opens"),
+    [
+        ("2026-12-03 05:25", "2026-12-03T05:25"),
+        ("2026-12-03 08:00", "2026-12-03T08:00"),
+        ("2026-07-01 15:10", "2026-07-01T08:00"),
+    ],
+)
+def test_the_new_campaign_form_opens_its_windows_at_8_or_at_once_when_drafted_before_8(world, clock, opens):
+    import time_machine
+
+    at = dt.datetime.strptime(clock, "%Y-%m-%d %H:%M").replace(tzinfo=timezone.get_current_timezone())
+    with time_machine.travel(at, tick=False):
+        page = world.client_for(world.staff_a).get("/console/benefits/new/").content.decode()
+    assert f'name="claim_starts_at" value="{opens}"' in page
+    assert f'name="valid_from" value="{opens}"' in page

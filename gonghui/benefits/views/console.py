@@ -133,12 +133,14 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
             return redirect("benefits:campaign_detail", pk=sent.result.pk)
         errors, error = sent.errors, sent.error
     now = timezone.localtime()
+    # Windows open at 08:00 today, or at once when the campaign is drafted before 08:00.
+    opens = now.strftime("%Y-%m-%dT08:00" if now.hour >= 8 else "%Y-%m-%dT%H:%M")
     defaults = {
         "per_member_limit": 1,
         "reversal_window_minutes": 24 * 60,
-        "claim_starts_at": now.strftime("%Y-%m-%dT08:00"),
+        "claim_starts_at": opens,
         "claim_ends_at": (now + dt.timedelta(days=30)).strftime("%Y-%m-%dT20:00"),
-        "valid_from": now.strftime("%Y-%m-%dT08:00"),
+        "valid_from": opens,
         "valid_until": (now + dt.timedelta(days=60)).strftime("%Y-%m-%dT20:00"),
     }
     return render(
