@@ -5,6 +5,7 @@ from django.http import HttpRequest
 
 def console(request: HttpRequest) -> dict[str, Any]:
     """Navigation for the staff console: which sections this user's roles open."""
+    from gonghui.core import registry
     from gonghui.core.permissions import Perm
     from gonghui.core.workflow import authorizer
 
@@ -28,6 +29,4 @@ def console(request: HttpRequest) -> dict[str, Any]:
         "policies": has_perm_anywhere(user, Perm.POLICY_VIEW),
         "staff": has_perm_anywhere(user, Perm.STAFF_MANAGE),
     }
-    from gonghui.core import registry
-
     return {"nav_can": can, "nav_registered": registry.nav_items(lambda perm: has_perm_anywhere(user, perm))}

@@ -90,7 +90,3 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 
 # Roles whose holders must pass a TOTP second factor before the console opens.
 ROLES_REQUIRING_TOTP = frozenset({Role.ADMIN, Role.AUDITOR})
-
-
-def roles_granting(perm: str) -> list[str]:
-    return [role for role, perms in ROLE_PERMISSIONS.items() if perm in perms]

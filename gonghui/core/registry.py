@@ -261,24 +261,3 @@ def seeder(name: str, *, order: int, run: Callable[[Any], Any], label: str = "")
 
 def seeders() -> list[Seeder]:
     return sorted(_seeders.values(), key=lambda s: (s.order, s.name))
-
-
-@dataclass(slots=True)
-class Registry:
-    """A snapshot of everything registered (for the architecture tests and the docs)."""
-
-    roles: list[RoleDef] = field(default_factory=list)
-    permissions: list[Permission] = field(default_factory=list)
-    nav: list[NavItem] = field(default_factory=list)
-    tiles: list[Tile] = field(default_factory=list)
-    seeders: list[Seeder] = field(default_factory=list)
-
-
-def snapshot() -> Registry:
-    return Registry(
-        roles=roles(),
-        permissions=all_permissions(),
-        nav=sorted(_nav.values(), key=lambda i: (i.order, i.key)),
-        tiles=tiles(),
-        seeders=seeders(),
-    )
