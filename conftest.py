@@ -4,7 +4,7 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-from gonghui.core.testing import World, build_world
+from gonghui.site.testing import World, build_world
 
 # The suite runs on a shared 2-core machine beside PostgreSQL and chromium: how fast examples are
 # generated or run says nothing about the rules under test, so time is no failure here (the

@@ -3,11 +3,13 @@ from django.urls import include, path
 
 from config.api import api
 from gonghui.core import views as core_views
+from gonghui.site import views as site_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", site_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("gonghui.accounts.urls")),
+    path("console/", include("gonghui.site.urls")),
     path("console/", include("gonghui.core.urls")),
     path("console/organizations/", include("gonghui.organizations.urls")),
     # Before the apps' root-level includes: a device request resolves without trying ~80 page patterns.

@@ -7,11 +7,27 @@ class BenefitsConfig(AppConfig):
     verbose_name = "普惠与惠工券"
 
     def ready(self) -> None:
+        from gonghui.benefits import audit_labels, devices
         from gonghui.benefits.dashboard import register_cards
+        from gonghui.benefits.permissions import GRANTS, LABELS, BenefitPerm
         from gonghui.benefits.redemption import prune_wrong_code_attempts
         from gonghui.benefits.services import issue_runs_recover
-        from gonghui.core import housekeeping
+        from gonghui.core import housekeeping, registry
 
+        registry.permissions("benefits", LABELS)
+        registry.grants(GRANTS)
+        for code, label in devices.DEVICE_KINDS.items():
+            registry.device_kind(code, label)
+        registry.audit_labels(audit_labels.ACTIONS, details=audit_labels.DETAILS)
+        registry.describe_by("benefits.campaign", lambda c: "活动：%s" % c.name, only=("name",))
+        registry.describe_by("benefits.redemptionpoint", lambda p: "核销点：%s" % p.name, only=("name",))
+        campaign_perms = (BenefitPerm.CAMPAIGN_MANAGE, BenefitPerm.CAMPAIGN_REPORT)
+        registry.nav(
+            registry.NavItem("campaigns", "惠工活动", "ticket-perforated", "/console/benefits/", campaign_perms, 60)
+        )
+        redeem_perms = (BenefitPerm.COUPON_REDEEM,)
+        registry.nav(registry.NavItem("redeem", "扫码核销", "qr-code-scan", "/clerk/redeem/", redeem_perms, 70))
+        registry.tile(registry.Tile("coupons", "我的券", "ticket-perforated", "/h5/coupons/", 20))
         register_cards()
         housekeeping.register("wrong_code_attempts", "输错券码的记录", prune_wrong_code_attempts)
         housekeeping.register("issue_run_recover", "后台中断的定向发放（从中断处重新排队）", issue_runs_recover)

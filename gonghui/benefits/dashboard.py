@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from gonghui.benefits import selectors
 from gonghui.benefits.forms import fen_to_yuan
+from gonghui.benefits.permissions import BenefitPerm
 from gonghui.core.dashboard import Card, Figure, Todo, register
-from gonghui.core.permissions import Perm
 
 SETTLEMENT_ROWS_SHOWN = 8
 
@@ -67,5 +67,5 @@ def clerk_card(actor: Any) -> Card:
 
 
 def register_cards() -> None:
-    register("benefits.settlement", perm=Perm.CAMPAIGN_REPORT, order=20, build=settlement_card)
-    register("benefits.clerk", perm=Perm.COUPON_REDEEM, order=10, build=clerk_card)
+    register("benefits.settlement", perm=BenefitPerm.CAMPAIGN_REPORT, order=20, build=settlement_card)
+    register("benefits.clerk", perm=BenefitPerm.COUPON_REDEEM, order=10, build=clerk_card)

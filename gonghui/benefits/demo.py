@@ -21,9 +21,9 @@ from django.utils import timezone
 
 from gonghui.accounts.models import User
 from gonghui.benefits import claiming, redemption, services
+from gonghui.benefits import devices as benefit_devices
 from gonghui.benefits.forms import CampaignInput, ItemInput, PointInput
 from gonghui.benefits.models import Campaign, CampaignStatus, Coupon, RedemptionPoint
-from gonghui.core.models import Device
 from gonghui.members.models import Member, MembershipStatus, Tag
 from gonghui.organizations.models import Level, Organization
 
@@ -134,7 +134,7 @@ def seed(*, rng: random.Random, stdout: Any) -> None:
         handler, suzhou, "石路智能售货机", "vending", "苏州市姑苏区石路步行街南口", "31.309134", "120.601528", rng
     )
     device, secret = services.point_device_register(
-        actor=admin, point=vending, name="石路 1 号售货机", kind=Device.Kind.VENDING
+        actor=admin, point=vending, name="石路 1 号售货机", kind=benefit_devices.VENDING
     )
 
     # 1. 送清凉 (or 送温暖) · 定向发放 for outdoor and sanitation workers of one district.

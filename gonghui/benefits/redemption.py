@@ -34,6 +34,7 @@ from gonghui.benefits.models import (
     RedemptionPoint,
     WrongCodeAttempt,
 )
+from gonghui.benefits.permissions import BenefitPerm
 from gonghui.core import audit, housekeeping, sql
 from gonghui.core.errors import (
     Conflict,
@@ -44,7 +45,6 @@ from gonghui.core.errors import (
     ValidationFailed,
 )
 from gonghui.core.models import AuditResult, Device, IdempotentResponse
-from gonghui.core.permissions import Perm
 from gonghui.members.models import Member
 from gonghui.organizations.models import Organization
 from gonghui.organizations.selectors import has_perm_on
@@ -215,7 +215,7 @@ def _wrong_code(*, point: RedemptionPoint, device: Device | None, clerk: Any, no
 
 
 def _check_clerk(clerk: Any, point: RedemptionPoint) -> None:
-    if clerk is not None and not has_perm_on(clerk, Perm.COUPON_REDEEM, point.organization):
+    if clerk is not None and not has_perm_on(clerk, BenefitPerm.COUPON_REDEEM, point.organization):
         raise PermissionDenied("您不是该核销点的核销员")
 
 
@@ -466,8 +466,8 @@ def redemption_reverse(
         raise ValidationFailed("冲正原因不能超过200个字", fields={"reason": "不能超过200个字"})
     campaign = redemption.campaign
     if not (
-        has_perm_on(actor, Perm.COUPON_REVERSE, campaign.organization)
-        or has_perm_on(actor, Perm.COUPON_REVERSE, redemption.point.organization)
+        has_perm_on(actor, BenefitPerm.COUPON_REVERSE, campaign.organization)
+        or has_perm_on(actor, BenefitPerm.COUPON_REVERSE, redemption.point.organization)
     ):
         raise PermissionDenied("您没有冲正的权限")
     now = now or timezone.now()

@@ -24,13 +24,13 @@ from gonghui.benefits.models import (
     Redemption,
     RedemptionPoint,
 )
+from gonghui.benefits.permissions import BenefitPerm
 from gonghui.core.errors import NotFound
-from gonghui.core.permissions import Perm
 from gonghui.members.models import Member, MembershipStatus
 from gonghui.organizations.models import Organization
 from gonghui.organizations.selectors import scope_q
 
-CAMPAIGN_PERMS = (Perm.CAMPAIGN_MANAGE, Perm.CAMPAIGN_PUBLISH, Perm.CAMPAIGN_REPORT)
+CAMPAIGN_PERMS = (BenefitPerm.CAMPAIGN_MANAGE, BenefitPerm.CAMPAIGN_PUBLISH, BenefitPerm.CAMPAIGN_REPORT)
 
 
 def _any_scope(actor: Any, perms: tuple[str, ...], field: str = "organization__path") -> Q:
@@ -92,7 +92,7 @@ def point_get_for_actor(*, actor: Any, pk: int | str, perms: tuple[str, ...]) ->
 
 
 def points_for_clerk(*, actor: Any) -> QuerySet[RedemptionPoint]:
-    return point_list_for_actor(actor=actor, perms=(Perm.COUPON_REDEEM,)).filter(is_active=True)
+    return point_list_for_actor(actor=actor, perms=(BenefitPerm.COUPON_REDEEM,)).filter(is_active=True)
 
 
 def coupons_of_campaign(*, campaign: Campaign, status: str = "") -> QuerySet[Coupon]:
@@ -106,7 +106,7 @@ def redemption_list_for_actor(
     *, actor: Any, campaign_id: int | None = None, point_id: int | None = None, include_reversed: bool = True
 ) -> QuerySet[Redemption]:
     """Redemptions of campaigns the actor runs or reports on, or made at points in their scope."""
-    perms = (Perm.COUPON_REVERSE, Perm.CAMPAIGN_REPORT)
+    perms = (BenefitPerm.COUPON_REVERSE, BenefitPerm.CAMPAIGN_REPORT)
     condition = _any_scope(actor, perms, "campaign__organization__path") | _any_scope(
         actor, perms, "point__organization__path"
     )
@@ -421,7 +421,7 @@ def settlement_due_for_actor(*, actor: Any, today: dt.date) -> SettlementDue:
     last_month_to = month_start - dt.timedelta(days=1)
     last_month_from = last_month_to.replace(day=1)
     standing = Redemption.objects.filter(
-        _any_scope(actor, (Perm.CAMPAIGN_REPORT,), "point__organization__path"), reversed_at__isnull=True
+        _any_scope(actor, (BenefitPerm.CAMPAIGN_REPORT,), "point__organization__path"), reversed_at__isnull=True
     )
     last_month = [
         PointTotal(row["point_id"], row["point__name"], row["n"], row["value"] or 0)

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from gonghui.benefits import codes
+from gonghui.benefits import codes, devices
 from gonghui.benefits.forms import CampaignInput, PointInput
 from gonghui.benefits.models import (
     Campaign,
@@ -33,6 +33,7 @@ from gonghui.benefits.models import (
     RunStatus,
     SkipReason,
 )
+from gonghui.benefits.permissions import BenefitPerm
 from gonghui.benefits.workflows import CAMPAIGN
 from gonghui.core import audit, signing, tabular_limits, workflow
 from gonghui.core.crypto import mask_middle
@@ -70,7 +71,7 @@ def _org_or_error(
     actor: Any, org_id: int | None, field: str, label: str, errors: dict[str, str]
 ) -> Organization | None:
     try:
-        return _organization_in_scope(actor, Perm.CAMPAIGN_MANAGE, org_id, field, label)
+        return _organization_in_scope(actor, BenefitPerm.CAMPAIGN_MANAGE, org_id, field, label)
     except ValidationFailed as exc:
         errors.update(exc.fields)
         return None
@@ -132,7 +133,7 @@ def _campaign_errors(
         errors["target_org"] = "面向组织必须是主办工会或其下级"
     points = list(RedemptionPoint.objects.filter(pk__in=data.point_ids, is_active=True).select_related("organization"))
     if len(points) != len(set(data.point_ids)) or any(
-        not has_perm_on(actor, Perm.CAMPAIGN_MANAGE, p.organization) for p in points
+        not has_perm_on(actor, BenefitPerm.CAMPAIGN_MANAGE, p.organization) for p in points
     ):
         errors["points"] = "核销点无效或无权使用"
     return errors, owner, target, points
@@ -210,7 +211,7 @@ def _lock_draft(campaign_id: int) -> Campaign:
 
 
 def campaign_update(*, actor: Any, campaign: Campaign, data: CampaignInput) -> Campaign:
-    if not has_perm_on(actor, Perm.CAMPAIGN_MANAGE, campaign.organization):
+    if not has_perm_on(actor, BenefitPerm.CAMPAIGN_MANAGE, campaign.organization):
         raise PermissionDenied("无权修改该活动")
     owner, target, points = _validate_campaign(actor, data)
     with transaction.atomic():
@@ -248,8 +249,8 @@ def campaign_publish(*, actor: Any, campaign: Campaign) -> Campaign:
 
 def campaign_close(*, actor: Any, campaign: Campaign, reason: str = "") -> Campaign:
     if not (
-        has_perm_on(actor, Perm.CAMPAIGN_PUBLISH, campaign.organization)
-        or has_perm_on(actor, Perm.CAMPAIGN_MANAGE, campaign.organization)
+        has_perm_on(actor, BenefitPerm.CAMPAIGN_PUBLISH, campaign.organization)
+        or has_perm_on(actor, BenefitPerm.CAMPAIGN_MANAGE, campaign.organization)
     ):
         raise PermissionDenied("无权结束该活动")
     with transaction.atomic():
@@ -350,7 +351,7 @@ def target_list_read(*, file_name: str, stream: IO[bytes]) -> list[str]:
 def campaign_target_list_upload(*, actor: Any, campaign: Campaign, rows: Iterable[str]) -> dict[str, Any]:
     """Replace the campaign's member list with the ID numbers / member numbers in `rows`.
     Returns (and stores) the matching report: every row that names nobody, and why."""
-    if not has_perm_on(actor, Perm.CAMPAIGN_MANAGE, campaign.organization):
+    if not has_perm_on(actor, BenefitPerm.CAMPAIGN_MANAGE, campaign.organization):
         raise PermissionDenied("无权修改该活动")
     values = [v for v in (r.strip() for r in rows) if v]
     if values and _classify(values[0]) is None and not any(c.isdigit() for c in values[0]):
@@ -435,7 +436,7 @@ def campaign_target_list_upload(*, actor: Any, campaign: Campaign, rows: Iterabl
 
 
 def campaign_target_list_clear(*, actor: Any, campaign: Campaign) -> None:
-    if not has_perm_on(actor, Perm.CAMPAIGN_MANAGE, campaign.organization):
+    if not has_perm_on(actor, BenefitPerm.CAMPAIGN_MANAGE, campaign.organization):
         raise PermissionDenied("无权修改该活动")
     with transaction.atomic():
         locked = _lock_draft(campaign.pk)
@@ -454,7 +455,7 @@ def issue_run_start(*, actor: Any, campaign: Campaign) -> IssueRun:
     """Queue 定向发放 for a published targeted campaign; the task runs after commit."""
     from gonghui.benefits.tasks import issue_run_task
 
-    if not has_perm_on(actor, Perm.CAMPAIGN_MANAGE, campaign.organization):
+    if not has_perm_on(actor, BenefitPerm.CAMPAIGN_MANAGE, campaign.organization):
         raise PermissionDenied("无权为该活动发放")
     try:
         with transaction.atomic():
@@ -475,7 +476,7 @@ def issue_run_resume(*, actor: Any, run: IssueRun) -> IssueRun:
     """Queue an interrupted or failed run again; it continues after its cursor."""
     from gonghui.benefits.tasks import issue_run_task
 
-    if not has_perm_on(actor, Perm.CAMPAIGN_MANAGE, run.campaign.organization):
+    if not has_perm_on(actor, BenefitPerm.CAMPAIGN_MANAGE, run.campaign.organization):
         raise PermissionDenied("无权为该活动发放")
     try:
         with transaction.atomic():
@@ -713,7 +714,7 @@ def _validate_point(actor: Any, data: PointInput) -> Organization:
         errors["longitude"] = "经度应在 -180 到 180 之间"
     if errors:
         raise ValidationFailed("请修正表单中的错误", fields=errors)
-    return _organization_in_scope(actor, Perm.CAMPAIGN_MANAGE, data.organization_id, "organization", "所属工会")
+    return _organization_in_scope(actor, BenefitPerm.CAMPAIGN_MANAGE, data.organization_id, "organization", "所属工会")
 
 
 def _point_fields(data: PointInput, org: Organization) -> dict[str, Any]:
@@ -741,7 +742,7 @@ def point_create(*, actor: Any, data: PointInput) -> RedemptionPoint:
 
 
 def point_update(*, actor: Any, point: RedemptionPoint, data: PointInput) -> RedemptionPoint:
-    if not has_perm_on(actor, Perm.CAMPAIGN_MANAGE, point.organization):
+    if not has_perm_on(actor, BenefitPerm.CAMPAIGN_MANAGE, point.organization):
         raise PermissionDenied("无权修改该核销点")
     org = _validate_point(actor, data)
     try:
@@ -764,7 +765,7 @@ def point_device_register(*, actor: Any, point: RedemptionPoint, name: str, kind
     name = name.strip()
     if not name or len(name) > 100:
         raise ValidationFailed("请填写设备名称", fields={"device_name": "请填写设备名称（不超过100个字）"})
-    if kind not in (Device.Kind.VENDING, Device.Kind.TERMINAL):
+    if kind not in devices.DEVICE_KINDS:
         raise ValidationFailed("请选择设备类型", fields={"device_kind": "请选择设备类型"})
     with transaction.atomic():
         device, secret = signing.device_register(actor=actor, organization=point.organization, name=name, kind=kind)

@@ -1,7 +1,7 @@
 """The benefits domain's declared workflow (see `gonghui.core.workflow`)."""
 
 from gonghui.benefits.models import Campaign, CampaignStatus
-from gonghui.core.permissions import Perm
+from gonghui.benefits.permissions import BenefitPerm
 from gonghui.core.workflow import Transition, Workflow
 
 # 审核发布: a draft is published by a reviewer who neither created nor last edited it.
@@ -16,7 +16,7 @@ CAMPAIGN = Workflow(
             label="发布",
             sources=(CampaignStatus.DRAFT,),
             target=CampaignStatus.PUBLISHED,
-            perm=Perm.CAMPAIGN_PUBLISH,
+            perm=BenefitPerm.CAMPAIGN_PUBLISH,
             forbid=("created_by", "updated_by"),
             forbid_message="不能发布自己创建或修改的活动，请由另一位审核人发布",
         ),

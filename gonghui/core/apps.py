@@ -10,19 +10,21 @@ class CoreConfig(AppConfig):
     verbose_name = "平台内核"
 
     def ready(self) -> None:
-        from gonghui.core import cards, housekeeping, registry
+        from gonghui.core import audit_labels, cards, housekeeping, registry
         from gonghui.core.aggregates import SMALL_GROUP_DEFAULT, SMALL_GROUP_POLICY, SmallGroupBody
-        from gonghui.core.permissions import ROLE_PERMISSIONS, ROLES_REQUIRING_TOTP, Role
+        from gonghui.core.permissions import PERM_LABELS, ROLE_PERMISSIONS, ROLES_REQUIRING_TOTP, Perm, Role
         from gonghui.core.policies import register_policy_kind
         from gonghui.core.signing import prune_nonces
 
         cards.register_cards()
-        # The roles and the grants of the apps that predate the registry; later apps add theirs.
+        # The roles staff are granted, and the kernel's own permissions; each app adds its own.
         for role in Role:
             registry.role(role.value, role.label, requires_totp=role in ROLES_REQUIRING_TOTP)
-        registry.permissions("core", {perm: perm for perms in ROLE_PERMISSIONS.values() for perm in perms})
+        registry.permissions("core", PERM_LABELS)
         for role_code, perms in ROLE_PERMISSIONS.items():
             registry.grant(role_code, *perms)
+        registry.audit_labels(audit_labels.ACTIONS, details=audit_labels.DETAILS)
+        registry.nav(registry.NavItem("audit", "审计日志", "shield-check", "core:audit_list", (Perm.AUDIT_READ,), 1000))
         post_migrate.connect(_create_audit_chain_heads, sender=self)
         housekeeping.register("device_nonces", "设备请求随机数（已过时效）", prune_nonces)
         housekeeping.register("idempotent_responses", "幂等请求的存档应答", housekeeping.prune_idempotent_responses)

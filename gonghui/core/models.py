@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from gonghui.core import registry
 from gonghui.core.fields import EncryptedTextField
 
 
@@ -85,14 +86,10 @@ class Device(models.Model):
     """A machine that calls the device API with its own secret: a vending machine, a clerk
     terminal, a 健康小屋 station. Requests are signed with HMAC-SHA256 (see `signing.py`)."""
 
-    class Kind(models.TextChoices):
-        VENDING = "vending", "智能售货机"
-        TERMINAL = "terminal", "核销终端"
-        HEALTH_KIOSK = "health_kiosk", "健康小屋设备"
-
     key_id = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=100)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # Each app declares its kinds (`registry.device_kind` in its AppConfig.ready()).
+    kind = models.CharField(max_length=20, choices=registry.device_kind_choices)
     # The tenant layer's model, named by label: the kernel imports no app's code.
     organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     organization_path = models.CharField(max_length=255, db_index=True)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
@@ -97,6 +98,12 @@ def grant(role_code: str, *perms: str) -> None:
     _grants[role_code].update(perms)
 
 
+def grants(by_role: Mapping[str, Iterable[str]]) -> None:
+    """`grant` for several roles at once: {"admin": (perm, …), "handler": (…)}."""
+    for role_code, perms in by_role.items():
+        grant(role_code, *perms)
+
+
 def role_permissions() -> dict[str, frozenset[str]]:
     return {code: frozenset(perms) for code, perms in _grants.items()}
 
@@ -164,6 +171,11 @@ def nav_items(has_perm: Callable[[str], bool]) -> list[NavItem]:
 
 def tile(item: Tile) -> None:
     _tiles[item.key] = item
+
+
+def tile_placeholder(item: Tile) -> None:
+    """Announce a service not open yet (即将开通), unless an app has registered the real tile."""
+    _tiles.setdefault(item.key, item)
 
 
 def tiles() -> list[Tile]:
@@ -261,3 +273,20 @@ def seeder(name: str, *, order: int, run: Callable[[Any], Any], label: str = "")
 
 def seeders() -> list[Seeder]:
     return sorted(_seeders.values(), key=lambda s: (s.order, s.name))
+
+
+def describe_by(model_label: str, render: Callable[[Any], str], *, only: tuple[str, ...] = ()) -> None:
+    """A describer reading the objects of `model_label` by primary key and naming each with
+    `render(obj)`; `only` lists the fields `render` reads (what is fetched, nothing more)."""
+
+    def describe(pks: Iterable[str]) -> Mapping[str, str]:
+        model = django_apps.get_model(model_label)
+        wanted = {int(pk) for pk in pks if pk.isdigit() and len(pk) < 19}
+        if not wanted:
+            return {}
+        rows = model._default_manager.filter(pk__in=wanted)
+        if only:
+            rows = rows.only(*only)
+        return {str(obj.pk): render(obj) for obj in rows}
+
+    describer(model_label, describe)

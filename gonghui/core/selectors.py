@@ -1,20 +1,18 @@
 import datetime as dt
-import hashlib
 from typing import Any
 
-from django.core.cache import cache
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Q, QuerySet
 
+from gonghui.core import registry
 from gonghui.core.models import AuditEvent
 from gonghui.core.permissions import Perm
-from gonghui.core.plans import custom_plans
-from gonghui.organizations.models import PATH_STEP
-from gonghui.organizations.selectors import scope_paths, scope_q
+from gonghui.core.workflow import authorizer
 
 
 def audit_events_for_actor(
     *,
     actor: Any,
+    query: str = "",
     action: str = "",
     actor_label: str = "",
     object_id: str = "",
@@ -22,12 +20,17 @@ def audit_events_for_actor(
     date_to: dt.date | None = None,
 ) -> QuerySet[AuditEvent]:
     """Audit events an auditor may read: those of organisations in their sub-tree, plus the
-    events that belong to no organisation (logins, devices) for auditors of a root union."""
-    paths = scope_paths(actor, Perm.AUDIT_READ)
-    condition = scope_q(actor, Perm.AUDIT_READ, field="organization_path")
-    if any(len(p) == PATH_STEP + 1 for p in paths):
+    events that belong to no organisation (logins, devices) for auditors of a root union.
+
+    `query` is what an auditor types: words of an action's Chinese label (登录, 导入 …), an
+    action code, or an operator's name; `action` narrows to one action or a prefix ("member.")."""
+    tenant = authorizer()
+    condition = tenant.scope_q(actor, Perm.AUDIT_READ, field="organization_path")
+    if tenant.holds_at_root(actor, Perm.AUDIT_READ):
         condition |= Q(organization_path="")
     qs = AuditEvent.objects.filter(condition)
+    if query:
+        qs = qs.filter(_matching(query))
     if action:
         qs = qs.filter(action__startswith=action)
     if actor_label:
@@ -41,50 +44,13 @@ def audit_events_for_actor(
     return qs.order_by("-id")
 
 
-def _tag_counts(members: QuerySet[Any]) -> dict[int, int]:
-    from gonghui.members.models import Tag
-
-    annotated = members.annotate(**{f"bit{tag.value}": F("tags").bitand(tag.value) for tag in Tag})
-    totals = annotated.aggregate(
-        **{f"n{tag.value}": Count("id", filter=Q(**{f"bit{tag.value}": tag.value})) for tag in Tag}
-    )
-    return {tag.value: totals[f"n{tag.value}"] for tag in Tag}
-
-
-def dashboard_stats(*, actor: Any) -> dict[str, Any]:
-    """Figures for the console home, cached for five minutes per scope (they scan the sub-tree)."""
-    key = (
-        "dashboard:"
-        + hashlib.sha256(
-            "|".join([*scope_paths(actor, Perm.MEMBER_VIEW), "#", *scope_paths(actor, Perm.ORG_VIEW)]).encode()
-        ).hexdigest()
-    )
-    stats = cache.get(key)
-    if stats is None:
-        with custom_plans():  # a province and a union want different plans (core.plans)
-            stats = _dashboard_stats(actor)
-        cache.set(key, stats, 300)
-    return stats
-
-
-def _dashboard_stats(actor: Any) -> dict[str, Any]:
-    from gonghui.members.models import Member, MembershipStatus, Tag
-    from gonghui.organizations.models import Organization
-
-    stats: dict[str, Any] = {}
-    if scope_paths(actor, Perm.MEMBER_VIEW):
-        members = Member.objects.filter(scope_q(actor, Perm.MEMBER_VIEW))
-        by_status = dict(members.values_list("status").annotate(n=Count("id")).order_by())
-        stats["members_active"] = by_status.get(MembershipStatus.ACTIVE, 0)
-        stats["members_transferring"] = by_status.get(MembershipStatus.TRANSFERRING, 0)
-        stats["status_chart"] = [
-            {"name": label, "value": by_status.get(value, 0)} for value, label in MembershipStatus.choices
-        ]
-        tag_counts = _tag_counts(members.filter(status=MembershipStatus.ACTIVE))
-        stats["tag_chart"] = {"labels": [tag.label for tag in Tag], "values": [tag_counts[tag.value] for tag in Tag]}
-    if scope_paths(actor, Perm.ORG_VIEW):
-        stats["organizations"] = Organization.objects.filter(scope_q(actor, Perm.ORG_VIEW, field="path")).count()
-    return stats
+def _matching(query: str) -> Q:
+    """Every word must match an action (by label or code) or the operator's name."""
+    condition = Q()
+    for word in query.split():
+        actions = [code for code, label in registry.audit_actions().items() if word in label]
+        condition &= Q(action__in=actions) | Q(action__startswith=word) | Q(actor_label__icontains=word)
+    return condition
 
 
 def recent_audit_events_for_actor(*, actor: Any, actions: tuple[str, ...], limit: int) -> list[AuditEvent]:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from django.db import connection, transaction
 from django.utils import timezone
 
-from gonghui.core import audit, crypto, housekeeping, sql
+from gonghui.core import audit, crypto, housekeeping, registry, sql
 from gonghui.core.errors import DomainError, PermissionDenied
 from gonghui.core.models import AuditResult, Device, DeviceNonce
 
@@ -49,7 +49,7 @@ def signed_headers(*, key_id: str, secret: str, method: str, path: str, body: by
 
 def device_register(*, actor: object, organization: object, name: str, kind: str) -> tuple[Device, str]:
     """Create a device and return it with its secret, shown once to the installer."""
-    if kind not in Device.Kind.values:
+    if kind not in dict(registry.device_kind_choices()):
         raise DomainError("设备类型无效")
     secret = secrets.token_urlsafe(32)
     with transaction.atomic():

@@ -5,6 +5,5 @@ from gonghui.core import views
 app_name = "core"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("audit/", views.audit_list, name="audit_list"),
 ]

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from gonghui.core import audit
@@ -63,6 +63,12 @@ class Authorizer(Protocol):
 
     def requires_totp(self, actor: Any) -> bool:
         """Does one of `actor`'s roles require the second factor?"""
+
+    def scope_q(self, actor: Any, perm: str, *, field: str) -> Q:
+        """Rows whose organisation path (reached through `field`) lies where `actor` holds `perm`."""
+
+    def holds_at_root(self, actor: Any, perm: str) -> bool:
+        """Does `actor` hold `perm` on a root organisation (a province's federation)?"""
 
 
 _registered: dict[str, Authorizer] = {}

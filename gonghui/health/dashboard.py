@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gonghui.core.dashboard import Card, Figure, Todo, register
-from gonghui.core.permissions import Perm
 from gonghui.health import selectors
+from gonghui.health.permissions import HealthPerm
 
 
 def health_card(actor: Any) -> Card:
@@ -52,4 +52,4 @@ def health_card(actor: Any) -> Card:
 
 
 def register_cards() -> None:
-    register("health.work", perm=Perm.HEALTH_MANAGE, order=30, build=health_card)
+    register("health.work", perm=HealthPerm.HEALTH_MANAGE, order=30, build=health_card)

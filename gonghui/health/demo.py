@@ -16,9 +16,9 @@ from typing import Any
 from django.utils import timezone
 
 from gonghui.accounts.models import User
-from gonghui.core.models import Device
 from gonghui.core.permissions import Role
 from gonghui.core.signing import device_register
+from gonghui.health import devices as health_devices
 from gonghui.health import services
 from gonghui.health.catalogue import IndicatorSpec, current_catalogue
 from gonghui.health.cleaning import age_on, unit_key
@@ -349,6 +349,6 @@ def seed(*, rng: random.Random, stdout: Any) -> None:
         device, secret = services.kiosk_register(actor=admin, organization=city, name="平江街道健康小屋 1 号机")
     else:
         device, secret = device_register(
-            actor=None, organization=city, name="平江街道健康小屋 1 号机", kind=Device.Kind.HEALTH_KIOSK
+            actor=None, organization=city, name="平江街道健康小屋 1 号机", kind=health_devices.HEALTH_KIOSK
         )
     stdout.write("  健康小屋设备：%s（密钥 %s，仅用于演示）" % (device.key_id, secret))

@@ -8,9 +8,9 @@ from django.db.models import QuerySet
 
 from gonghui.core import audit
 from gonghui.core.errors import PermissionDenied, ValidationFailed
-from gonghui.core.permissions import Perm
 from gonghui.health.cleaning import clean_text, unit_key
 from gonghui.health.models import CheckupCentre, ImportMapping, Indicator
+from gonghui.health.permissions import HealthPerm
 from gonghui.organizations.selectors import has_perm_on
 
 MAX_COLUMNS = 60
@@ -48,7 +48,7 @@ def import_mapping_save(
     """Save the centre's mapping as a new version. Empty column lines are ignored; each column
     is named once; its indicator comes from the catalogue, its unit is one the indicator
     accepts (or empty, to read the unit from the file)."""
-    if not has_perm_on(actor, Perm.HEALTH_MANAGE, centre.organization):
+    if not has_perm_on(actor, HealthPerm.HEALTH_MANAGE, centre.organization):
         raise PermissionDenied("无权修改该体检机构的列映射")
     errors: dict[str, str] = {}
     cleaned_fields: dict[str, str] = {}

@@ -12,6 +12,7 @@ from gonghui.core.aggregates import SMALL_GROUP_POLICY, suppress_groups
 from gonghui.core.errors import NotFound
 from gonghui.core.models import Device
 from gonghui.core.permissions import Perm
+from gonghui.health import devices as health_devices
 from gonghui.health.models import (
     Appointment,
     AppointmentStatus,
@@ -26,6 +27,7 @@ from gonghui.health.models import (
     Result,
     Slot,
 )
+from gonghui.health.permissions import HealthPerm
 from gonghui.health.policies import CRITICAL_POLICY
 from gonghui.health.services import programme_ineligibility
 from gonghui.members.models import Member, Tag
@@ -36,22 +38,22 @@ from gonghui.organizations.selectors import scope_q
 # ---- staff ----------------------------------------------------------------------------------
 
 
-def programmes_for_actor(*, actor: Any, perm: str = Perm.HEALTH_VIEW) -> QuerySet[Programme]:
+def programmes_for_actor(*, actor: Any, perm: str = HealthPerm.HEALTH_VIEW) -> QuerySet[Programme]:
     return Programme.objects.filter(scope_q(actor, perm)).select_related("organization", "eligible_org")
 
 
-def programme_get_for_actor(*, actor: Any, pk: int | str, perm: str = Perm.HEALTH_VIEW) -> Programme:
+def programme_get_for_actor(*, actor: Any, pk: int | str, perm: str = HealthPerm.HEALTH_VIEW) -> Programme:
     programme = programmes_for_actor(actor=actor, perm=perm).filter(pk=pk).first()
     if programme is None:
         raise NotFound("体检项目不存在或无权访问")
     return programme
 
 
-def centres_for_actor(*, actor: Any, perm: str = Perm.HEALTH_VIEW) -> QuerySet[CheckupCentre]:
+def centres_for_actor(*, actor: Any, perm: str = HealthPerm.HEALTH_VIEW) -> QuerySet[CheckupCentre]:
     return CheckupCentre.objects.filter(scope_q(actor, perm)).select_related("organization")
 
 
-def centre_get_for_actor(*, actor: Any, pk: int | str, perm: str = Perm.HEALTH_MANAGE) -> CheckupCentre:
+def centre_get_for_actor(*, actor: Any, pk: int | str, perm: str = HealthPerm.HEALTH_MANAGE) -> CheckupCentre:
     centre = centres_for_actor(actor=actor, perm=perm).filter(pk=pk, is_active=True).first()
     if centre is None:
         raise NotFound("体检机构不存在或无权访问")
@@ -59,7 +61,9 @@ def centre_get_for_actor(*, actor: Any, pk: int | str, perm: str = Perm.HEALTH_M
 
 
 def imports_for_actor(*, actor: Any) -> QuerySet[ImportBatch]:
-    return ImportBatch.objects.filter(scope_q(actor, Perm.HEALTH_VIEW)).select_related("organization", "created_by")
+    return ImportBatch.objects.filter(scope_q(actor, HealthPerm.HEALTH_VIEW)).select_related(
+        "organization", "created_by"
+    )
 
 
 def import_get_for_actor(*, actor: Any, pk: int | str) -> ImportBatch:
@@ -70,7 +74,7 @@ def import_get_for_actor(*, actor: Any, pk: int | str) -> ImportBatch:
 
 
 def health_members_for_actor(*, actor: Any) -> QuerySet[Member]:
-    return Member.objects.filter(scope_q(actor, Perm.HEALTH_VIEW)).select_related("organization")
+    return Member.objects.filter(scope_q(actor, HealthPerm.HEALTH_VIEW)).select_related("organization")
 
 
 def health_member_get_for_actor(*, actor: Any, pk: int | str) -> Member:
@@ -81,7 +85,7 @@ def health_member_get_for_actor(*, actor: Any, pk: int | str) -> Member:
 
 
 def checkups_for_actor(*, actor: Any) -> QuerySet[Checkup]:
-    return Checkup.objects.filter(scope_q(actor, Perm.HEALTH_VIEW, "member__organization__path")).select_related(
+    return Checkup.objects.filter(scope_q(actor, HealthPerm.HEALTH_VIEW, "member__organization__path")).select_related(
         "member__organization"
     )
 
@@ -95,14 +99,14 @@ def checkup_get_for_actor(*, actor: Any, pk: int | str) -> Checkup:
 
 def kiosks_for_actor(*, actor: Any) -> QuerySet[Device]:
     visible = scope_q(actor, Perm.DEVICE_MANAGE, "organization_path") | scope_q(
-        actor, Perm.HEALTH_MANAGE, "organization_path"
+        actor, HealthPerm.HEALTH_MANAGE, "organization_path"
     )
-    return Device.objects.filter(visible, kind=Device.Kind.HEALTH_KIOSK).order_by("-id")
+    return Device.objects.filter(visible, kind=health_devices.HEALTH_KIOSK).order_by("-id")
 
 
 def kiosk_get_for_actor(*, actor: Any, pk: int | str) -> Device:
     device = Device.objects.filter(
-        scope_q(actor, Perm.DEVICE_MANAGE, "organization_path"), kind=Device.Kind.HEALTH_KIOSK, pk=pk
+        scope_q(actor, Perm.DEVICE_MANAGE, "organization_path"), kind=health_devices.HEALTH_KIOSK, pk=pk
     ).first()
     if device is None:
         raise NotFound("设备不存在或无权访问")
@@ -297,7 +301,7 @@ def abnormal_share(
 def _paths(actor: Any) -> list[str]:
     from gonghui.organizations.selectors import scope_paths
 
-    return scope_paths(actor, Perm.HEALTH_VIEW)
+    return scope_paths(actor, HealthPerm.HEALTH_VIEW)
 
 
 def dashboard_counts(*, actor: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from gonghui.core.errors import Conflict, NotFound, PermissionDenied, Validation
 from gonghui.core.models import AuditResult, Device
 from gonghui.core.permissions import Perm
 from gonghui.core.signing import device_register
+from gonghui.health import devices as health_devices
 from gonghui.health.catalogue import UnitRefused, UnknownCode, current_catalogue
 from gonghui.health.cleaning import Unreadable, age_on, clean_prose, clean_text, parse_decimal
 from gonghui.health.importers.base import FileRefused
@@ -52,6 +53,7 @@ from gonghui.health.models import (
     Result,
     Slot,
 )
+from gonghui.health.permissions import HealthPerm
 from gonghui.health.policies import CRITICAL_POLICY, critical_policies_by_org
 from gonghui.members.models import ConsentPurpose, Member, MembershipStatus, Sex, Tag
 from gonghui.members.services import consent_grant, consent_withdraw, has_consent
@@ -140,7 +142,7 @@ def critical_limits_save(
     today with `changes` applied (both limits empty removes the indicator's own values). All or
     nothing: if any row is invalid, nothing is published and the errors come back keyed by
     indicator code. Results stored earlier keep the version they were judged by."""
-    _require(actor, Perm.HEALTH_MANAGE, organization, "无权设置该组织的危急值")
+    _require(actor, HealthPerm.HEALTH_MANAGE, organization, "无权设置该组织的危急值")
     errors: dict[str, str] = {}
     limits = critical_limits_effective(organization)
     for indicator, low, high in changes:
@@ -206,7 +208,7 @@ def _tags(raw: object, errors: dict[str, str], key: str) -> int:
 
 
 def programme_create(*, actor: Any, organization: Organization, data: dict[str, Any]) -> Programme:
-    _require(actor, Perm.HEALTH_MANAGE, organization, "无权为该组织创建体检项目")
+    _require(actor, HealthPerm.HEALTH_MANAGE, organization, "无权为该组织创建体检项目")
     errors: dict[str, str] = {}
     name = clean_prose(data.get("name"))
     if not name:
@@ -261,7 +263,7 @@ STATUS_FLOW = {
 
 
 def programme_set_status(*, actor: Any, programme: Programme, status: str) -> Programme:
-    _require(actor, Perm.HEALTH_MANAGE, programme.organization, "无权修改该体检项目")
+    _require(actor, HealthPerm.HEALTH_MANAGE, programme.organization, "无权修改该体检项目")
     with transaction.atomic():
         programme = Programme.objects.select_for_update().get(pk=programme.pk)
         if status not in STATUS_FLOW.get(ProgrammeStatus(programme.status), set()):
@@ -293,7 +295,7 @@ def package_save(
     *, actor: Any, programme: Programme, sex: str, name: str, price_fen: int, items: list[tuple[str, str]]
 ) -> Package:
     """Create or replace the package for one sex; only while the programme is a draft."""
-    _require(actor, Perm.HEALTH_MANAGE, programme.organization, "无权修改该体检项目")
+    _require(actor, HealthPerm.HEALTH_MANAGE, programme.organization, "无权修改该体检项目")
     errors: dict[str, str] = {}
     if sex not in Sex.values:
         errors["sex"] = "请选择适用性别"
@@ -341,7 +343,7 @@ def package_save(
 
 
 def quota_set(*, actor: Any, programme: Programme, organization: Organization, places: int) -> Quota:
-    _require(actor, Perm.HEALTH_MANAGE, programme.organization, "无权修改该体检项目")
+    _require(actor, HealthPerm.HEALTH_MANAGE, programme.organization, "无权修改该体检项目")
     if not organization.path.startswith(programme.eligible_org.path):
         raise ValidationFailed("该组织不在体检项目的参检范围内", fields={"organization": "不在参检范围内"})
     if places < 0:
@@ -370,7 +372,7 @@ def quota_set(*, actor: Any, programme: Programme, organization: Organization, p
 def centre_create(
     *, actor: Any, organization: Organization, name: str, address: str = "", phone: str = ""
 ) -> CheckupCentre:
-    _require(actor, Perm.HEALTH_MANAGE, organization, "无权为该组织登记体检机构")
+    _require(actor, HealthPerm.HEALTH_MANAGE, organization, "无权为该组织登记体检机构")
     name = clean_prose(name)
     if not name:
         raise ValidationFailed("请填写体检机构名称", fields={"name": "请填写体检机构名称"})
@@ -397,7 +399,7 @@ def slots_create(
     weekdays_only: bool = True,
 ) -> int:
     """Create appointment slots for each day in the range and each time; existing ones are kept."""
-    _require(actor, Perm.HEALTH_MANAGE, programme.organization, "无权修改该体检项目")
+    _require(actor, HealthPerm.HEALTH_MANAGE, programme.organization, "无权修改该体检项目")
     errors: dict[str, str] = {}
     if not centre.organization.path.startswith(
         programme.organization.path
@@ -670,9 +672,9 @@ def import_batch_create(
     """Record an uploaded file (kept encrypted until processed) and queue its import. A check-up
     centre's `saved_mapping` stands for `mapping`; the batch keeps the version it used."""
     if actor is not None:
-        _require(actor, Perm.HEALTH_MANAGE, organization, "无权为该组织导入体检结果")
+        _require(actor, HealthPerm.HEALTH_MANAGE, organization, "无权为该组织导入体检结果")
         if saved_mapping is not None:
-            _require(actor, Perm.HEALTH_MANAGE, saved_mapping.organization, "无权使用该体检机构的列映射")
+            _require(actor, HealthPerm.HEALTH_MANAGE, saved_mapping.organization, "无权使用该体检机构的列映射")
     if saved_mapping is not None:
         mapping = saved_mapping.as_import_mapping()
     if fmt not in ImportFormat.values:
@@ -849,7 +851,7 @@ def kiosk_register(*, actor: Any, organization: Organization, name: str) -> tupl
     name = clean_prose(name)
     if not name:
         raise ValidationFailed("请填写设备名称", fields={"name": "请填写设备名称"})
-    return device_register(actor=actor, organization=organization, name=name[:100], kind=Device.Kind.HEALTH_KIOSK)
+    return device_register(actor=actor, organization=organization, name=name[:100], kind=health_devices.HEALTH_KIOSK)
 
 
 def kiosk_deactivate(*, actor: Any, device: Device) -> None:
@@ -873,7 +875,7 @@ def kiosk_readings_record(
     """Readings from a signed 健康小屋 device join the member's history as one kiosk visit.
     The member must be in the device's organisation tree and have consented to health data
     processing; a retried request (same device and request id) returns the stored visit."""
-    if device.kind != Device.Kind.HEALTH_KIOSK:
+    if device.kind != health_devices.HEALTH_KIOSK:
         raise PermissionDenied("该设备不是健康小屋设备")
     if not member.organization.path.startswith(device.organization_path):
         raise NotFound("会员不存在")

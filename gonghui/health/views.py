@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.core import parsing
+from gonghui.core.access import requires_perm
 from gonghui.core.errors import DomainError, NotFound, ValidationFailed
 from gonghui.core.exports import csv_export, download
 from gonghui.core.filenames import attachment_header
@@ -33,11 +34,11 @@ from gonghui.health.models import (
     ReferenceInterval,
 )
 from gonghui.health.pdf import render_report_pdf
+from gonghui.health.permissions import HealthPerm
 from gonghui.health.report import build_report, fmt
 from gonghui.members.models import ConsentPurpose, Member, Sex, Tag
 from gonghui.members.selectors import member_of_user, member_search_q
 from gonghui.members.services import has_consent
-from gonghui.organizations.permissions import requires_perm
 from gonghui.organizations.selectors import (
     has_perm_on,
     organization_by_code_for_actor,
@@ -100,7 +101,7 @@ def _pdf_response(view: Any) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(Perm.HEALTH_VIEW)
+@requires_perm(HealthPerm.HEALTH_VIEW)
 def dashboard(request: HttpRequest) -> HttpResponse:
     critical = selectors.checkups_for_actor(actor=request.user).filter(critical_count__gt=0).order_by("-exam_date")[:10]
     return render(
@@ -110,13 +111,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "counts": selectors.dashboard_counts(actor=request.user),
             "critical": critical,
             "imports": selectors.imports_for_actor(actor=request.user)[:5],
-            "can_manage": bool(_orgs(request, Perm.HEALTH_MANAGE)),
+            "can_manage": bool(_orgs(request, HealthPerm.HEALTH_MANAGE)),
         },
     )
 
 
 @require_GET
-@requires_perm(Perm.HEALTH_VIEW)
+@requires_perm(HealthPerm.HEALTH_VIEW)
 def catalogue(request: HttpRequest) -> HttpResponse:
     cat = current_catalogue()
     intervals: dict[int, list[ReferenceInterval]] = {}
@@ -164,11 +165,11 @@ def _range_pair(low: Decimal | None, high: Decimal | None) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-@requires_perm(Perm.HEALTH_MANAGE)
+@requires_perm(HealthPerm.HEALTH_MANAGE)
 def critical(request: HttpRequest) -> HttpResponse:
-    orgs = _orgs(request, Perm.HEALTH_MANAGE)
+    orgs = _orgs(request, HealthPerm.HEALTH_MANAGE)
     code = request.POST.get("organization") or request.GET.get("organization") or (orgs[0].code if orgs else "")
-    org = organization_by_code_for_actor(actor=request.user, perm=Perm.HEALTH_MANAGE, code=code)
+    org = organization_by_code_for_actor(actor=request.user, perm=HealthPerm.HEALTH_MANAGE, code=code)
     errors: dict[str, str] = {}
     own = selectors.critical_limits_own(org)
     inherited = selectors.critical_limits_inherited(org)
@@ -223,24 +224,24 @@ def critical(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(Perm.HEALTH_VIEW)
+@requires_perm(HealthPerm.HEALTH_VIEW)
 def programme_list(request: HttpRequest) -> HttpResponse:
     page = paginate(request, selectors.programmes_for_actor(actor=request.user))
     return render(
         request,
         "health/programme_list.html",
-        {"page": page, "can_create": bool(_orgs(request, Perm.HEALTH_MANAGE))},
+        {"page": page, "can_create": bool(_orgs(request, HealthPerm.HEALTH_MANAGE))},
     )
 
 
 @require_http_methods(["GET", "POST"])
-@requires_perm(Perm.HEALTH_MANAGE)
+@requires_perm(HealthPerm.HEALTH_MANAGE)
 def programme_create(request: HttpRequest) -> HttpResponse:
-    orgs = _orgs(request, Perm.HEALTH_MANAGE)
+    orgs = _orgs(request, HealthPerm.HEALTH_MANAGE)
     error, errors = "", {}
     if request.method == "POST":
         try:
-            org = _org_from_post(request, Perm.HEALTH_MANAGE)
+            org = _org_from_post(request, HealthPerm.HEALTH_MANAGE)
             eligible = request.POST.get("eligible_org", "").strip()
             data = {
                 "name": request.POST.get("name"),
@@ -249,7 +250,7 @@ def programme_create(request: HttpRequest) -> HttpResponse:
                 "starts_on": request.POST.get("starts_on"),
                 "ends_on": request.POST.get("ends_on"),
                 "eligible_org": organization_by_code_for_actor(
-                    actor=request.user, perm=Perm.HEALTH_MANAGE, code=eligible
+                    actor=request.user, perm=HealthPerm.HEALTH_MANAGE, code=eligible
                 )
                 if eligible
                 else None,
@@ -272,7 +273,7 @@ def programme_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(Perm.HEALTH_VIEW)
+@requires_perm(HealthPerm.HEALTH_VIEW)
 def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
     programme = selectors.programme_get_for_actor(actor=request.user, pk=pk)
     return _programme_page(request, programme)
@@ -293,12 +294,14 @@ def _programme_page(
             "quotas": selectors.programme_quota_rows(programme),
             "slots": slots[:200],
             "slot_count": slots.count(),
-            "centres": selectors.centres_for_actor(actor=request.user, perm=Perm.HEALTH_MANAGE).filter(is_active=True),
-            "quota_orgs": organizations_for_actor(actor=request.user, perm=Perm.HEALTH_MANAGE)
+            "centres": selectors.centres_for_actor(actor=request.user, perm=HealthPerm.HEALTH_MANAGE).filter(
+                is_active=True
+            ),
+            "quota_orgs": organizations_for_actor(actor=request.user, perm=HealthPerm.HEALTH_MANAGE)
             .filter(path__startswith=programme.eligible_org.path)
             .order_by("path")[:500],
             "page": page,
-            "can_manage": has_perm_on(request.user, Perm.HEALTH_MANAGE, programme.organization),
+            "can_manage": has_perm_on(request.user, HealthPerm.HEALTH_MANAGE, programme.organization),
             "next_status": [
                 (s, ProgrammeStatus(s).label)
                 for s in services.STATUS_FLOW.get(ProgrammeStatus(programme.status), set())
@@ -314,7 +317,7 @@ def _programme_page(
 
 
 def _programme_action(request: HttpRequest, pk: int, form: str, action: Any, success: str) -> HttpResponse:
-    programme = selectors.programme_get_for_actor(actor=request.user, pk=pk, perm=Perm.HEALTH_MANAGE)
+    programme = selectors.programme_get_for_actor(actor=request.user, pk=pk, perm=HealthPerm.HEALTH_MANAGE)
     try:
         action(programme)
     except DomainError as exc:
@@ -324,7 +327,7 @@ def _programme_action(request: HttpRequest, pk: int, form: str, action: Any, suc
 
 
 @require_POST
-@requires_perm(Perm.HEALTH_MANAGE)
+@requires_perm(HealthPerm.HEALTH_MANAGE)
 def package_save(request: HttpRequest, pk: int) -> HttpResponse:
     def action(programme: Any) -> None:
         items = []
@@ -344,10 +347,10 @@ def package_save(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@requires_perm(Perm.HEALTH_MANAGE)
+@requires_perm(HealthPerm.HEALTH_MANAGE)
 def quota_set(request: HttpRequest, pk: int) -> HttpResponse:
     def action(programme: Any) -> None:
-        org = _org_from_post(request, Perm.HEALTH_MANAGE)
+        org = _org_from_post(request, HealthPerm.HEALTH_MANAGE)
         places = _field("places", parsing.parse_int, request.POST.get("places"), label="名额")
         services.quota_set(actor=request.user, programme=programme, organization=org, places=places)
 
@@ -355,7 +358,7 @@ def quota_set(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@requires_perm(Perm.HEALTH_MANAGE)
+@requires_perm(HealthPerm.HEALTH_MANAGE)
 def slots_create(request: HttpRequest, pk: int) -> HttpResponse:
     def action(programme: Any) -> None:
         centre = selectors.centre_get_for_actor(actor=request.user, pk=parsing.query_id(request.POST, "centre") or 0)
@@ -378,7 +381,7 @@ def slots_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@requires_perm(Perm.HEALTH_MANAGE)
+@requires_perm(HealthPerm.HEALTH_MANAGE)
 def programme_status(request: HttpRequest, pk: int) -> HttpResponse:
     def action(programme: Any) -> None:
         services.programme_set_status(actor=request.user, programme=programme, status=request.POST.get("status", ""))
@@ -387,7 +390,7 @@ def programme_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(Perm.HEALTH_VIEW)
+@requires_perm(HealthPerm.HEALTH_VIEW)
 def appointments_export(request: HttpRequest, pk: int) -> HttpResponse:
     programme = selectors.programme_get_for_actor(actor=request.user, pk=pk)
     rows = (
@@ -418,12 +421,12 @@ def appointments_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@requires_perm(Perm.HEALTH_VIEW)
+@requires_perm(HealthPerm.HEALTH_VIEW)
 def centres(request: HttpRequest) -> HttpResponse:
     error, errors = "", {}
     if request.method == "POST":
         try:
-            org = _org_from_post(request, Perm.HEALTH_MANAGE)
+            org = _org_from_post(request, HealthPerm.HEALTH_MANAGE)
             services.centre_create(
                 actor=request.user,
                 organization=org,
@@ -442,7 +445,7 @@ def centres(request: HttpRequest) -> HttpResponse:
         "health/centres.html",
         {
             "page": page,
-            "orgs": _orgs(request, Perm.HEALTH_MANAGE),
+            "orgs": _orgs(request, HealthPerm.HEALTH_MANAGE),
             "error": error,
             "errors": errors,
             "values": request.POST,
@@ -455,12 +458,12 @@ def centres(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@requires_perm(Perm.HEALTH_VIEW)
+@requires_perm(HealthPerm.HEALTH_VIEW)
 def imports(request: HttpRequest) -> HttpResponse:
     error, errors = "", {}
     if request.method == "POST":
         try:
-            org = _org_from_post(request, Perm.HEALTH_MANAGE)
+            org = _org_from_post(request, HealthPerm.HEALTH_MANAGE)
             upload = request.FILES.get("file")
             if upload is None:
                 raise ValidationFailed("请选择要导入的文件", fields={"file": "请选择文件"})
@@ -487,9 +490,9 @@ def imports(request: HttpRequest) -> HttpResponse:
         "health/imports.html",
         {
             "page": page,
-            "orgs": _orgs(request, Perm.HEALTH_MANAGE),
+            "orgs": _orgs(request, HealthPerm.HEALTH_MANAGE),
             "formats": ImportFormat.choices,
-            "centres": selectors.centres_for_actor(actor=request.user, perm=Perm.HEALTH_MANAGE)
+            "centres": selectors.centres_for_actor(actor=request.user, perm=HealthPerm.HEALTH_MANAGE)
             .filter(is_active=True)
             .order_by("name")[:500],
             "error": error,
@@ -508,13 +511,13 @@ def _centre_mapping_from_post(request: HttpRequest) -> tuple[dict[str, Any] | No
         return None, None
     if not raw.isdigit():
         raise ValidationFailed("体检机构无效", fields={"centre": "请从列表中选择"})
-    centre = selectors.centre_get_for_actor(actor=request.user, pk=raw, perm=Perm.HEALTH_MANAGE)
+    centre = selectors.centre_get_for_actor(actor=request.user, pk=raw, perm=HealthPerm.HEALTH_MANAGE)
     saved = mappings.import_mapping_latest(centre=centre)
     return (None, saved) if saved else ({"centre": centre.name}, None)
 
 
 @require_GET
-@requires_perm(Perm.HEALTH_MANAGE)
+@requires_perm(HealthPerm.HEALTH_MANAGE)
 def import_template(request: HttpRequest) -> HttpResponse:
     template = import_templates.import_template(request.GET.get("format", ""))
     if template is None:
@@ -528,11 +531,11 @@ MAPPING_LINES = 8
 
 
 @require_http_methods(["GET", "POST"])
-@requires_perm(Perm.HEALTH_MANAGE)
+@requires_perm(HealthPerm.HEALTH_MANAGE)
 def centre_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     """The centre's column mapping: file column → indicator and unit, plus the columns of the
     ID number, exam date and report number when the file names them differently."""
-    centre = selectors.centre_get_for_actor(actor=request.user, pk=pk, perm=Perm.HEALTH_MANAGE)
+    centre = selectors.centre_get_for_actor(actor=request.user, pk=pk, perm=HealthPerm.HEALTH_MANAGE)
     error, errors = "", {}
     if request.method == "POST":
         lines = [
@@ -582,7 +585,7 @@ def centre_mapping(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(Perm.HEALTH_VIEW)
+@requires_perm(HealthPerm.HEALTH_VIEW)
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = selectors.import_get_for_actor(actor=request.user, pk=pk)
     labels = dict(Flag.choices)
@@ -600,7 +603,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(Perm.HEALTH_VIEW)
+@requires_perm(HealthPerm.HEALTH_VIEW)
 def members(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     qs = selectors.health_members_for_actor(actor=request.user)
@@ -611,7 +614,7 @@ def members(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(Perm.HEALTH_VIEW)
+@requires_perm(HealthPerm.HEALTH_VIEW)
 def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     member = selectors.health_member_get_for_actor(actor=request.user, pk=pk)
     page = paginate(request, selectors.member_checkups(member))
@@ -623,7 +626,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(Perm.HEALTH_VIEW)
+@requires_perm(HealthPerm.HEALTH_VIEW)
 def report(request: HttpRequest, pk: int) -> HttpResponse:
     checkup = selectors.checkup_get_for_actor(actor=request.user, pk=pk)
     services.report_access_record(actor=request.user, checkup=checkup)
@@ -631,7 +634,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(Perm.HEALTH_VIEW)
+@requires_perm(HealthPerm.HEALTH_VIEW)
 def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     checkup = selectors.checkup_get_for_actor(actor=request.user, pk=pk)
     services.report_access_record(actor=request.user, checkup=checkup)
@@ -642,12 +645,12 @@ def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(Perm.HEALTH_VIEW)
+@requires_perm(HealthPerm.HEALTH_VIEW)
 def stats(request: HttpRequest) -> HttpResponse:
-    orgs = _orgs(request, Perm.HEALTH_VIEW)
+    orgs = _orgs(request, HealthPerm.HEALTH_VIEW)
     cat = current_catalogue()
     code = request.GET.get("organization") or (orgs[0].code if orgs else "")
-    org = organization_by_code_for_actor(actor=request.user, perm=Perm.HEALTH_VIEW, code=code) if code else None
+    org = organization_by_code_for_actor(actor=request.user, perm=HealthPerm.HEALTH_VIEW, code=code) if code else None
     indicator = cat.by_code.get(request.GET.get("indicator", "SBP")) or cat.by_code["SBP"]
     year = parsing.query_year(request.GET, "year", default=timezone.localdate().year - 1)
     group_by = request.GET.get("group_by", "tag")
@@ -705,7 +708,7 @@ def stats(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@requires_perm(Perm.DEVICE_MANAGE, Perm.HEALTH_MANAGE)
+@requires_perm(Perm.DEVICE_MANAGE, HealthPerm.HEALTH_MANAGE)
 def kiosks(request: HttpRequest) -> HttpResponse:
     error, errors, secret, device = "", {}, "", None
     if request.method == "POST":

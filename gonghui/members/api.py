@@ -4,8 +4,8 @@ from ninja import Router, Schema
 from gonghui.accounts.api_auth import member_session
 from gonghui.core.errors import NotFound, PermissionDenied
 from gonghui.core.openapi import BODY_ERRORS, SESSION_ERRORS, ErrorOut
-from gonghui.core.permissions import Perm
 from gonghui.members import card, selectors
+from gonghui.members.permissions import MemberPerm
 from gonghui.organizations.selectors import has_perm_anywhere, has_perm_on
 
 router = Router(tags=["会员"])
@@ -61,11 +61,11 @@ def me(request: HttpRequest) -> MeOut:
     summary="核验会员码（核销员）",
 )
 def card_verify(request: HttpRequest, payload: CardVerifyIn) -> MemberCardOut:
-    if not has_perm_anywhere(request.user, Perm.COUPON_REDEEM):
+    if not has_perm_anywhere(request.user, MemberPerm.CARD_VERIFY):
         raise PermissionDenied("只有核销员可以核验会员码")
     member = card.card_token_verify(token=payload.token)
     # A clerk outside the member's sub-tree learns nothing about whose card it is.
-    if not has_perm_on(request.user, Perm.COUPON_REDEEM, member.organization):
+    if not has_perm_on(request.user, MemberPerm.CARD_VERIFY, member.organization):
         raise NotFound("会员码无效")
     return MemberCardOut(
         member_no=member.member_no,

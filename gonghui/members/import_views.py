@@ -8,14 +8,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from gonghui.core.access import requires_perm
 from gonghui.core.downloads import xlsx_response
 from gonghui.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from gonghui.core.exports import download
 from gonghui.core.pagination import paginate
-from gonghui.core.permissions import Perm
 from gonghui.members import imports
 from gonghui.members.import_models import ImportBatch, ImportStatus
-from gonghui.organizations.permissions import requires_perm
+from gonghui.members.permissions import MemberPerm
 from gonghui.organizations.selectors import PickerOption, organization_by_code_for_actor, organization_picker_for_actor
 
 
@@ -37,19 +37,19 @@ def _list_context(request: HttpRequest, **extra: object) -> dict[str, object]:
 
 
 @require_GET
-@requires_perm(Perm.MEMBER_IMPORT)
+@requires_perm(MemberPerm.MEMBER_IMPORT)
 def import_list(request: HttpRequest) -> HttpResponse:
     return render(request, "members/import_list.html", _list_context(request))
 
 
 @require_GET
-@requires_perm(Perm.MEMBER_IMPORT)
+@requires_perm(MemberPerm.MEMBER_IMPORT)
 def import_template(request: HttpRequest) -> HttpResponse:
     return xlsx_response(imports.import_template(), "会员导入模板.xlsx")
 
 
 @require_POST
-@requires_perm(Perm.MEMBER_IMPORT)
+@requires_perm(MemberPerm.MEMBER_IMPORT)
 def import_upload(request: HttpRequest) -> HttpResponse:
     code = request.POST.get("organization", "").strip()
     upload = request.FILES.get("file")
@@ -57,7 +57,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         if not code:
             raise ValidationFailed("请选择工会", fields={"organization": "请选择工会"})
         try:
-            organization = organization_by_code_for_actor(actor=request.user, perm=Perm.MEMBER_IMPORT, code=code)
+            organization = organization_by_code_for_actor(actor=request.user, perm=MemberPerm.MEMBER_IMPORT, code=code)
         except NotFound:
             raise ValidationFailed(
                 "工会代码不存在或您无权向该工会导入", fields={"organization": "工会代码不存在或无权导入"}
@@ -79,7 +79,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(Perm.MEMBER_IMPORT)
+@requires_perm(MemberPerm.MEMBER_IMPORT)
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = imports.import_batch_get_for_actor(actor=request.user, pk=pk)
     return render(
@@ -98,7 +98,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(Perm.MEMBER_IMPORT)
+@requires_perm(MemberPerm.MEMBER_IMPORT)
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     batch = imports.import_batch_get_for_actor(actor=request.user, pk=pk)
     progress = imports.import_progress(batch)
@@ -124,7 +124,7 @@ def _act_on_batch(request: HttpRequest, pk: int, act: Callable[[ImportBatch], ob
 
 
 @require_POST
-@requires_perm(Perm.MEMBER_IMPORT)
+@requires_perm(MemberPerm.MEMBER_IMPORT)
 def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
     keep_good_rows = request.POST.get("keep_good_rows") == "1"
     return _act_on_batch(
@@ -136,7 +136,7 @@ def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@requires_perm(Perm.MEMBER_IMPORT)
+@requires_perm(MemberPerm.MEMBER_IMPORT)
 def import_resume(request: HttpRequest, pk: int) -> HttpResponse:
     return _act_on_batch(
         request,
@@ -147,7 +147,7 @@ def import_resume(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@requires_perm(Perm.MEMBER_IMPORT)
+@requires_perm(MemberPerm.MEMBER_IMPORT)
 def import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return _act_on_batch(
         request,
@@ -158,7 +158,7 @@ def import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(Perm.MEMBER_IMPORT)
+@requires_perm(MemberPerm.MEMBER_IMPORT)
 def import_report(request: HttpRequest, pk: int) -> HttpResponse:
     batch = imports.import_batch_get_for_actor(actor=request.user, pk=pk)
     return download(imports.import_error_report(actor=request.user, batch=batch))

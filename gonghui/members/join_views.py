@@ -6,15 +6,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.core import ratelimit, workflow
-from gonghui.core.access import public
+from gonghui.core.access import public, requires_perm
 from gonghui.core.errors import DomainError
 from gonghui.core.middleware import client_ip
 from gonghui.core.pagination import paginate
-from gonghui.core.permissions import Perm
 from gonghui.members import joining
 from gonghui.members.models import ETHNICITIES, ApplicationStatus, Education, HouseholdType, Tag
+from gonghui.members.permissions import MemberPerm
 from gonghui.members.workflows import JOIN_APPLICATION
-from gonghui.organizations.permissions import requires_perm
 from gonghui.organizations.selectors import PUBLIC_MIN_CHARS, grassroots_union_search
 
 # Applicants tick their own work tags; 劳模 levels and 困难职工 classes are recorded by the union.
@@ -85,7 +84,7 @@ def h5_join(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(Perm.MEMBER_EDIT)
+@requires_perm(MemberPerm.MEMBER_EDIT)
 def application_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", ApplicationStatus.PENDING)
     if status not in ApplicationStatus.values:
@@ -101,7 +100,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@requires_perm(Perm.MEMBER_EDIT)
+@requires_perm(MemberPerm.MEMBER_EDIT)
 def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
     application = joining.application_get_for_actor(actor=request.user, pk=pk)
     try:

@@ -16,10 +16,10 @@ from gonghui.accounts.services import sms_code_consume
 from gonghui.core import workflow
 from gonghui.core.errors import Conflict, NotFound, ValidationFailed
 from gonghui.core.identifiers import IdentifierError
-from gonghui.core.permissions import Perm
 from gonghui.members import services
 from gonghui.members.identity import decrypt_id_number, identity_from_raw
 from gonghui.members.models import JoinApplication, JoinMethod, Member
+from gonghui.members.permissions import MemberPerm
 from gonghui.members.workflows import JOIN_APPLICATION
 from gonghui.organizations.models import Level, Organization
 from gonghui.organizations.selectors import scope_q
@@ -134,7 +134,9 @@ def application_decide(*, actor: Any, application: JoinApplication, decision: st
 
 
 def applications_for_actor(*, actor: Any, status: str = "") -> QuerySet[JoinApplication]:
-    qs = JoinApplication.objects.filter(scope_q(actor, Perm.MEMBER_EDIT)).select_related("organization", "decided_by")
+    qs = JoinApplication.objects.filter(scope_q(actor, MemberPerm.MEMBER_EDIT)).select_related(
+        "organization", "decided_by"
+    )
     return qs.filter(status=status) if status else qs
 
 

@@ -7,9 +7,9 @@ from django.db.models import F, Q, QuerySet
 
 from gonghui.core.errors import NotFound
 from gonghui.core.identifiers import ID_PATTERN
-from gonghui.core.permissions import Perm
 from gonghui.members.identity import id_blind_index
 from gonghui.members.models import Member, Transfer, TransferStatus
+from gonghui.members.permissions import MemberPerm
 from gonghui.organizations.models import Organization
 from gonghui.organizations.selectors import scope_q
 
@@ -50,7 +50,7 @@ def member_list_for_actor(
     status: str = "",
     tag: int | None = None,
     work_unit: str = "",
-    perm: str = Perm.MEMBER_VIEW,
+    perm: str = MemberPerm.MEMBER_VIEW,
 ) -> QuerySet[Member]:
     qs = Member.objects.filter(scope_q(actor, perm)).select_related("organization")
     if organization is not None:
@@ -66,7 +66,7 @@ def member_list_for_actor(
     return qs.order_by("-id")
 
 
-def member_get_for_actor(*, actor: Any, pk: int | str, perm: str = Perm.MEMBER_VIEW) -> Member:
+def member_get_for_actor(*, actor: Any, pk: int | str, perm: str = MemberPerm.MEMBER_VIEW) -> Member:
     member = Member.objects.filter(scope_q(actor, perm)).select_related("organization").filter(pk=pk).first()
     if member is None:
         raise NotFound("会员不存在或无权访问")
@@ -82,11 +82,11 @@ def member_of_user(user: Any) -> Member | None:
 
 def transfer_list_for_actor(*, actor: Any) -> QuerySet[Transfer]:
     """Transfers the actor may see: leaving or entering an organisation in their scope."""
-    out_scope = scope_q(actor, Perm.TRANSFER_APPROVE, "from_org__path") | scope_q(
-        actor, Perm.TRANSFER_SUBMIT, "from_org__path"
+    out_scope = scope_q(actor, MemberPerm.TRANSFER_APPROVE, "from_org__path") | scope_q(
+        actor, MemberPerm.TRANSFER_SUBMIT, "from_org__path"
     )
-    in_scope = scope_q(actor, Perm.TRANSFER_APPROVE, "to_org__path") | scope_q(
-        actor, Perm.TRANSFER_SUBMIT, "to_org__path"
+    in_scope = scope_q(actor, MemberPerm.TRANSFER_APPROVE, "to_org__path") | scope_q(
+        actor, MemberPerm.TRANSFER_SUBMIT, "to_org__path"
     )
     return Transfer.objects.filter(out_scope | in_scope).select_related("member", "from_org", "to_org", "submitted_by")
 

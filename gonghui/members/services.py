@@ -12,7 +12,6 @@ from gonghui.core import audit, parsing, workflow
 from gonghui.core.errors import Conflict, PermissionDenied, ValidationFailed
 from gonghui.core.identifiers import IdentifierError, validate_phone
 from gonghui.core.models import AuditResult
-from gonghui.core.permissions import Perm
 from gonghui.members.identity import (
     decrypt_id_number,
     identity_from_raw,
@@ -36,6 +35,7 @@ from gonghui.members.models import (
     Transfer,
     TransferStatus,
 )
+from gonghui.members.permissions import MemberPerm
 from gonghui.members.workflows import TRANSFER
 from gonghui.organizations.models import Level, Organization
 from gonghui.organizations.selectors import has_perm_on
@@ -181,7 +181,7 @@ def _grassroots_check(organization: Organization) -> None:
 
 
 def member_create(*, actor: Any, organization: Organization, id_number: str, data: dict[str, Any]) -> Member:
-    if not has_perm_on(actor, Perm.MEMBER_EDIT, organization):
+    if not has_perm_on(actor, MemberPerm.MEMBER_EDIT, organization):
         raise PermissionDenied("无权在该工会登记会员")
     _grassroots_check(organization)
     identity, id_error = None, ""
@@ -227,7 +227,7 @@ def member_update(
     *, actor: Any, member: Member, data: dict[str, Any], reason: str = "", expected_version: int | None = None
 ) -> Member:
     """Edit a member; every changed field is kept in the history with its old value."""
-    if not has_perm_on(actor, Perm.MEMBER_EDIT, member.organization):
+    if not has_perm_on(actor, MemberPerm.MEMBER_EDIT, member.organization):
         raise PermissionDenied("无权修改该会员")
     cleaned, errors = clean_member_fields(data, partial=True, birth_date=member.birth_date)
     if errors:
@@ -265,7 +265,7 @@ def member_update(
 def member_reveal_id_number(*, actor: Any, member: Member, reason: str) -> str:
     """The full ID number, for an actor with the permission and a stated reason; audited."""
     reason = reason.strip()
-    if not has_perm_on(actor, Perm.MEMBER_REVEAL_ID, member.organization):
+    if not has_perm_on(actor, MemberPerm.MEMBER_REVEAL_ID, member.organization):
         audit.record(
             actor=actor,
             action="member.reveal_id",
@@ -288,7 +288,7 @@ def member_reveal_id_number(*, actor: Any, member: Member, reason: str) -> str:
 
 
 def member_change_status(*, actor: Any, member: Member, status: str, reason: str) -> Member:
-    if not has_perm_on(actor, Perm.MEMBER_EDIT, member.organization):
+    if not has_perm_on(actor, MemberPerm.MEMBER_EDIT, member.organization):
         raise PermissionDenied("无权变更该会员的会籍")
     if not reason.strip():
         raise ValidationFailed("请填写变更原因", fields={"reason": "请填写变更原因"})
@@ -323,7 +323,7 @@ def member_change_status(*, actor: Any, member: Member, status: str, reason: str
 
 def transfer_submit(*, actor: Any, member: Member, to_org: Organization, reason: str) -> Transfer:
     """Start a 转会 from the member's union. The member is 转出中 until the transfer ends."""
-    if not has_perm_on(actor, Perm.TRANSFER_SUBMIT, member.organization):
+    if not has_perm_on(actor, MemberPerm.TRANSFER_SUBMIT, member.organization):
         raise PermissionDenied("无权为该会员办理转会")
     _grassroots_check(to_org)
     if to_org.pk == member.organization_id:

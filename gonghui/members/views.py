@@ -1,5 +1,3 @@
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth import login
 from django.db.models import QuerySet
@@ -9,16 +7,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gonghui.accounts.services import sms_code_send
 from gonghui.core import parsing, registry, workflow
-from gonghui.core.access import public
+from gonghui.core.access import public, requires_perm
 from gonghui.core.errors import DomainError, NotFound, ValidationFailed
 from gonghui.core.exports import download
 from gonghui.core.middleware import client_ip
 from gonghui.core.pagination import paginate
-from gonghui.core.permissions import Perm
 from gonghui.core.plans import custom_plans
 from gonghui.members import card, export_names, exports, history, selectors, services
 from gonghui.members.forms import FORM_FIELDS, member_data_from_post
-from gonghui.members.h5_tiles import TILES
 from gonghui.members.models import (
     ETHNICITIES,
     ConsentPurpose,
@@ -31,9 +27,9 @@ from gonghui.members.models import (
     ModelWorkerLevel,
     Tag,
 )
+from gonghui.members.permissions import MemberPerm
 from gonghui.members.workflows import TRANSFER
 from gonghui.organizations.models import Level, Organization
-from gonghui.organizations.permissions import requires_perm
 from gonghui.organizations.selectors import (
     has_perm_anywhere,
     has_perm_on,
@@ -60,7 +56,7 @@ def _form_context(**extra: object) -> dict[str, object]:
 
 
 def _filtered_members(
-    request: HttpRequest, perm: str = Perm.MEMBER_VIEW
+    request: HttpRequest, perm: str = MemberPerm.MEMBER_VIEW
 ) -> tuple[QuerySet[Member], Organization | None]:
     org = None
     org_code = request.GET.get("org", "").strip()
@@ -82,7 +78,7 @@ def _filtered_members(
 
 
 @require_GET
-@requires_perm(Perm.MEMBER_VIEW)
+@requires_perm(MemberPerm.MEMBER_VIEW)
 def member_list(request: HttpRequest) -> HttpResponse:
     qs, org = _filtered_members(request)
     page = paginate(request, qs)
@@ -93,18 +89,18 @@ def member_list(request: HttpRequest) -> HttpResponse:
         "all_tags": Tag.choices,
         "org": org,
         "can_create": has_perm_on_any_grassroots(request),
-        "can_export_cards": has_perm_anywhere(request.user, Perm.MEMBER_EDIT),
+        "can_export_cards": has_perm_anywhere(request.user, MemberPerm.MEMBER_EDIT),
     }
     template = "members/_member_rows.html" if request.headers.get("HX-Request") else "members/member_list.html"
     return render(request, template, context)
 
 
 @require_GET
-@requires_perm(Perm.MEMBER_VIEW)
+@requires_perm(MemberPerm.MEMBER_VIEW)
 def member_export(request: HttpRequest) -> HttpResponse:
     """The filtered list as XLSX, ID numbers and phones masked; audited with its row count."""
     qs, org = _filtered_members(request)
-    name = export_names.members_export_name(actor=request.user, perm=Perm.MEMBER_VIEW, organization=org)
+    name = export_names.members_export_name(actor=request.user, perm=MemberPerm.MEMBER_VIEW, organization=org)
     with custom_plans():
         export = exports.members_export(
             actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v}, filename=name
@@ -113,11 +109,11 @@ def member_export(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(Perm.MEMBER_EDIT)
+@requires_perm(MemberPerm.MEMBER_EDIT)
 def member_card_export(request: HttpRequest) -> HttpResponse:
     """制卡数据 of the filtered list (members in good standing), for the card printer; audited."""
-    qs, org = _filtered_members(request, perm=Perm.MEMBER_EDIT)
-    name = export_names.cards_export_name(actor=request.user, perm=Perm.MEMBER_EDIT, organization=org)
+    qs, org = _filtered_members(request, perm=MemberPerm.MEMBER_EDIT)
+    name = export_names.cards_export_name(actor=request.user, perm=MemberPerm.MEMBER_EDIT, organization=org)
     with custom_plans():
         export = exports.cards_export(
             actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v}, filename=name
@@ -126,11 +122,13 @@ def member_card_export(request: HttpRequest) -> HttpResponse:
 
 
 def has_perm_on_any_grassroots(request: HttpRequest) -> bool:
-    return organizations_for_actor(actor=request.user, perm=Perm.MEMBER_EDIT).filter(level=Level.GRASSROOTS).exists()
+    return (
+        organizations_for_actor(actor=request.user, perm=MemberPerm.MEMBER_EDIT).filter(level=Level.GRASSROOTS).exists()
+    )
 
 
 @require_GET
-@requires_perm(Perm.MEMBER_VIEW)
+@requires_perm(MemberPerm.MEMBER_VIEW)
 def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     member = selectors.member_get_for_actor(actor=request.user, pk=pk)
     return render(
@@ -140,9 +138,9 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "member": member,
             "history": history.member_history(member=member),
             "transfers": member.transfers.select_related("from_org", "to_org")[:10],
-            "can_edit": has_perm_on(request.user, Perm.MEMBER_EDIT, member.organization),
-            "can_reveal": has_perm_on(request.user, Perm.MEMBER_REVEAL_ID, member.organization),
-            "can_transfer": has_perm_on(request.user, Perm.TRANSFER_SUBMIT, member.organization)
+            "can_edit": has_perm_on(request.user, MemberPerm.MEMBER_EDIT, member.organization),
+            "can_reveal": has_perm_on(request.user, MemberPerm.MEMBER_REVEAL_ID, member.organization),
+            "can_transfer": has_perm_on(request.user, MemberPerm.TRANSFER_SUBMIT, member.organization)
             and member.status == MembershipStatus.ACTIVE,
             "status_targets": [
                 (s, MembershipStatus(s).label)
@@ -153,7 +151,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@requires_perm(Perm.MEMBER_VIEW)
+@requires_perm(MemberPerm.MEMBER_VIEW)
 def member_reveal_id(request: HttpRequest, pk: int) -> HttpResponse:
     member = selectors.member_get_for_actor(actor=request.user, pk=pk)
     number = services.member_reveal_id_number(actor=request.user, member=member, reason=request.POST.get("reason", ""))
@@ -161,15 +159,15 @@ def member_reveal_id(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@requires_perm(Perm.MEMBER_EDIT)
+@requires_perm(MemberPerm.MEMBER_EDIT)
 def member_create(request: HttpRequest) -> HttpResponse:
-    orgs = organizations_for_actor(actor=request.user, perm=Perm.MEMBER_EDIT).filter(level=Level.GRASSROOTS)
+    orgs = organizations_for_actor(actor=request.user, perm=MemberPerm.MEMBER_EDIT).filter(level=Level.GRASSROOTS)
     errors: dict[str, str] = {}
     error = None
     if request.method == "POST":
         try:
             org = organization_by_code_for_actor(
-                actor=request.user, perm=Perm.MEMBER_EDIT, code=request.POST.get("organization", "")
+                actor=request.user, perm=MemberPerm.MEMBER_EDIT, code=request.POST.get("organization", "")
             )
             member = services.member_create(
                 actor=request.user,
@@ -194,9 +192,9 @@ def member_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@requires_perm(Perm.MEMBER_EDIT)
+@requires_perm(MemberPerm.MEMBER_EDIT)
 def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    member = selectors.member_get_for_actor(actor=request.user, pk=pk, perm=Perm.MEMBER_EDIT)
+    member = selectors.member_get_for_actor(actor=request.user, pk=pk, perm=MemberPerm.MEMBER_EDIT)
     errors: dict[str, str] = {}
     error = None
     values: object = request.POST
@@ -237,9 +235,9 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@requires_perm(Perm.MEMBER_EDIT)
+@requires_perm(MemberPerm.MEMBER_EDIT)
 def member_status(request: HttpRequest, pk: int) -> HttpResponse:
-    member = selectors.member_get_for_actor(actor=request.user, pk=pk, perm=Perm.MEMBER_EDIT)
+    member = selectors.member_get_for_actor(actor=request.user, pk=pk, perm=MemberPerm.MEMBER_EDIT)
     try:
         services.member_change_status(
             actor=request.user,
@@ -255,9 +253,9 @@ def member_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@requires_perm(Perm.TRANSFER_SUBMIT)
+@requires_perm(MemberPerm.TRANSFER_SUBMIT)
 def transfer_new(request: HttpRequest, pk: int) -> HttpResponse:
-    member = selectors.member_get_for_actor(actor=request.user, pk=pk, perm=Perm.TRANSFER_SUBMIT)
+    member = selectors.member_get_for_actor(actor=request.user, pk=pk, perm=MemberPerm.TRANSFER_SUBMIT)
     error = None
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -285,7 +283,7 @@ def transfer_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(Perm.TRANSFER_SUBMIT, Perm.TRANSFER_APPROVE)
+@requires_perm(MemberPerm.TRANSFER_SUBMIT, MemberPerm.TRANSFER_APPROVE)
 def transfer_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.transfer_list_for_actor(actor=request.user)
     state = request.GET.get("state", "open")
@@ -298,7 +296,7 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@requires_perm(Perm.TRANSFER_APPROVE)
+@requires_perm(MemberPerm.TRANSFER_APPROVE)
 def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
     transfer = selectors.transfer_get_for_actor(actor=request.user, pk=pk)
     approve = request.POST.get("decision") == "approve"
@@ -349,16 +347,9 @@ def _me(request: HttpRequest) -> Member:
     return member
 
 
-def _tiles() -> list[Any]:
-    """The placeholder tiles, with any service an app has registered taking its tile's place."""
-    registered: dict[str, Any] = {t.label: t for t in registry.tiles()}
-    placed = [registered.pop(t.label, None) or t for t in TILES]
-    return [*placed, *registered.values()]
-
-
 @require_GET
 def h5_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "members/h5/home.html", {"member": _me(request), "tiles": _tiles()})
+    return render(request, "members/h5/home.html", {"member": _me(request), "tiles": registry.tiles()})
 
 
 @require_GET

@@ -3,9 +3,9 @@ defaults until SLA rules become versioned policies."""
 
 import datetime as dt
 
-from gonghui.core.permissions import Perm
 from gonghui.core.workflow import Transition, Workflow
 from gonghui.members.models import ApplicationStatus, JoinApplication, Transfer, TransferStatus
+from gonghui.members.permissions import MemberPerm
 
 _SUBMITTER = "提交人不能审批自己提交的申请"
 
@@ -21,7 +21,7 @@ TRANSFER = Workflow(
             label="批准转出",
             sources=(TransferStatus.PENDING_OUT,),
             target=TransferStatus.PENDING_IN,
-            perm=Perm.TRANSFER_APPROVE,
+            perm=MemberPerm.TRANSFER_APPROVE,
             on="from_org",
             forbid=("submitted_by",),
             forbid_message=_SUBMITTER,
@@ -31,7 +31,7 @@ TRANSFER = Workflow(
             label="驳回转出",
             sources=(TransferStatus.PENDING_OUT,),
             target=TransferStatus.REJECTED,
-            perm=Perm.TRANSFER_APPROVE,
+            perm=MemberPerm.TRANSFER_APPROVE,
             on="from_org",
             forbid=("submitted_by",),
             forbid_message=_SUBMITTER,
@@ -42,7 +42,7 @@ TRANSFER = Workflow(
             label="批准转入",
             sources=(TransferStatus.PENDING_IN,),
             target=TransferStatus.COMPLETED,
-            perm=Perm.TRANSFER_APPROVE,
+            perm=MemberPerm.TRANSFER_APPROVE,
             on="to_org",
             forbid=("submitted_by",),
             forbid_message=_SUBMITTER,
@@ -52,7 +52,7 @@ TRANSFER = Workflow(
             label="驳回转入",
             sources=(TransferStatus.PENDING_IN,),
             target=TransferStatus.REJECTED,
-            perm=Perm.TRANSFER_APPROVE,
+            perm=MemberPerm.TRANSFER_APPROVE,
             on="to_org",
             forbid=("submitted_by",),
             forbid_message=_SUBMITTER,
@@ -76,14 +76,14 @@ JOIN_APPLICATION = Workflow(
             label="初审",
             sources=(ApplicationStatus.PENDING,),
             target=ApplicationStatus.CHECKED,
-            perm=Perm.MEMBER_EDIT,
+            perm=MemberPerm.MEMBER_EDIT,
         ),
         Transition(
             name="approve",
             label="批准",
             sources=(ApplicationStatus.CHECKED,),
             target=ApplicationStatus.APPROVED,
-            perm=Perm.MEMBER_EDIT,
+            perm=MemberPerm.MEMBER_EDIT,
             forbid=("step:check",),
             forbid_message="初审人不能批准自己初审的申请，请由另一位工作人员批准入会",
         ),
@@ -92,7 +92,7 @@ JOIN_APPLICATION = Workflow(
             label="不予批准",
             sources=(ApplicationStatus.PENDING, ApplicationStatus.CHECKED),
             target=ApplicationStatus.REJECTED,
-            perm=Perm.MEMBER_EDIT,
+            perm=MemberPerm.MEMBER_EDIT,
             reason_required=True,
         ),
     ),

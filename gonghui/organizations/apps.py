@@ -7,7 +7,20 @@ class OrganizationsConfig(AppConfig):
     verbose_name = "工会组织"
 
     def ready(self) -> None:
-        from gonghui.core import workflow
+        from gonghui.core import registry, workflow
+        from gonghui.core.permissions import Perm
+        from gonghui.organizations import audit_labels
         from gonghui.organizations.authorizer import OrganizationAuthorizer
+        from gonghui.organizations.permissions import GRANTS, LABELS, OrgPerm
 
         workflow.register_authorizer(OrganizationAuthorizer())
+        registry.permissions("organizations", LABELS)
+        registry.grants(GRANTS)
+        registry.audit_labels(audit_labels.ACTIONS)
+        registry.describe_by("organizations.organization", lambda o: o.name, only=("name",))
+        registry.nav(
+            registry.NavItem("organizations", "组织架构", "diagram-3", "organizations:list", (OrgPerm.ORG_VIEW,), 10)
+        )
+        registry.nav(
+            registry.NavItem("policies", "政策与参数", "sliders", "organizations:policy_list", (Perm.POLICY_VIEW,), 900)
+        )

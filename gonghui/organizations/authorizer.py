@@ -3,8 +3,18 @@ roles held on an organisation or an ancestor, the line of ancestors and the leve
 
 from typing import Any
 
-from gonghui.organizations.models import Organization
-from gonghui.organizations.selectors import ancestors, has_perm_anywhere, has_perm_on, is_staff_user, requires_totp
+from django.db.models import Q
+
+from gonghui.organizations.models import PATH_STEP, Organization
+from gonghui.organizations.selectors import (
+    ancestors,
+    has_perm_anywhere,
+    has_perm_on,
+    is_staff_user,
+    requires_totp,
+    scope_paths,
+    scope_q,
+)
 
 
 class OrganizationAuthorizer:
@@ -28,3 +38,9 @@ class OrganizationAuthorizer:
 
     def requires_totp(self, actor: Any) -> bool:
         return requires_totp(actor)
+
+    def scope_q(self, actor: Any, perm: str, *, field: str) -> Q:
+        return scope_q(actor, perm, field=field)
+
+    def holds_at_root(self, actor: Any, perm: str) -> bool:
+        return any(len(path) == PATH_STEP + 1 for path in scope_paths(actor, perm))

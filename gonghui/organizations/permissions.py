@@ -1,24 +1,22 @@
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
-from django.http import HttpRequest
-
-from gonghui.core.errors import PermissionDenied
-from gonghui.organizations.selectors import has_perm_anywhere
+"""The tenant layer's permissions: organisations and their staff."""
 
 
-def requires_perm(*perms: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A console view that needs at least one of `perms` on some organisation. The objects it
-    shows are still narrowed by selectors to where the permission holds."""
+class OrgPerm:
+    ORG_VIEW = "org.view"
+    ORG_MANAGE = "org.manage"
+    STAFF_MANAGE = "staff.manage"
 
-    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            if not any(has_perm_anywhere(request.user, perm) for perm in perms):
-                raise PermissionDenied("您的角色无权使用此功能")
-            return view(request, *args, **kwargs)
 
-        return wrapper
+LABELS = {
+    OrgPerm.ORG_VIEW: "查看组织架构",
+    OrgPerm.ORG_MANAGE: "新建和调整组织",
+    OrgPerm.STAFF_MANAGE: "管理工作人员与角色",
+}
 
-    return decorator
+GRANTS = {
+    "admin": (OrgPerm.ORG_VIEW, OrgPerm.ORG_MANAGE, OrgPerm.STAFF_MANAGE),
+    "handler": (OrgPerm.ORG_VIEW,),
+    "reviewer": (OrgPerm.ORG_VIEW,),
+    "finance": (OrgPerm.ORG_VIEW,),
+    "health": (OrgPerm.ORG_VIEW,),
+}

@@ -10,8 +10,8 @@ from django.db.models import Q, QuerySet
 
 from gonghui.core import registry
 from gonghui.core.errors import NotFound, PermissionDenied
-from gonghui.core.permissions import Perm
 from gonghui.organizations.models import Level, Organization, RoleAssignment
+from gonghui.organizations.permissions import OrgPerm
 
 _CACHE_ATTR = "_gonghui_role_cache"
 
@@ -96,7 +96,7 @@ def organization_get_for_actor(*, actor: Any, perm: str, pk: int | str) -> Organ
 
 def role_assignments_for_actor(*, actor: Any, organization: Organization) -> QuerySet[RoleAssignment]:
     """The roles held on `organization`, for an actor who manages staff there; none otherwise."""
-    if not has_perm_on(actor, Perm.STAFF_MANAGE, organization):
+    if not has_perm_on(actor, OrgPerm.STAFF_MANAGE, organization):
         return RoleAssignment.objects.none()
     return RoleAssignment.objects.filter(organization=organization).select_related("user").order_by("role", "user_id")
 
@@ -154,10 +154,12 @@ class PickerPurpose:
     grassroots_only: bool
 
 
-PICKER_PURPOSES: dict[str, PickerPurpose] = {
-    "transfer": PickerPurpose(perm=Perm.TRANSFER_SUBMIT, whole_federation=True, grassroots_only=True),
-    "member_import": PickerPurpose(perm=Perm.MEMBER_IMPORT, whole_federation=False, grassroots_only=False),
-}
+PICKER_PURPOSES: dict[str, PickerPurpose] = {}
+
+
+def register_picker_purpose(name: str, purpose: PickerPurpose) -> None:
+    """Let a domain app offer the organisation picker for `name` (in its AppConfig.ready())."""
+    PICKER_PURPOSES[name] = purpose
 
 
 def _matching(query: str) -> Q:

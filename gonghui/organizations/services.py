@@ -5,8 +5,9 @@ from django.db import transaction
 from gonghui.core import audit
 from gonghui.core.errors import NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.identifiers import IdentifierError, validate_region_code, validate_uscc
-from gonghui.core.permissions import Perm, Role
+from gonghui.core.permissions import Role
 from gonghui.organizations.models import Level, Organization, RoleAssignment
+from gonghui.organizations.permissions import OrgPerm
 from gonghui.organizations.selectors import forget_roles, has_perm_on
 
 
@@ -35,7 +36,7 @@ def organization_create(
     and only by the system (actor None) — the seed or an installer's command."""
     if parent is None and actor is not None:
         raise PermissionDenied("只有系统可以创建顶级组织")
-    if parent is not None and actor is not None and not has_perm_on(actor, Perm.ORG_MANAGE, parent):
+    if parent is not None and actor is not None and not has_perm_on(actor, OrgPerm.ORG_MANAGE, parent):
         raise PermissionDenied("无权在该组织下创建下级组织")
     errors: dict[str, str] = {}
     code = code.strip()
@@ -88,7 +89,7 @@ def role_grant(*, actor: Any, user: Any, organization: Organization, role: str) 
     extended from below. A staff account holding no role may be given one."""
     if role not in Role.values:
         raise ValidationFailed("角色无效", fields={"role": "角色无效"})
-    if actor is not None and not has_perm_on(actor, Perm.STAFF_MANAGE, organization):
+    if actor is not None and not has_perm_on(actor, OrgPerm.STAFF_MANAGE, organization):
         raise PermissionDenied("无权为该组织分配角色")
     if not user.is_staff_account or getattr(user, "member_profile", None) is not None:
         raise ValidationFailed(
@@ -102,7 +103,7 @@ def role_grant(*, actor: Any, user: Any, organization: Organization, role: str) 
             .select_related("organization")
             .order_by("pk")
         )
-        if actor is not None and any(not has_perm_on(actor, Perm.STAFF_MANAGE, a.organization) for a in held):
+        if actor is not None and any(not has_perm_on(actor, OrgPerm.STAFF_MANAGE, a.organization) for a in held):
             raise PermissionDenied(
                 "%(username)s 在您管理范围以外的组织任职，不能由您授予角色" % {"username": user.username}
             )
@@ -122,7 +123,7 @@ def role_grant(*, actor: Any, user: Any, organization: Organization, role: str) 
 def role_revoke(*, actor: Any, assignment: RoleAssignment) -> None:
     """Take a role away. The actor must manage staff on the role's organisation, and cannot
     take away their own role (nobody locks themselves out)."""
-    if not has_perm_on(actor, Perm.STAFF_MANAGE, assignment.organization):
+    if not has_perm_on(actor, OrgPerm.STAFF_MANAGE, assignment.organization):
         raise PermissionDenied("无权撤销该角色")
     if assignment.user_id == actor.pk:
         raise PermissionDenied("不能撤销自己的角色，请由上级管理员办理")
@@ -152,7 +153,7 @@ def staff_create(
     from gonghui.accounts.models import User
     from gonghui.core.identifiers import IdentifierError, validate_phone
 
-    if not has_perm_on(actor, Perm.STAFF_MANAGE, organization):
+    if not has_perm_on(actor, OrgPerm.STAFF_MANAGE, organization):
         raise PermissionDenied("无权为该组织添加工作人员")
     errors: dict[str, str] = {}
     username = username.strip()

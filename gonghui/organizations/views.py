@@ -9,39 +9,42 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gonghui.accounts.models import User
 from gonghui.core import parsing
+from gonghui.core.access import requires_perm
 from gonghui.core.errors import DomainError, ValidationFailed
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm, Role
 from gonghui.core.policies import policy_body_diff, policy_body_text, policy_kind, policy_kinds
 from gonghui.organizations import policies, selectors, services
 from gonghui.organizations.models import Level, Organization, PolicyStatus, PolicyVersion, UnitType
-from gonghui.organizations.permissions import requires_perm
+from gonghui.organizations.permissions import OrgPerm
 
 
 @require_GET
-@requires_perm(Perm.ORG_VIEW)
+@requires_perm(OrgPerm.ORG_VIEW)
 def organization_list(request: HttpRequest) -> HttpResponse:
     """Top of the actor's tree, or a search over it by name or code."""
-    qs = selectors.organizations_for_actor(actor=request.user, perm=Perm.ORG_VIEW)
+    qs = selectors.organizations_for_actor(actor=request.user, perm=OrgPerm.ORG_VIEW)
     query = request.GET.get("q", "").strip()
     if query:
         qs = qs.filter(name__contains=query) | qs.filter(code__startswith=query)
     else:
-        roots = selectors.scope_paths(request.user, Perm.ORG_VIEW)
+        roots = selectors.scope_paths(request.user, OrgPerm.ORG_VIEW)
         qs = qs.filter(path__in=roots)
     page = paginate(request, qs.order_by("path"))
     return render(request, "organizations/organization_list.html", {"page": page, "q": query})
 
 
 @require_GET
-@requires_perm(Perm.ORG_VIEW)
+@requires_perm(OrgPerm.ORG_VIEW)
 def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    org = selectors.organization_get_for_actor(actor=request.user, perm=Perm.ORG_VIEW, pk=pk)
+    org = selectors.organization_get_for_actor(actor=request.user, perm=OrgPerm.ORG_VIEW, pk=pk)
     children = Organization.objects.filter(parent=org).annotate(member_count=Count("members")).order_by("code")
     page = paginate(request, children, per_page=50)
-    visible_ancestors = [a for a in selectors.ancestors(org) if selectors.has_perm_on(request.user, Perm.ORG_VIEW, a)]
-    can_manage = selectors.has_perm_on(request.user, Perm.ORG_MANAGE, org)
-    can_staff = selectors.has_perm_on(request.user, Perm.STAFF_MANAGE, org)
+    visible_ancestors = [
+        a for a in selectors.ancestors(org) if selectors.has_perm_on(request.user, OrgPerm.ORG_VIEW, a)
+    ]
+    can_manage = selectors.has_perm_on(request.user, OrgPerm.ORG_MANAGE, org)
+    can_staff = selectors.has_perm_on(request.user, OrgPerm.STAFF_MANAGE, org)
     roles = selectors.role_assignments_for_actor(actor=request.user, organization=org)
     return render(
         request,
@@ -59,9 +62,9 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@requires_perm(Perm.ORG_MANAGE)
+@requires_perm(OrgPerm.ORG_MANAGE)
 def organization_create(request: HttpRequest, pk: int) -> HttpResponse:
-    parent = selectors.organization_get_for_actor(actor=request.user, perm=Perm.ORG_MANAGE, pk=pk)
+    parent = selectors.organization_get_for_actor(actor=request.user, perm=OrgPerm.ORG_MANAGE, pk=pk)
     errors: dict[str, str] = {}
     error = None
     if request.method == "POST":
@@ -102,9 +105,9 @@ def organization_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@requires_perm(Perm.STAFF_MANAGE)
+@requires_perm(OrgPerm.STAFF_MANAGE)
 def staff_create(request: HttpRequest, pk: int) -> HttpResponse:
-    org = selectors.organization_get_for_actor(actor=request.user, perm=Perm.STAFF_MANAGE, pk=pk)
+    org = selectors.organization_get_for_actor(actor=request.user, perm=OrgPerm.STAFF_MANAGE, pk=pk)
     try:
         services.staff_create(
             actor=request.user,
@@ -123,9 +126,9 @@ def staff_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@requires_perm(Perm.STAFF_MANAGE)
+@requires_perm(OrgPerm.STAFF_MANAGE)
 def role_grant(request: HttpRequest, pk: int) -> HttpResponse:
-    org = selectors.organization_get_for_actor(actor=request.user, perm=Perm.STAFF_MANAGE, pk=pk)
+    org = selectors.organization_get_for_actor(actor=request.user, perm=OrgPerm.STAFF_MANAGE, pk=pk)
     try:
         user = User.objects.filter(username=request.POST.get("username", "").strip()).first()
         if user is None:
@@ -139,10 +142,10 @@ def role_grant(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@requires_perm(Perm.STAFF_MANAGE)
+@requires_perm(OrgPerm.STAFF_MANAGE)
 def role_revoke(request: HttpRequest, pk: int, assignment_pk: int) -> HttpResponse:
     """GET asks for confirmation; POST takes the role away."""
-    org = selectors.organization_get_for_actor(actor=request.user, perm=Perm.STAFF_MANAGE, pk=pk)
+    org = selectors.organization_get_for_actor(actor=request.user, perm=OrgPerm.STAFF_MANAGE, pk=pk)
     assignment = selectors.role_assignment_get_for_actor(actor=request.user, pk=assignment_pk, organization=org)
     if request.method == "GET":
         return render(request, "organizations/role_revoke_confirm.html", {"org": org, "assignment": assignment})

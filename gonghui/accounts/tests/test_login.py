@@ -12,7 +12,7 @@ from gonghui.accounts.services import totp_secret
 from gonghui.accounts.sms import ConsoleSmsSender
 from gonghui.core.models import AuditEvent
 from gonghui.core.permissions import Role
-from gonghui.core.testing import World, grant, make_user
+from gonghui.site.testing import World, grant, make_user
 
 PASSWORD = "Gonghui-test-2026"
 

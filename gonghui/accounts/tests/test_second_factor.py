@@ -17,8 +17,8 @@ from gonghui.core import crypto
 from gonghui.core.middleware import SESSION_OTP_OK
 from gonghui.core.models import AuditEvent
 from gonghui.core.permissions import Role
-from gonghui.core.testing import World, grant, make_user
 from gonghui.members import card
+from gonghui.site.testing import World, grant, make_user
 
 PASSWORD = "Gonghui-test-2026"
 

@@ -11,7 +11,7 @@ from django.test import Client
 from gonghui.accounts.models import SmsCode
 from gonghui.accounts.sms import ConsoleSmsSender
 from gonghui.core.models import AuditEvent
-from gonghui.core.testing import World
+from gonghui.site.testing import World
 
 PHONE = "13900000001"  # member_a's phone
 

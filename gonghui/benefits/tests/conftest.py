@@ -9,7 +9,7 @@ from gonghui.benefits.forms import CampaignInput, ItemInput
 from gonghui.benefits.models import RedemptionPoint
 from gonghui.benefits.tests.factories import make_point
 from gonghui.core.permissions import Role
-from gonghui.core.testing import World, grant, make_user
+from gonghui.site.testing import World, grant, make_user
 
 
 @pytest.fixture(autouse=True)

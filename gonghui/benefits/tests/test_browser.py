@@ -16,8 +16,8 @@ from gonghui.benefits.models import Campaign, Coupon, CouponStatus, Redemption
 from gonghui.benefits.tests.factories import make_point
 from gonghui.core import signing
 from gonghui.core.permissions import Role
-from gonghui.core.testing import build_world, grant, make_member, make_user
 from gonghui.members.models import MembershipStatus, Tag
+from gonghui.site.testing import build_world, grant, make_member, make_user
 
 PASSWORD = "Gonghui-test-2026"
 

@@ -11,8 +11,8 @@ from gonghui.benefits.tests.factories import make_point
 from gonghui.core.errors import Conflict, PermissionDenied, ValidationFailed
 from gonghui.core.models import AuditEvent
 from gonghui.core.permissions import Role
-from gonghui.core.testing import grant, make_member, make_user
 from gonghui.members.models import Tag
+from gonghui.site.testing import grant, make_member, make_user
 
 pytestmark = pytest.mark.django_db
 

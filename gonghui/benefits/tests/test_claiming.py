@@ -11,8 +11,8 @@ from gonghui.benefits.models import Campaign, CampaignTarget, Coupon, CouponStat
 from gonghui.benefits.tests.factories import make_campaign, make_coupon
 from gonghui.core.errors import NotFound, ValidationFailed
 from gonghui.core.models import AuditEvent
-from gonghui.core.testing import make_member
 from gonghui.members.models import MembershipStatus, Tag
+from gonghui.site.testing import make_member
 
 pytestmark = pytest.mark.django_db
 

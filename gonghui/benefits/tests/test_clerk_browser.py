@@ -6,7 +6,7 @@ import pytest
 from gonghui.benefits.models import CouponStatus
 from gonghui.benefits.tests.factories import make_campaign, make_coupon, make_point
 from gonghui.core.permissions import Role
-from gonghui.core.testing import build_world, grant, make_user
+from gonghui.site.testing import build_world, grant, make_user
 
 PASSWORD = "Gonghui-test-2026"
 

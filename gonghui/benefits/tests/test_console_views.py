@@ -7,8 +7,8 @@ from gonghui.benefits.models import Campaign, CampaignStatus, IssueRun, PointDev
 from gonghui.benefits.tests.factories import make_campaign, make_point
 from gonghui.core.models import AuditEvent, Device
 from gonghui.core.permissions import Role
-from gonghui.core.testing import grant, make_user
 from gonghui.members.models import Tag
+from gonghui.site.testing import grant, make_user
 
 pytestmark = pytest.mark.django_db
 

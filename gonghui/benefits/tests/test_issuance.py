@@ -7,8 +7,8 @@ from gonghui.benefits.models import Campaign, Coupon, CouponStatus, IssueRun, Is
 from gonghui.benefits.tests.factories import make_campaign
 from gonghui.core.errors import Conflict
 from gonghui.core.models import AuditEvent
-from gonghui.core.testing import make_member
 from gonghui.members.models import MembershipStatus, Tag
+from gonghui.site.testing import make_member
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from gonghui.benefits.tests.factories import make_campaign, make_coupon, make_de
 from gonghui.core.errors import PermissionDenied, ValidationFailed
 from gonghui.core.models import AuditEvent, Device
 from gonghui.core.permissions import Role
-from gonghui.core.testing import grant, make_user
+from gonghui.site.testing import grant, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from gonghui.benefits.models import CouponStatus, Redemption
 from gonghui.benefits.tests.factories import make_campaign, make_coupon, make_point, make_redemption
 from gonghui.core.models import AuditEvent
 from gonghui.core.permissions import Role
-from gonghui.core.testing import World, grant, make_member, make_user
+from gonghui.site.testing import World, grant, make_member, make_user
 
 pytestmark = pytest.mark.django_db
 

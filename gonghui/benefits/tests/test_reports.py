@@ -9,7 +9,7 @@ from gonghui.benefits import claiming, redemption, selectors
 from gonghui.benefits.models import Redemption
 from gonghui.benefits.tests.factories import make_campaign, make_coupon, make_device, make_point
 from gonghui.core.permissions import Role
-from gonghui.core.testing import grant, make_member, make_user
+from gonghui.site.testing import grant, make_member, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from gonghui.benefits import services
 from gonghui.benefits.models import CampaignTarget
 from gonghui.core.errors import ValidationFailed
-from gonghui.core.testing import xlsx_of, xlsx_shared_string_bomb
+from gonghui.site.testing import xlsx_of, xlsx_shared_string_bomb
 
 pytestmark = pytest.mark.django_db
 

@@ -1,11 +1,11 @@
 """How to build union A's object for each parameterised URL of this app (see
-core/tests/test_url_access.py)."""
+site/tests/test_url_access.py)."""
 
 from typing import Any
 
 from gonghui.benefits.models import IssueRun
 from gonghui.benefits.tests.factories import make_campaign, make_coupon, make_device, make_point, make_redemption
-from gonghui.core.testing import World
+from gonghui.site.testing import World
 
 
 def _campaign(world: World) -> dict[str, Any]:

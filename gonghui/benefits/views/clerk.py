@@ -10,11 +10,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gonghui.benefits import codes, selectors
 from gonghui.benefits.models import RedemptionPoint
+from gonghui.benefits.permissions import BenefitPerm
 from gonghui.benefits.redemption import clerk_redeem, coupon_lookup
 from gonghui.core import parsing
+from gonghui.core.access import requires_perm
 from gonghui.core.errors import DomainError, NotFound
-from gonghui.core.permissions import Perm
-from gonghui.organizations.permissions import requires_perm
 
 SESSION_POINT = "benefits_clerk_point"
 RECENT = 10
@@ -42,7 +42,7 @@ def _fragment(request: HttpRequest, template: str, context: dict[str, object]) -
 
 
 @require_GET
-@requires_perm(Perm.COUPON_REDEEM)
+@requires_perm(BenefitPerm.COUPON_REDEEM)
 def clerk_home(request: HttpRequest) -> HttpResponse:
     point = _current_point(request)
     now = timezone.now()
@@ -59,7 +59,7 @@ def clerk_home(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@requires_perm(Perm.COUPON_REDEEM)
+@requires_perm(BenefitPerm.COUPON_REDEEM)
 def clerk_point(request: HttpRequest) -> HttpResponse:
     point = (
         selectors.points_for_clerk(actor=request.user).filter(pk=parsing.query_id(request.POST, "point") or 0).first()
@@ -71,7 +71,7 @@ def clerk_point(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@requires_perm(Perm.COUPON_REDEEM)
+@requires_perm(BenefitPerm.COUPON_REDEEM)
 def clerk_lookup(request: HttpRequest) -> HttpResponse:
     point = _require_point(request)
     raw = request.POST.get("code", "")
@@ -94,7 +94,7 @@ def clerk_lookup(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@requires_perm(Perm.COUPON_REDEEM)
+@requires_perm(BenefitPerm.COUPON_REDEEM)
 def clerk_confirm(request: HttpRequest) -> HttpResponse:
     point = _require_point(request)
     try:

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gonghui.benefits import exports, selectors, services
+from gonghui.benefits import devices, exports, selectors, services
 from gonghui.benefits.filters import RedemptionState, parse_redemption_filters
 from gonghui.benefits.forms import (
     MAX_ITEMS,
@@ -29,20 +29,20 @@ from gonghui.benefits.models import (
     RunStatus,
     SkipReason,
 )
+from gonghui.benefits.permissions import BenefitPerm
 from gonghui.benefits.redemption import redemption_reverse
 from gonghui.benefits.workflows import CAMPAIGN
 from gonghui.core import parsing, workflow
+from gonghui.core.access import requires_perm
 from gonghui.core.errors import DomainError, ValidationFailed
 from gonghui.core.exports import download
-from gonghui.core.models import Device
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
 from gonghui.members.models import Tag
-from gonghui.organizations.permissions import requires_perm
 from gonghui.organizations.selectors import has_perm_on, organizations_for_actor
 
 CAMPAIGN_PERMS = selectors.CAMPAIGN_PERMS
-POINT_PERMS = (Perm.CAMPAIGN_MANAGE, Perm.DEVICE_MANAGE, Perm.CAMPAIGN_REPORT)
+POINT_PERMS = (BenefitPerm.CAMPAIGN_MANAGE, Perm.DEVICE_MANAGE, BenefitPerm.CAMPAIGN_REPORT)
 
 
 def _date(params: Any, name: str, default: dt.date) -> dt.date:
@@ -69,7 +69,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
             "filters": request.GET,
             "statuses": CampaignStatus.choices,
             "kinds": CampaignKind.choices,
-            "can_create": organizations_for_actor(actor=request.user, perm=Perm.CAMPAIGN_MANAGE).exists(),
+            "can_create": organizations_for_actor(actor=request.user, perm=BenefitPerm.CAMPAIGN_MANAGE).exists(),
         },
     )
 
@@ -100,8 +100,8 @@ def _campaign_form_context(request: HttpRequest, **extra: Any) -> dict[str, Any]
         selected_tags = extra.pop("selected_tags", [])
         selected_points = extra.pop("selected_points", [])
     return {
-        "orgs": organizations_for_actor(actor=request.user, perm=Perm.CAMPAIGN_MANAGE).order_by("path")[:500],
-        "points": selectors.point_list_for_actor(actor=request.user, perms=(Perm.CAMPAIGN_MANAGE,)).filter(
+        "orgs": organizations_for_actor(actor=request.user, perm=BenefitPerm.CAMPAIGN_MANAGE).order_by("path")[:500],
+        "points": selectors.point_list_for_actor(actor=request.user, perms=(BenefitPerm.CAMPAIGN_MANAGE,)).filter(
             is_active=True
         )[:300],
         "kinds": CampaignKind.choices,
@@ -117,7 +117,7 @@ def _campaign_form_context(request: HttpRequest, **extra: Any) -> dict[str, Any]
 
 
 @require_http_methods(["GET", "POST"])
-@requires_perm(Perm.CAMPAIGN_MANAGE)
+@requires_perm(BenefitPerm.CAMPAIGN_MANAGE)
 def campaign_create(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     error = None
@@ -154,9 +154,9 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@requires_perm(Perm.CAMPAIGN_MANAGE)
+@requires_perm(BenefitPerm.CAMPAIGN_MANAGE)
 def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = selectors.campaign_get_for_actor(actor=request.user, pk=pk, perms=(Perm.CAMPAIGN_MANAGE,))
+    campaign = selectors.campaign_get_for_actor(actor=request.user, pk=pk, perms=(BenefitPerm.CAMPAIGN_MANAGE,))
     errors: dict[str, str] = {}
     error = None
     if campaign.status != CampaignStatus.DRAFT:
@@ -197,8 +197,8 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = selectors.campaign_get_for_actor(actor=request.user, pk=pk)
     user = request.user
     org = campaign.organization
-    can_manage = has_perm_on(user, Perm.CAMPAIGN_MANAGE, org)
-    can_publish_role = has_perm_on(user, Perm.CAMPAIGN_PUBLISH, org)
+    can_manage = has_perm_on(user, BenefitPerm.CAMPAIGN_MANAGE, org)
+    can_publish_role = has_perm_on(user, BenefitPerm.CAMPAIGN_PUBLISH, org)
     publish = workflow.workflow_options(actor=user, workflow=CAMPAIGN, obj=campaign).get("publish")
     runs = list(campaign.issue_runs.select_related("started_by")[:10])
     return render(
@@ -219,16 +219,16 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "publish": publish,
             "history": workflow.workflow_history(workflow=CAMPAIGN, obj=campaign),
             "can_close": can_manage or can_publish_role,
-            "can_report": has_perm_on(user, Perm.CAMPAIGN_REPORT, org),
+            "can_report": has_perm_on(user, BenefitPerm.CAMPAIGN_REPORT, org),
             "target_list_count": campaign.target_entries.count() if campaign.uses_target_list else None,
         },
     )
 
 
 @require_http_methods(["GET", "POST"])
-@requires_perm(Perm.CAMPAIGN_MANAGE)
+@requires_perm(BenefitPerm.CAMPAIGN_MANAGE)
 def campaign_targets(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = selectors.campaign_get_for_actor(actor=request.user, pk=pk, perms=(Perm.CAMPAIGN_MANAGE,))
+    campaign = selectors.campaign_get_for_actor(actor=request.user, pk=pk, perms=(BenefitPerm.CAMPAIGN_MANAGE,))
     error = None
     if request.method == "POST":
         try:
@@ -263,9 +263,9 @@ def _uploaded_rows(request: HttpRequest) -> list[str]:
 
 
 @require_POST
-@requires_perm(Perm.CAMPAIGN_PUBLISH)
+@requires_perm(BenefitPerm.CAMPAIGN_PUBLISH)
 def campaign_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = selectors.campaign_get_for_actor(actor=request.user, pk=pk, perms=(Perm.CAMPAIGN_PUBLISH,))
+    campaign = selectors.campaign_get_for_actor(actor=request.user, pk=pk, perms=(BenefitPerm.CAMPAIGN_PUBLISH,))
     try:
         services.campaign_publish(actor=request.user, campaign=campaign)
     except DomainError as exc:
@@ -276,10 +276,10 @@ def campaign_publish(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@requires_perm(Perm.CAMPAIGN_PUBLISH, Perm.CAMPAIGN_MANAGE)
+@requires_perm(BenefitPerm.CAMPAIGN_PUBLISH, BenefitPerm.CAMPAIGN_MANAGE)
 def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = selectors.campaign_get_for_actor(
-        actor=request.user, pk=pk, perms=(Perm.CAMPAIGN_PUBLISH, Perm.CAMPAIGN_MANAGE)
+        actor=request.user, pk=pk, perms=(BenefitPerm.CAMPAIGN_PUBLISH, BenefitPerm.CAMPAIGN_MANAGE)
     )
     try:
         services.campaign_close(actor=request.user, campaign=campaign, reason=request.POST.get("reason", ""))
@@ -291,9 +291,9 @@ def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@requires_perm(Perm.CAMPAIGN_MANAGE)
+@requires_perm(BenefitPerm.CAMPAIGN_MANAGE)
 def campaign_issue(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = selectors.campaign_get_for_actor(actor=request.user, pk=pk, perms=(Perm.CAMPAIGN_MANAGE,))
+    campaign = selectors.campaign_get_for_actor(actor=request.user, pk=pk, perms=(BenefitPerm.CAMPAIGN_MANAGE,))
     try:
         run = services.issue_run_start(actor=request.user, campaign=campaign)
     except DomainError as exc:
@@ -321,7 +321,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reasons": SkipReason.choices,
             "list_report": run.campaign.target_list_report,
             "can_resume": run.status in (RunStatus.RUNNING, RunStatus.FAILED)
-            and has_perm_on(request.user, Perm.CAMPAIGN_MANAGE, run.campaign.organization),
+            and has_perm_on(request.user, BenefitPerm.CAMPAIGN_MANAGE, run.campaign.organization),
         },
     )
 
@@ -338,7 +338,7 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@requires_perm(Perm.CAMPAIGN_MANAGE)
+@requires_perm(BenefitPerm.CAMPAIGN_MANAGE)
 def run_resume(request: HttpRequest, pk: int) -> HttpResponse:
     run = selectors.issue_run_get_for_actor(actor=request.user, pk=pk)
     try:
@@ -351,10 +351,10 @@ def run_resume(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(Perm.CAMPAIGN_REPORT, Perm.CAMPAIGN_MANAGE)
+@requires_perm(BenefitPerm.CAMPAIGN_REPORT, BenefitPerm.CAMPAIGN_MANAGE)
 def campaign_coupons(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = selectors.campaign_get_for_actor(
-        actor=request.user, pk=pk, perms=(Perm.CAMPAIGN_REPORT, Perm.CAMPAIGN_MANAGE)
+        actor=request.user, pk=pk, perms=(BenefitPerm.CAMPAIGN_REPORT, BenefitPerm.CAMPAIGN_MANAGE)
     )
     status = request.GET.get("status", "")
     qs = selectors.coupons_of_campaign(campaign=campaign, status=status if status in CouponStatus.values else "")
@@ -371,9 +371,9 @@ def campaign_coupons(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(Perm.CAMPAIGN_REPORT)
+@requires_perm(BenefitPerm.CAMPAIGN_REPORT)
 def campaign_report(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = selectors.campaign_get_for_actor(actor=request.user, pk=pk, perms=(Perm.CAMPAIGN_REPORT,))
+    campaign = selectors.campaign_get_for_actor(actor=request.user, pk=pk, perms=(BenefitPerm.CAMPAIGN_REPORT,))
     report = selectors.campaign_report(campaign=campaign)
     return render(
         request,
@@ -383,17 +383,17 @@ def campaign_report(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(Perm.CAMPAIGN_REPORT)
+@requires_perm(BenefitPerm.CAMPAIGN_REPORT)
 def campaign_report_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = selectors.campaign_get_for_actor(actor=request.user, pk=pk, perms=(Perm.CAMPAIGN_REPORT,))
+    campaign = selectors.campaign_get_for_actor(actor=request.user, pk=pk, perms=(BenefitPerm.CAMPAIGN_REPORT,))
     report = selectors.campaign_report(campaign=campaign)
     return download(exports.campaign_report_xlsx(actor=request.user, campaign=campaign, report=report))
 
 
 @require_GET
-@requires_perm(Perm.CAMPAIGN_REPORT)
+@requires_perm(BenefitPerm.CAMPAIGN_REPORT)
 def settlement(request: HttpRequest) -> HttpResponse:
-    points = selectors.point_list_for_actor(actor=request.user, perms=(Perm.CAMPAIGN_REPORT,))
+    points = selectors.point_list_for_actor(actor=request.user, perms=(BenefitPerm.CAMPAIGN_REPORT,))
     today = timezone.localdate()
     date_from = _date(request.GET, "from", today.replace(day=1))
     date_to = _date(request.GET, "to", today)
@@ -401,7 +401,7 @@ def settlement(request: HttpRequest) -> HttpResponse:
     error = None
     point_id = parsing.query_id(request.GET, "point")
     if point_id is not None:
-        point = selectors.point_get_for_actor(actor=request.user, pk=point_id, perms=(Perm.CAMPAIGN_REPORT,))
+        point = selectors.point_get_for_actor(actor=request.user, pk=point_id, perms=(BenefitPerm.CAMPAIGN_REPORT,))
         if date_to < date_from:
             error = "结束日期不能早于开始日期"
         elif (date_to - date_from).days > 366:
@@ -443,7 +443,7 @@ def point_list(request: HttpRequest) -> HttpResponse:
             "page": paginate(request, qs),
             "kind": kind,
             "kinds": PointKind.choices,
-            "can_create": organizations_for_actor(actor=request.user, perm=Perm.CAMPAIGN_MANAGE).exists(),
+            "can_create": organizations_for_actor(actor=request.user, perm=BenefitPerm.CAMPAIGN_MANAGE).exists(),
             "now": timezone.now(),
         },
     )
@@ -461,14 +461,16 @@ def _point_form(
             "errors": errors,
             "error": error,
             "kinds": PointKind.choices,
-            "orgs": organizations_for_actor(actor=request.user, perm=Perm.CAMPAIGN_MANAGE).order_by("path")[:500],
+            "orgs": organizations_for_actor(actor=request.user, perm=BenefitPerm.CAMPAIGN_MANAGE).order_by("path")[
+                :500
+            ],
         },
         status=422 if error else 200,
     )
 
 
 @require_http_methods(["GET", "POST"])
-@requires_perm(Perm.CAMPAIGN_MANAGE)
+@requires_perm(BenefitPerm.CAMPAIGN_MANAGE)
 def point_create(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     error = None
@@ -484,9 +486,9 @@ def point_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@requires_perm(Perm.CAMPAIGN_MANAGE)
+@requires_perm(BenefitPerm.CAMPAIGN_MANAGE)
 def point_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    point = selectors.point_get_for_actor(actor=request.user, pk=pk, perms=(Perm.CAMPAIGN_MANAGE,))
+    point = selectors.point_get_for_actor(actor=request.user, pk=pk, perms=(BenefitPerm.CAMPAIGN_MANAGE,))
     errors: dict[str, str] = {}
     error = None
     if request.method == "POST":
@@ -532,12 +534,9 @@ def _point_detail(request: HttpRequest, point: Any, *, secret: str | None = None
             "bindings": bindings,
             "campaigns": point.campaigns.exclude(status=CampaignStatus.DRAFT).order_by("-id")[:20],
             "recent": selectors.recent_redemptions_at(point=point, limit=20),
-            "can_edit": has_perm_on(request.user, Perm.CAMPAIGN_MANAGE, point.organization),
+            "can_edit": has_perm_on(request.user, BenefitPerm.CAMPAIGN_MANAGE, point.organization),
             "can_devices": has_perm_on(request.user, Perm.DEVICE_MANAGE, point.organization),
-            "device_kinds": [
-                (Device.Kind.VENDING, Device.Kind.VENDING.label),
-                (Device.Kind.TERMINAL, Device.Kind.TERMINAL.label),
-            ],
+            "device_kinds": list(devices.DEVICE_KINDS.items()),
             "is_locked": bool(point.locked_until and point.locked_until > now)
             or any(b.device.locked_until and b.device.locked_until > now for b in bindings),
             "now": now,
@@ -592,7 +591,7 @@ def point_unlock(request: HttpRequest, pk: int) -> HttpResponse:
 # ---- redemptions and 冲正 -----------------------------------------------------------------------
 
 
-REDEMPTION_PERMS = (Perm.COUPON_REVERSE, Perm.CAMPAIGN_REPORT)
+REDEMPTION_PERMS = (BenefitPerm.COUPON_REVERSE, BenefitPerm.CAMPAIGN_REPORT)
 
 
 def _redemption_filter_choices(request: HttpRequest) -> dict[str, Any]:
@@ -621,8 +620,8 @@ def redemption_list(request: HttpRequest) -> HttpResponse:
             "can_reverse": r.reversed_at is None
             and now - r.redeemed_at <= dt.timedelta(minutes=r.campaign.reversal_window_minutes)
             and (
-                has_perm_on(request.user, Perm.COUPON_REVERSE, r.campaign.organization)
-                or has_perm_on(request.user, Perm.COUPON_REVERSE, r.point.organization)
+                has_perm_on(request.user, BenefitPerm.COUPON_REVERSE, r.campaign.organization)
+                or has_perm_on(request.user, BenefitPerm.COUPON_REVERSE, r.point.organization)
             ),
         }
         for r in page.items
@@ -648,7 +647,7 @@ def redemption_export(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@requires_perm(Perm.COUPON_REVERSE)
+@requires_perm(BenefitPerm.COUPON_REVERSE)
 def redemption_reverse_view(request: HttpRequest, pk: int) -> HttpResponse:
     redemption = selectors.redemption_get_for_actor(actor=request.user, pk=pk)
     try:

@@ -24,8 +24,8 @@ from config.wsgi import application
 from gonghui.benefits.claiming import forget_rules
 from gonghui.benefits.tests.factories import make_campaign, make_coupon, make_device, make_point
 from gonghui.core import signing
-from gonghui.core.testing import World, build_world
 from gonghui.health import services as health_services
+from gonghui.site.testing import World, build_world
 
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
 CSRF = "gonghuiContractTestCsrfSecret012"  # a 32-character CSRF secret, sent as cookie and header

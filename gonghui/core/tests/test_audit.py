@@ -13,7 +13,7 @@ from django.db import DatabaseError, connection, transaction
 from gonghui.core import audit
 from gonghui.core.models import AuditChainHead, AuditEvent
 from gonghui.core.permissions import Role
-from gonghui.core.testing import World, grant, make_user
+from gonghui.site.testing import World, grant, make_user
 
 
 def _events(n: int) -> list[AuditEvent]:
@@ -159,9 +159,9 @@ def test_auditors_read_their_subtree_only_and_others_cannot_read(world: World) -
 def test_dashboard_counts_only_the_actors_subtree(world: World) -> None:
     from django.core.cache import cache
 
-    from gonghui.core.selectors import dashboard_stats
-    from gonghui.core.testing import make_member
     from gonghui.members.models import Tag
+    from gonghui.site.selectors import dashboard_stats
+    from gonghui.site.testing import make_member
 
     cache.clear()
     make_member(world.union_b, name="骑手", tags=Tag.FOOD_DELIVERY | Tag.NEW_FORM)

@@ -58,9 +58,9 @@ def test_masking() -> None:
 def test_rotate_command_rewrites_member_ids_under_the_new_key(settings) -> None:  # type: ignore[no-untyped-def]
     from django.core.management import call_command
 
-    from gonghui.core.testing import build_world
     from gonghui.members.identity import decrypt_id_number
     from gonghui.members.models import Member
+    from gonghui.site.testing import build_world
 
     world = build_world()
     before = decrypt_id_number(Member.objects.get(pk=world.member_a.pk).id_number_encrypted)

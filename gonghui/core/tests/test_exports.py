@@ -15,12 +15,12 @@ from gonghui.benefits.tests.factories import make_campaign, make_coupon, make_po
 from gonghui.core import exports
 from gonghui.core.models import AuditEvent
 from gonghui.core.permissions import Role
-from gonghui.core.testing import World, grant, make_member, make_user
 from gonghui.health import services as health_services
 from gonghui.health.models import Slot
 from gonghui.health.tests.test_programmes import make_programme
 from gonghui.members.import_models import ImportBatch
 from gonghui.members.tests.test_import_validation import csv_bytes, person
+from gonghui.site.testing import World, grant, make_member, make_user
 
 FORMULA = '=HYPERLINK("http://x","点我")'
 

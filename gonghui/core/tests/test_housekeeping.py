@@ -13,9 +13,9 @@ from gonghui.accounts.models import SmsCode
 from gonghui.benefits.models import WrongCodeAttempt
 from gonghui.benefits.tests.factories import make_device, make_point
 from gonghui.core.models import AuditEvent, DeviceNonce, IdempotentResponse
-from gonghui.core.testing import World
 from gonghui.members.import_models import ImportBatch, ImportStatus
 from gonghui.members.tests.test_import_validation import person, upload
+from gonghui.site.testing import World
 
 
 def _ago(**delta: float) -> dt.datetime:

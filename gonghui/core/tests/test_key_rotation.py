@@ -19,11 +19,11 @@ from django.db import models
 from openpyxl import load_workbook
 
 from gonghui.accounts.services import totp_begin_enrolment, totp_secret
+from gonghui.benefits import devices as benefit_devices
 from gonghui.core import crypto
 from gonghui.core.fields import EncryptedFileNameField, encrypted_fields
 from gonghui.core.models import AuditEvent, Device
 from gonghui.core.signing import device_register
-from gonghui.core.testing import World
 from gonghui.health import services as health
 from gonghui.health.models import Checkup, ImportBatch, LlmStatus, Result
 from gonghui.health.report import build_report
@@ -34,6 +34,7 @@ from gonghui.members.imports.batches import _load_upload
 from gonghui.members.imports.spreadsheets import import_error_report
 from gonghui.members.models import JoinApplication
 from gonghui.members.tests.test_import_validation import person, upload
+from gonghui.site.testing import World
 
 NEW_KEY = base64.b64encode(b"n" * 32).decode()
 TOKEN = re.compile(r"v1:[A-Za-z0-9_-]+:[A-Za-z0-9+/]{16,}={0,2}")
@@ -42,7 +43,7 @@ TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField, models.Bina
 
 def _write_every_kind_of_ciphertext(world: World) -> dict[str, Any]:
     device, device_secret = device_register(
-        actor=world.staff_a, organization=world.union_a, name="核销终端", kind=Device.Kind.TERMINAL
+        actor=world.staff_a, organization=world.union_a, name="核销终端", kind=benefit_devices.TERMINAL
     )
     totp = totp_begin_enrolment(user=world.staff_a)
     ids = {"a": decrypt_id_number(world.member_a.id_number_encrypted), "b": "110101199001011237"}

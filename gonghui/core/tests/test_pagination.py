@@ -6,8 +6,8 @@ import re
 import pytest
 
 from gonghui.core.pagination import Page
-from gonghui.core.testing import World, make_member
-from gonghui.core.tests.test_url_access import _PARAM, all_patterns, build_path
+from gonghui.site.testing import World, make_member
+from gonghui.site.tests.test_url_access import _PARAM, all_patterns, build_path
 
 
 def _page(number: int, total: int, *, capped: bool = False, has_next: bool | None = None) -> Page:

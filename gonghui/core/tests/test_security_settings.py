@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from gonghui.core.testing import World
 from gonghui.health.services import health_consent_grant
 from gonghui.health.tests.test_reports import import_hl7
 from gonghui.members.identity import decrypt_id_number
+from gonghui.site.testing import World
 
 ROOT = Path(__file__).resolve().parents[3]
 OWN_KEYS = {

@@ -14,8 +14,9 @@ from django.utils import timezone
 from gonghui.core import workflow
 from gonghui.core.errors import Conflict, PermissionDenied, ValidationFailed
 from gonghui.core.models import AuditEvent, WorkflowCase, WorkflowStep
-from gonghui.core.permissions import Perm, Role
-from gonghui.core.testing import World, build_world, grant, make_user
+from gonghui.core.permissions import Role
+from gonghui.members.permissions import MemberPerm
+from gonghui.site.testing import World, build_world, grant, make_user
 
 GRASSROOTS, STREET = 5, 4  # organisation levels of the test world's unions and their street
 
@@ -39,7 +40,7 @@ def _grant_workflow() -> workflow.Workflow:
                 label="批准",
                 sources=(GrantState.PENDING, GrantState.ESCALATED),
                 target=GrantState.APPROVED,
-                perm=Perm.MEMBER_EDIT,
+                perm=MemberPerm.MEMBER_EDIT,
                 forbid=("decided_by", "step:approve"),
                 limits={GRASSROOTS: 100_000, STREET: 500_000},
                 escalate_to=GrantState.ESCALATED,
@@ -49,7 +50,7 @@ def _grant_workflow() -> workflow.Workflow:
                 label="驳回",
                 sources=(GrantState.PENDING, GrantState.ESCALATED),
                 target=GrantState.REJECTED,
-                perm=Perm.MEMBER_EDIT,
+                perm=MemberPerm.MEMBER_EDIT,
                 reason_required=True,
             ),
         ),

@@ -1,8 +1,8 @@
 import pytest
 
-from gonghui.core.testing import World
 from gonghui.health.catalogue import Catalogue, current_catalogue, forget_catalogue
 from gonghui.members.identity import decrypt_id_number
+from gonghui.site.testing import World
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def ids(world: World) -> dict[str, str]:
 def health_staff(world: World):  # type: ignore[no-untyped-def]
     """A 健康管理员 of union A and nothing else (the role that runs check-ups)."""
     from gonghui.core.permissions import Role
-    from gonghui.core.testing import grant, make_user
+    from gonghui.site.testing import grant, make_user
 
     return grant(make_user("health_a"), world.union_a, Role.HEALTH)
 

@@ -11,10 +11,10 @@ from django.core.management import call_command
 from django.test import Client
 
 from gonghui.core.permissions import Role
-from gonghui.core.testing import build_world, grant, make_user
 from gonghui.health.models import Checkup, ImportBatch
 from gonghui.health.tests.conftest import id_of
 from gonghui.health.tests.samples import fhir_bundle, messy_hl7
+from gonghui.site.testing import build_world, grant, make_user
 
 PASSWORD = "Gonghui-test-2026"
 

@@ -9,7 +9,6 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from gonghui.core.testing import World
 from gonghui.health import services
 from gonghui.health.catalogue import (
     CatalogueError,
@@ -20,6 +19,7 @@ from gonghui.health.catalogue import (
 )
 from gonghui.health.models import Category, Indicator, ReferenceInterval, Result
 from gonghui.health.tests.conftest import id_of
+from gonghui.site.testing import World
 
 REQUIRED = {
     "blood_count": {"WBC", "RBC", "HGB", "HCT", "PLT", "NEUT", "LYMPH"},

@@ -4,10 +4,11 @@ import random
 import pytest
 
 from gonghui.core.models import Device
-from gonghui.core.testing import World
 from gonghui.health import demo
+from gonghui.health import devices as health_devices
 from gonghui.health.models import Appointment, Checkup, CheckupKind, Package, Programme, Result
 from gonghui.health.report import build_report
+from gonghui.site.testing import World
 
 
 @pytest.mark.django_db
@@ -28,5 +29,5 @@ def test_demo_seed_builds_a_programme_and_years_of_results(world: World) -> None
     latest = exams.filter(member=world.member_a).order_by("-exam_date").first()
     view = build_report(latest)
     assert len(view.items) == len(demo.TYPICAL) and all(i.previous for i in view.items)
-    assert Device.objects.get().kind == Device.Kind.HEALTH_KIOSK
+    assert Device.objects.get().kind == health_devices.HEALTH_KIOSK
     assert "体检结果：2 人" in out.getvalue()

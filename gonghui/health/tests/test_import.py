@@ -12,11 +12,11 @@ from openpyxl import Workbook
 
 from gonghui.core.errors import PermissionDenied
 from gonghui.core.models import AuditEvent
-from gonghui.core.testing import World
 from gonghui.health import services
 from gonghui.health.models import Checkup, ImportBatch, ImportStatus, Indicator, Result
 from gonghui.health.tests.samples import fhir_bundle, messy_hl7
 from gonghui.organizations.models import PolicyVersion
+from gonghui.site.testing import World
 
 
 def run(
@@ -350,8 +350,8 @@ def test_command_dry_run_against_the_root(world: World, ids: dict[str, str], tmp
 @pytest.mark.usefixtures("loaded_catalogue")
 def test_console_upload_runs_in_the_background() -> None:
     from gonghui.core.permissions import Role
-    from gonghui.core.testing import build_world, grant, make_user
     from gonghui.health.tests.conftest import id_of
+    from gonghui.site.testing import build_world, grant, make_user
 
     world = build_world()
     staff = grant(make_user("health_a"), world.union_a, Role.HEALTH)

@@ -8,12 +8,12 @@ import pytest
 from openpyxl import load_workbook
 
 from gonghui.core.models import AuditEvent
-from gonghui.core.testing import World, make_member
 from gonghui.health import services
 from gonghui.health.import_templates import SAMPLE_ID_NUMBER, TABULAR_HEADER
 from gonghui.health.models import CheckupCentre, ImportBatch, ImportMapping, ImportStatus
 from gonghui.members.identity import identity_from_raw
 from gonghui.members.models import Member
+from gonghui.site.testing import World, make_member
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,9 @@ import pytest
 from django.core.management import call_command
 
 from gonghui.core.permissions import Role
-from gonghui.core.testing import build_world, grant, make_user
 from gonghui.health.models import CheckupCentre, ImportBatch
 from gonghui.health.tests.conftest import id_of
+from gonghui.site.testing import build_world, grant, make_user
 
 PASSWORD = "Gonghui-test-2026"
 

@@ -9,9 +9,9 @@ from django.utils import timezone
 from gonghui.core import housekeeping
 from gonghui.core.errors import ValidationFailed
 from gonghui.core.models import AuditEvent
-from gonghui.core.testing import World
 from gonghui.health import services
 from gonghui.health.models import Checkup, ImportBatch, ImportStatus, Result
+from gonghui.site.testing import World
 
 pytestmark = pytest.mark.django_db
 

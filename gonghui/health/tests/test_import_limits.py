@@ -7,10 +7,10 @@ import time
 import pytest
 from django.conf import LazySettings
 
-from gonghui.core.testing import World, xlsx_shared_string_bomb
 from gonghui.health import services
 from gonghui.health.importers import tabular
 from gonghui.health.models import Checkup, ImportBatch, ImportStatus, Result
+from gonghui.site.testing import World, xlsx_shared_string_bomb
 
 pytestmark = pytest.mark.django_db
 

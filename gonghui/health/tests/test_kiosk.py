@@ -6,13 +6,14 @@ import json
 import pytest
 from django.test import Client
 
+from gonghui.benefits import devices as benefit_devices
 from gonghui.core import signing
 from gonghui.core.models import AuditEvent, Device
-from gonghui.core.testing import World
 from gonghui.health import services
 from gonghui.health.models import Checkup, CheckupKind, Result
 from gonghui.health.report import build_report
 from gonghui.members.card import card_token_issue
+from gonghui.site.testing import World
 
 PATH = "/api/health/device/readings"
 
@@ -120,7 +121,7 @@ def test_consent_scope_kind_and_units_are_checked(world: World, kiosk: tuple[Dev
     )
     assert foreign.status_code == 404
     vending, vending_secret = signing.device_register(
-        actor=None, organization=world.street, name="售货机", kind=Device.Kind.VENDING
+        actor=None, organization=world.street, name="售货机", kind=benefit_devices.VENDING
     )
     wrong_kind, _ = post(
         {"request_id": "v6", "id_number": _id(world.member_a), "readings": READINGS[:1]}, vending.key_id, vending_secret

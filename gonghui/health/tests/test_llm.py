@@ -11,12 +11,12 @@ import pytest
 from django.core.management import call_command
 
 from gonghui.core.models import AuditEvent
-from gonghui.core.testing import World
 from gonghui.health import llm, services
 from gonghui.health.models import Checkup, LlmStatus
 from gonghui.health.report import build_report
 from gonghui.health.tasks import checkup_llm_summary_task
 from gonghui.health.tests.samples import messy_hl7
+from gonghui.site.testing import World
 
 
 class FakeCompletions(BaseHTTPRequestHandler):
@@ -172,8 +172,8 @@ def test_number_check(summary: str, unknown: list[str]) -> None:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("loaded_catalogue")
 def test_import_queues_summaries_when_enabled(fake_llm) -> None:  # type: ignore[no-untyped-def]
-    from gonghui.core.testing import build_world
     from gonghui.health.tests.conftest import id_of
+    from gonghui.site.testing import build_world
 
     world = build_world()
     fake_llm.reply = FAITHFUL

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.models import AuditEvent
-from gonghui.core.testing import World, build_world, make_member
 from gonghui.health import services
 from gonghui.health.models import Appointment, AppointmentStatus, CheckupCentre, Package, Programme, Quota, Slot
 from gonghui.members.models import Tag
+from gonghui.site.testing import World, build_world, make_member
 
 
 def make_programme(world: World, *, tags: int = 0, places: int = 5, capacity: int = 10, org=None) -> Programme:  # type: ignore[no-untyped-def]
@@ -55,8 +55,8 @@ def make_programme(world: World, *, tags: int = 0, places: int = 5, capacity: in
 
 def _admin(world: World):  # type: ignore[no-untyped-def]
     from gonghui.core.permissions import Role
-    from gonghui.core.testing import grant, make_user
     from gonghui.organizations.selectors import forget_roles
+    from gonghui.site.testing import grant, make_user
 
     user = getattr(world, "_health_admin", None)
     if user is None:

@@ -11,7 +11,6 @@ from django.test import Client
 from django.utils import timezone
 
 from gonghui.core.models import AuditEvent
-from gonghui.core.testing import World, make_member
 from gonghui.health import services
 from gonghui.health.models import Checkup, Indicator
 from gonghui.health.report import build_report, report_text
@@ -20,6 +19,7 @@ from gonghui.members.identity import decrypt_id_number
 from gonghui.members.models import ConsentPurpose, Tag
 from gonghui.members.services import has_consent
 from gonghui.organizations.models import PolicyVersion
+from gonghui.site.testing import World, make_member
 
 
 def import_hl7(world: World, ids: dict[str, str]) -> Checkup:
@@ -175,7 +175,7 @@ def test_union_statistics_suppress_groups_under_ten(world: World, health_staff) 
         m = make_member(world.union_b, name="乙%d" % i)
         rows.append((decrypt_id_number(m.id_number_encrypted), 160))
     from gonghui.core.permissions import Role
-    from gonghui.core.testing import grant, make_user
+    from gonghui.site.testing import grant, make_user
 
     street_health = grant(make_user("street_health"), world.street, Role.HEALTH)
     batch = services.import_batch_create(
@@ -237,9 +237,9 @@ def test_union_statistics_suppress_groups_under_ten(world: World, health_staff) 
 def test_union_statistics_take_the_threshold_from_the_policy(world: World) -> None:
     from gonghui.core.aggregates import SMALL_GROUP_POLICY
     from gonghui.core.permissions import Role
-    from gonghui.core.testing import grant, make_user
     from gonghui.health.selectors import HIGH_FLAGS, abnormal_share
     from gonghui.organizations.policies import policy_approve, policy_propose
+    from gonghui.site.testing import grant, make_user
 
     rows = []
     for i in range(12):

@@ -1,12 +1,11 @@
 """How to build union A's object for each parameterised URL of the health app (see
-core/tests/test_url_access.py)."""
+site/tests/test_url_access.py)."""
 
 import datetime as dt
 from typing import Any
 
-from gonghui.core.models import Device
 from gonghui.core.signing import device_register
-from gonghui.core.testing import World
+from gonghui.health import devices as health_devices
 from gonghui.health.models import (
     Appointment,
     Checkup,
@@ -18,6 +17,7 @@ from gonghui.health.models import (
     Quota,
     Slot,
 )
+from gonghui.site.testing import World
 
 
 def _programme(world: World) -> Programme:
@@ -56,7 +56,7 @@ def batch_pk(world: World) -> dict[str, Any]:
 
 def kiosk_pk(world: World) -> dict[str, Any]:
     device, _ = device_register(
-        actor=None, organization=world.union_a, name="甲健康小屋", kind=Device.Kind.HEALTH_KIOSK
+        actor=None, organization=world.union_a, name="甲健康小屋", kind=health_devices.HEALTH_KIOSK
     )
     return {"pk": device.pk}
 

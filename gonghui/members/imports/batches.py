@@ -21,7 +21,6 @@ from django.utils import timezone
 from gonghui.core import audit, crypto
 from gonghui.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.models import AuditResult
-from gonghui.core.permissions import Perm
 from gonghui.core.tabular_limits import clip
 from gonghui.members.import_models import ImportBatch, ImportIssue, ImportSource, ImportStatus
 from gonghui.members.imports.columns import (
@@ -37,6 +36,7 @@ from gonghui.members.imports.columns import (
 )
 from gonghui.members.imports.readers import detect_format
 from gonghui.members.imports.run import ImportRun, Outcome, ProgressFn, Rejected
+from gonghui.members.permissions import MemberPerm
 from gonghui.organizations.models import Organization
 from gonghui.organizations.selectors import has_perm_on, scope_paths, scope_q
 
@@ -162,11 +162,11 @@ def _audit_detail(batch: ImportBatch, outcome: Outcome | None, **extra: Any) -> 
 
 
 def _view_paths(actor: Any) -> list[str] | None:
-    return None if actor is None else scope_paths(actor, Perm.MEMBER_VIEW)
+    return None if actor is None else scope_paths(actor, MemberPerm.MEMBER_VIEW)
 
 
 def _check_import_perm(actor: Any, organization: Organization) -> None:
-    if actor is not None and not has_perm_on(actor, Perm.MEMBER_IMPORT, organization):
+    if actor is not None and not has_perm_on(actor, MemberPerm.MEMBER_IMPORT, organization):
         raise PermissionDenied("无权向该工会导入会员")
 
 
@@ -597,7 +597,7 @@ def import_file(
 
 def import_batch_list_for_actor(*, actor: Any) -> QuerySet[ImportBatch]:
     return (
-        ImportBatch.objects.filter(scope_q(actor, Perm.MEMBER_IMPORT))
+        ImportBatch.objects.filter(scope_q(actor, MemberPerm.MEMBER_IMPORT))
         .select_related("organization", "uploader")
         .order_by("-id")
     )

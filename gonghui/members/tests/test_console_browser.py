@@ -6,8 +6,8 @@ import pytest
 from gonghui.accounts.services import totp_secret
 from gonghui.core.identifiers import make_resident_id
 from gonghui.core.permissions import Role
-from gonghui.core.testing import build_world, grant, make_user
 from gonghui.members.models import Member, MembershipStatus
+from gonghui.site.testing import build_world, grant, make_user
 
 PASSWORD = "Gonghui-test-2026"
 

@@ -4,8 +4,8 @@ import time
 import pytest
 
 from gonghui.accounts.sms import ConsoleSmsSender
-from gonghui.core.testing import build_world
 from gonghui.members.identity import decrypt_id_number
+from gonghui.site.testing import build_world
 
 
 @pytest.mark.browser

@@ -8,11 +8,11 @@ import pytest
 from openpyxl import load_workbook
 
 from gonghui.core.permissions import Role
-from gonghui.core.testing import build_world, grant, make_user
 from gonghui.members.import_models import ImportBatch, ImportStatus
 from gonghui.members.models import Member
 from gonghui.members.tests.test_import_kill import start_worker
 from gonghui.members.tests.test_import_validation import HEADER, csv_bytes, person
+from gonghui.site.testing import build_world, grant, make_user
 
 
 @pytest.mark.browser

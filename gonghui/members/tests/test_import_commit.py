@@ -13,7 +13,6 @@ from django.db import connection
 from gonghui.core import crypto
 from gonghui.core.errors import Conflict
 from gonghui.core.models import AuditEvent
-from gonghui.core.testing import World
 from gonghui.members import imports
 from gonghui.members.identity import ID_PURPOSE, id_blind_index
 from gonghui.members.import_models import ImportBatch, ImportIssue, ImportSource, ImportStatus
@@ -21,6 +20,7 @@ from gonghui.members.imports import rows as import_rows
 from gonghui.members.imports import run as import_run
 from gonghui.members.models import Member, MemberHistory, Tag
 from gonghui.members.tests.test_import_validation import HEADER, csv_bytes, person
+from gonghui.site.testing import World
 
 ENGINES = ["postgresql", "orm"]
 

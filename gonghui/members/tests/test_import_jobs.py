@@ -11,12 +11,12 @@ from django.utils import timezone
 
 from gonghui.core import housekeeping
 from gonghui.core.models import AuditEvent
-from gonghui.core.testing import World
 from gonghui.members import imports, tasks
 from gonghui.members.import_models import ImportBatch, ImportStatus
 from gonghui.members.imports import batches
 from gonghui.members.models import Member
 from gonghui.members.tests.test_import_validation import csv_bytes, person
+from gonghui.site.testing import World
 
 pytestmark = pytest.mark.django_db
 

@@ -15,13 +15,13 @@ from django.db import DatabaseError, connection, transaction
 
 from gonghui.core.errors import Conflict
 from gonghui.core.models import AuditEvent
-from gonghui.core.testing import World
 from gonghui.members import imports
 from gonghui.members.benchmarks import HEADER, IMPORT_REGIONS, synthetic_rows
 from gonghui.members.import_models import ImportBatch, ImportStatus
 from gonghui.members.imports import rows
 from gonghui.members.models import Member
 from gonghui.members.tests.test_import_commit import registry_fingerprint
+from gonghui.site.testing import World
 
 ROWS = 25_000
 

@@ -9,13 +9,13 @@ from django.conf import LazySettings
 
 from gonghui.core import crypto
 from gonghui.core.errors import ValidationFailed
-from gonghui.core.testing import World, xlsx_of, xlsx_shared_string_bomb
 from gonghui.members import imports
 from gonghui.members.import_models import ImportBatch, ImportIssue
 from gonghui.members.imports import batches, readers, rows
 from gonghui.members.imports.columns import ROW_PURPOSE
 from gonghui.members.models import Member
 from gonghui.members.tests.test_import_validation import HEADER, csv_bytes, person
+from gonghui.site.testing import World, xlsx_of, xlsx_shared_string_bomb
 
 pytestmark = pytest.mark.django_db
 

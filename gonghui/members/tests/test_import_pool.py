@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from gonghui.core.testing import World
 from gonghui.members import imports
 from gonghui.members.benchmarks import HEADER, IMPORT_REGIONS, synthetic_rows
 from gonghui.members.import_models import ImportBatch, ImportStatus
 from gonghui.members.imports import rows
 from gonghui.members.tests.test_import_commit import registry_fingerprint
 from gonghui.members.tests.test_import_kill import children_of, wait_until_gone
+from gonghui.site.testing import World
 
 
 @pytest.fixture

@@ -15,12 +15,12 @@ from gonghui.core import crypto
 from gonghui.core.errors import PermissionDenied, ValidationFailed
 from gonghui.core.identifiers import IdentifierError, id_check_char, make_resident_id, parse_resident_id, validate_phone
 from gonghui.core.models import AuditEvent
-from gonghui.core.testing import World, make_member
 from gonghui.members import imports
 from gonghui.members.identity import ID_PURPOSE, id_blind_index, luhn_check_digit
 from gonghui.members.import_models import ImportBatch, ImportIssue, ImportStatus
 from gonghui.members.imports import readers as import_readers
 from gonghui.members.models import Member, Tag
+from gonghui.site.testing import World, make_member
 
 HEADER = [
     "姓名",

@@ -14,12 +14,12 @@ from django_tasks_db.models import DBTaskResult
 from openpyxl import load_workbook
 
 from gonghui.core.models import AuditEvent
-from gonghui.core.testing import World
 from gonghui.members.import_models import ImportBatch, ImportStatus
 from gonghui.members.imports import batches as import_batches
 from gonghui.members.models import Member
 from gonghui.members.tasks import import_batch_commit_task
 from gonghui.members.tests.test_import_validation import HEADER, csv_bytes, person
+from gonghui.site.testing import World
 
 
 def post_upload(client, code: str, content: bytes, name: str = "会员.csv"):  # type: ignore[no-untyped-def]
@@ -129,7 +129,7 @@ def test_sibling_staff_cannot_import_into_union_a(world: World) -> None:
 @pytest.mark.django_db
 def test_reviewer_without_import_permission_is_refused(world: World) -> None:
     from gonghui.core.permissions import Role
-    from gonghui.core.testing import grant, make_user
+    from gonghui.site.testing import grant, make_user
 
     reviewer = grant(make_user(), world.union_a, Role.REVIEWER)
     response = world.client_for(reviewer).get("/console/members/import/")

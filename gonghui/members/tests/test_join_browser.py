@@ -9,9 +9,9 @@ import pytest
 from gonghui.accounts.sms import ConsoleSmsSender
 from gonghui.core.identifiers import make_resident_id
 from gonghui.core.permissions import Role
-from gonghui.core.testing import build_world, grant, make_user
 from gonghui.members.models import JoinMethod, Member
 from gonghui.members.tests.test_console_browser import sign_in
+from gonghui.site.testing import build_world, grant, make_user
 
 
 @pytest.mark.browser

@@ -15,9 +15,9 @@ from gonghui.accounts.sms import ConsoleSmsSender
 from gonghui.core.identifiers import make_resident_id
 from gonghui.core.models import AuditEvent
 from gonghui.core.permissions import Role
-from gonghui.core.testing import World, grant, make_user
 from gonghui.members.identity import decrypt_id_number
 from gonghui.members.models import ApplicationStatus, JoinApplication, JoinMethod, Member, Tag
+from gonghui.site.testing import World, grant, make_user
 
 PHONE = "13700000021"
 NUMBER = make_resident_id("320508", dt.date(1995, 3, 9), 21, "M")

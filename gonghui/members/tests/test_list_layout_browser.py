@@ -3,8 +3,8 @@
 import pytest
 
 from gonghui.core.permissions import Role
-from gonghui.core.testing import build_world, grant, make_member, make_user
 from gonghui.members.tests.test_console_browser import PASSWORD
+from gonghui.site.testing import build_world, grant, make_member, make_user
 
 
 @pytest.mark.browser

@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from gonghui.core.errors import ValidationFailed
 from gonghui.core.identifiers import make_resident_id
-from gonghui.core.testing import World, make_member
 from gonghui.members import services
 from gonghui.members.models import Member, MemberHistory
 from gonghui.members.services import joined_on_error
+from gonghui.site.testing import World, make_member
 
 BIRTH = dt.date(1990, 6, 15)
 

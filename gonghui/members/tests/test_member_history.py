@@ -1,8 +1,8 @@
 import re
 
-from gonghui.core.testing import World
 from gonghui.members import services
 from gonghui.members.models import Education, MembershipStatus, Tag
+from gonghui.site.testing import World
 
 
 def _history_text(world: World) -> str:

@@ -3,8 +3,8 @@ unit (issue 10 item 9)."""
 
 import pytest
 
-from gonghui.core.testing import World, make_member
 from gonghui.members.selectors import member_list_for_actor
+from gonghui.site.testing import World, make_member
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,10 @@ from gonghui.core.errors import Conflict, PermissionDenied, ValidationFailed
 from gonghui.core.identifiers import make_resident_id
 from gonghui.core.models import AuditEvent
 from gonghui.core.permissions import Role
-from gonghui.core.testing import World, grant, make_member, make_user
 from gonghui.members import card, selectors, services
 from gonghui.members.identity import decrypt_id_number, name_initials
 from gonghui.members.models import Member, MemberHistory, MembershipStatus, Tag, TransferStatus
+from gonghui.site.testing import World, grant, make_member, make_user
 
 VALID = {"name": "王小明", "phone": "13912345678", "joined_on": "2024-03-01"}
 

@@ -4,7 +4,7 @@
 import pytest
 from django.db import connection
 
-from gonghui.core.testing import World, make_member
+from gonghui.site.testing import World, make_member
 
 pytestmark = [
     pytest.mark.django_db,

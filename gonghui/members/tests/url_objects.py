@@ -1,9 +1,9 @@
 """How to build union A's object for each parameterised URL of this app (see
-core/tests/test_url_access.py)."""
+site/tests/test_url_access.py)."""
 
-from gonghui.core.testing import World
 from gonghui.members.import_models import ImportBatch, ImportFormat
 from gonghui.members.models import JoinApplication, Transfer
+from gonghui.site.testing import World
 
 
 def _transfer(world: World) -> dict[str, int]:

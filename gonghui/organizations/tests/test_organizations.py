@@ -5,10 +5,11 @@ from django.test.utils import CaptureQueriesContext
 from gonghui.accounts.models import User
 from gonghui.core.errors import PermissionDenied, ValidationFailed
 from gonghui.core.models import AuditEvent
-from gonghui.core.permissions import Perm
-from gonghui.core.testing import World
+from gonghui.members.permissions import MemberPerm
 from gonghui.organizations import selectors, services
 from gonghui.organizations.models import Level, Organization
+from gonghui.organizations.permissions import OrgPerm
+from gonghui.site.testing import World
 
 
 @pytest.mark.django_db
@@ -18,7 +19,7 @@ def test_paths_nest_and_subtrees_are_prefix_scans(world: World) -> None:
     assert set(selectors.subtree(world.street)) == {world.street, world.union_a, world.union_b}
     assert selectors.ancestors(world.union_a)[0] == world.province
     with CaptureQueriesContext(connection) as ctx:
-        list(selectors.organizations_for_actor(actor=world.federation_admin, perm=Perm.ORG_VIEW))
+        list(selectors.organizations_for_actor(actor=world.federation_admin, perm=OrgPerm.ORG_VIEW))
     sql = ctx.captured_queries[-1]["sql"]
     assert "LIKE" in sql
     assert "WITH RECURSIVE" not in sql.upper()
@@ -26,11 +27,11 @@ def test_paths_nest_and_subtrees_are_prefix_scans(world: World) -> None:
 
 @pytest.mark.django_db
 def test_scope_is_the_union_of_minimal_subtrees(world: World) -> None:
-    assert selectors.scope_paths(world.staff_a, Perm.MEMBER_VIEW) == [world.union_a.path]
+    assert selectors.scope_paths(world.staff_a, MemberPerm.MEMBER_VIEW) == [world.union_a.path]
     assert selectors.minimal_paths(["0001.0002.", "0001.", "0003."]) == ["0001.", "0003."]
-    assert selectors.has_perm_on(world.federation_admin, Perm.ORG_MANAGE, world.union_b)
-    assert not selectors.has_perm_on(world.staff_a, Perm.ORG_MANAGE, world.union_b)
-    assert list(selectors.organizations_for_actor(actor=world.staff_a, perm=Perm.ORG_VIEW)) == [world.union_a]
+    assert selectors.has_perm_on(world.federation_admin, OrgPerm.ORG_MANAGE, world.union_b)
+    assert not selectors.has_perm_on(world.staff_a, OrgPerm.ORG_MANAGE, world.union_b)
+    assert list(selectors.organizations_for_actor(actor=world.staff_a, perm=OrgPerm.ORG_VIEW)) == [world.union_a]
 
 
 @pytest.mark.django_db

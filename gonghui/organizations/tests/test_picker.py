@@ -9,10 +9,10 @@ from django.test import Client
 
 from gonghui.core.errors import NotFound, PermissionDenied
 from gonghui.core.permissions import Role
-from gonghui.core.testing import World, grant, make_org, make_user
 from gonghui.members.models import JoinApplication, Transfer
 from gonghui.organizations.models import Level, Organization
 from gonghui.organizations.selectors import grassroots_union_search, organization_picker_for_actor
+from gonghui.site.testing import World, grant, make_org, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,6 @@ from gonghui.core.aggregates import SMALL_GROUP_POLICY
 from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.models import AuditEvent
 from gonghui.core.permissions import Role
-from gonghui.core.testing import World, grant, make_user
 from gonghui.health import services as health_services
 from gonghui.health.models import Checkup, Indicator
 from gonghui.health.policies import CRITICAL_POLICY
@@ -23,6 +22,7 @@ from gonghui.organizations.policies import (
     policy_propose,
     policy_versions_for_actor,
 )
+from gonghui.site.testing import World, grant, make_user
 
 
 def _publish(proposer, approver, org, min_group: int, valid_from: dt.date | None = None) -> PolicyVersion:  # type: ignore[no-untyped-def]

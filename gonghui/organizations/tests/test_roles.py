@@ -10,9 +10,9 @@ from gonghui.core.errors import PermissionDenied, ValidationFailed
 from gonghui.core.middleware import SESSION_OTP_OK
 from gonghui.core.models import AuditEvent
 from gonghui.core.permissions import Role
-from gonghui.core.testing import World, grant, make_user
 from gonghui.organizations import selectors, services
 from gonghui.organizations.models import RoleAssignment
+from gonghui.site.testing import World, grant, make_user
 
 
 def _assignments() -> list[tuple[int, int, str]]:

@@ -3,7 +3,7 @@ and clerk page, and every JSON endpoint, is sent hostile values (NaN, Infinity, 
 negative and zero years, non-numeric ids, naive datetimes, very long strings, year 1) by a
 user allowed to use it, and must answer below 500.
 
-The URL patterns are enumerated like core/tests/test_url_access.py, with union A's objects from
+The URL patterns are enumerated like site/tests/test_url_access.py, with union A's objects from
 the apps' tests/url_objects.py. GET parameter names come from the view's source (and the helpers
 it calls) and from the page's GET forms; form field names from the forms each page renders,
 posted with the form's own values and one field replaced at a time."""
@@ -21,13 +21,13 @@ from django.test import Client
 from django.urls import URLPattern, resolve
 
 from gonghui.core.permissions import Role
-from gonghui.core.testing import World, grant, make_user
-from gonghui.core.tests.test_url_access import _PARAM, all_patterns, build_path, url_object_builders
 from gonghui.health import services as health_services
 from gonghui.health.catalogue import forget_catalogue, load_catalogue, read_catalogue_file
 from gonghui.health.models import CatalogueRelease, Checkup, Indicator, ReferenceInterval
 from gonghui.health.tests.test_kiosk import post
 from gonghui.members.card import card_token_issue
+from gonghui.site.testing import World, grant, make_user
+from gonghui.site.tests.test_url_access import _PARAM, all_patterns, build_path, url_object_builders
 
 HOSTILE = [
     "NaN",

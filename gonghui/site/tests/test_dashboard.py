@@ -15,9 +15,9 @@ from gonghui.benefits.tests.factories import make_campaign, make_coupon, make_po
 from gonghui.core import audit, dashboard
 from gonghui.core.models import AuditChainHead, AuditEvent
 from gonghui.core.permissions import Role
-from gonghui.core.testing import World, grant, make_member, make_user
 from gonghui.health.models import Checkup, ImportBatch, ImportFormat, ImportStatus
 from gonghui.members.services import member_reveal_id_number
+from gonghui.site.testing import World, grant, make_member, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +83,7 @@ def test_every_role_card_is_registered_by_its_app() -> None:
 
 def test_finance_sees_settlement_due_of_its_points_only(world: World, redemptions: dict[str, Any]) -> None:
     finance_a = grant(make_user("finance_a"), world.union_a, Role.FINANCE)
-    response = world.client_for(finance_a).get(reverse("core:dashboard"))
+    response = world.client_for(finance_a).get(reverse("site:dashboard"))
     assert response.status_code == 200
     assert _keys(response) == ["benefits.settlement"]
     assert _figures(response, "benefits.settlement") == {
@@ -100,7 +100,7 @@ def test_finance_sees_settlement_due_of_its_points_only(world: World, redemption
 
 def test_clerk_sees_todays_redemptions_at_its_points(world: World, redemptions: dict[str, Any]) -> None:
     clerk_a = grant(make_user("clerk_a"), world.union_a, Role.REDEEMER)
-    response = world.client_for(clerk_a).get(reverse("core:dashboard"))
+    response = world.client_for(clerk_a).get(reverse("site:dashboard"))
     assert _keys(response) == ["benefits.clerk"]
     assert _figures(response, "benefits.clerk") == {
         "今日核销笔数": "1",
@@ -113,7 +113,7 @@ def test_clerk_sees_todays_redemptions_at_its_points(world: World, redemptions: 
 
 def test_clerk_of_b_sees_none_of_a(world: World, redemptions: dict[str, Any]) -> None:
     clerk_b = grant(make_user("clerk_b"), world.union_b, Role.REDEEMER)
-    response = world.client_for(clerk_b).get(reverse("core:dashboard"))
+    response = world.client_for(clerk_b).get(reverse("site:dashboard"))
     assert _figures(response, "benefits.clerk") == {
         "今日核销笔数": "1",
         "今日核销金额（元）": "99.00",
@@ -128,7 +128,7 @@ def test_auditor_sees_chain_status_and_reveals_of_its_subtree(world: World) -> N
     auditor_a.display_name = "审计甲"
     member_reveal_id_number(actor=world.staff_a, member=world.member_a, reason="核对身份信息")
     member_reveal_id_number(actor=world.staff_b, member=world.member_b, reason="核对身份信息")
-    response = world.client_for(auditor_a).get(reverse("core:dashboard"))
+    response = world.client_for(auditor_a).get(reverse("site:dashboard"))
     assert _keys(response) == ["core.audit_chain", "members.sensitive_reveals"]
     assert _figures(response, "core.audit_chain") == {
         "最新记录抽查": "完好",
@@ -141,7 +141,7 @@ def test_auditor_sees_chain_status_and_reveals_of_its_subtree(world: World) -> N
     assert line.endswith("%s 查看完整证件号码" % world.staff_a.display_name)
 
     call_command("audit_verify", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    response = world.client_for(auditor_a).get(reverse("core:dashboard"))
+    response = world.client_for(auditor_a).get(reverse("site:dashboard"))
     assert _figures(response, "core.audit_chain")["上次完整校验"].endswith("通过")
     assert _todos(response, "core.audit_chain") == []
 
@@ -167,7 +167,7 @@ def test_health_manager_sees_critical_reports_and_imports_of_its_subtree(world: 
         (world.union_b, ImportStatus.QUEUED),
     ):
         ImportBatch.objects.create(organization=org, format=ImportFormat.CSV, filename="%s.csv" % status, status=status)
-    response = world.client_for(health_a).get(reverse("core:dashboard"))
+    response = world.client_for(health_a).get(reverse("site:dashboard"))
     assert _keys(response) == ["health.work"]
     assert _figures(response, "health.work") == {
         "近 30 天危急值报告": "1",
@@ -183,7 +183,7 @@ def test_health_manager_sees_critical_reports_and_imports_of_its_subtree(world: 
 
 def test_staff_of_b_sees_none_of_as_figures(world: World, redemptions: dict[str, Any]) -> None:
     finance_b = grant(make_user("finance_b"), world.union_b, Role.FINANCE)
-    response = world.client_for(finance_b).get(reverse("core:dashboard"))
+    response = world.client_for(finance_b).get(reverse("site:dashboard"))
     assert _figures(response, "benefits.settlement") == {
         "上月待结算（元）": "99.00",
         "上月核销笔数": "1",
@@ -198,11 +198,11 @@ def test_dashboard_query_count_does_not_grow_with_data(
 ) -> None:
     user = grant(make_user("all_cards"), world.union_a, Role.FINANCE, Role.REDEEMER, Role.AUDITOR, Role.HEALTH)
     client = world.client_for(user)
-    client.get(reverse("core:dashboard"))
+    client.get(reverse("site:dashboard"))
     for n in range(5):
         make_member(world.union_a, name="王%s" % n)
     with django_assert_max_num_queries(14):
-        response = client.get(reverse("core:dashboard"))
+        response = client.get(reverse("site:dashboard"))
     assert len(response.context["cards"]) == 5
 
 
@@ -212,7 +212,7 @@ def test_the_auditors_chain_card_reports_a_forged_link(world: World) -> None:
     AuditEvent(
         chain=1, seq=head.seq + 1, created_at=timezone.now(), action="member.update", prev_hash=head.hash, hash="0" * 64
     ).save()
-    response = world.client_for(auditor_a).get(reverse("core:dashboard"))
+    response = world.client_for(auditor_a).get(reverse("site:dashboard"))
     assert _figures(response, "core.audit_chain")["最新记录抽查"] == "断裂"
     assert _todos(response, "core.audit_chain")[0] == (
         "第 1 条审计链在第 %(seq)s 条记录处断裂：记录内容与哈希不符（已被篡改），请立即运行完整校验并上报"

@@ -13,13 +13,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from gonghui.benefits.models import Campaign, CampaignStatus
-from gonghui.core.management.commands.seed_demo import SEED_COMPLETE
 from gonghui.core.models import AuditEvent
 from gonghui.health.models import Appointment, Programme, Quota, Slot
 from gonghui.members.demo import spread_counts
 from gonghui.members.models import JoinApplication, Member
 from gonghui.organizations.models import Level, Organization
 from gonghui.organizations.services import organization_create
+from gonghui.site.management.commands.seed_demo import SEED_COMPLETE
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 

@@ -19,7 +19,6 @@ from gonghui.benefits.models import CouponStatus, PointKind
 from gonghui.benefits.tests.factories import make_campaign, make_coupon, make_point, make_redemption
 from gonghui.core.middleware import SESSION_OTP_OK
 from gonghui.core.permissions import Role
-from gonghui.core.testing import World, build_world, grant, make_member, make_user
 from gonghui.health import services as health_services
 from gonghui.health.catalogue import forget_catalogue, load_catalogue, read_catalogue_file
 from gonghui.health.models import CatalogueRelease, Indicator, Programme, ProgrammeStatus, ReferenceInterval
@@ -27,6 +26,7 @@ from gonghui.health.tests.samples import messy_hl7
 from gonghui.members import services as member_services
 from gonghui.members.identity import decrypt_id_number
 from gonghui.members.models import Education
+from gonghui.site.testing import World, build_world, grant, make_member, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
