@@ -53,6 +53,8 @@ def test_housekeeping_prunes_what_is_past_its_keep_time_and_nothing_else(world: 
         "health_import_recover": 0,
         "idempotent_responses": 1,
         "issue_run_recover": 0,
+        "jobs_expire": 0,
+        "jobs_recover": 0,
         "member_import_recover": 0,
         "member_import_uploads": 1,
         "sms_codes": 1,
