@@ -60,6 +60,7 @@ EVENTS = {
     "expired": "过期清理",
 }
 DETAIL_LABELS = {
+    "key": "处理对象",
     "attempt": "第几次运行",
     "attempts": "已运行次数",
     "done": "已处理",
@@ -196,7 +197,7 @@ def _record(job: Job, event: str, *, actor: Any = None, result: str = AuditResul
         obj=job,
         organization=job.organization,
         result=result,
-        detail={"done": job.done, "total": job.total, **detail},
+        detail={**({"key": job.key} if job.key else {}), "done": job.done, "total": job.total, **detail},
     )
 
 

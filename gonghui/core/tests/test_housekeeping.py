@@ -52,7 +52,6 @@ def test_housekeeping_prunes_what_is_past_its_keep_time_and_nothing_else(world: 
         "device_nonces": 1,
         "health_import_recover": 0,
         "idempotent_responses": 1,
-        "issue_run_recover": 0,
         "jobs_expire": 0,
         "jobs_recover": 0,
         "member_import_recover": 0,
