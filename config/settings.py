@@ -219,8 +219,9 @@ MEMBER_IMPORT_WORKERS = env_int("MEMBER_IMPORT_WORKERS", min(2, os.cpu_count() o
 MEMBER_IMPORT_STALE_SECONDS = env_int("MEMBER_IMPORT_STALE_SECONDS", 60)  # no progress: interrupted
 MEMBER_IMPORT_UPLOAD_KEEP_HOURS = env_int("MEMBER_IMPORT_UPLOAD_KEEP_HOURS", 72)  # unconfirmed uploads
 # A background job (health import, 定向发放, member import commit) still running after this long
-# without progress has lost its worker: housekeeping fails it (health import) or queues it again
-# (定向发放; a member import until its third attempt, then fails it).
+# without a heartbeat has lost its worker: housekeeping queues it again to resume (core.jobs:
+# 定向发放; a member import until its third attempt, then fails it) or fails it (health import).
+# A job kind may declare its own stale-after instead.
 JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 30 * 60)
 
 # Every uploaded spreadsheet or CSV (member import, health results, coupon target lists) is held

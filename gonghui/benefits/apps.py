@@ -7,12 +7,11 @@ class BenefitsConfig(AppConfig):
     verbose_name = "普惠与惠工券"
 
     def ready(self) -> None:
-        from gonghui.benefits import audit_labels, devices
+        from gonghui.benefits import audit_labels, devices, services
         from gonghui.benefits.dashboard import register_cards
         from gonghui.benefits.permissions import GRANTS, LABELS, BenefitPerm
         from gonghui.benefits.redemption import prune_wrong_code_attempts
-        from gonghui.benefits.services import issue_runs_recover
-        from gonghui.core import housekeeping, registry
+        from gonghui.core import housekeeping, jobs, registry
 
         registry.permissions("benefits", LABELS)
         registry.grants(GRANTS)
@@ -30,4 +29,12 @@ class BenefitsConfig(AppConfig):
         registry.tile(registry.Tile("coupons", "我的券", "ticket-perforated", "/h5/coupons/", 20))
         register_cards()
         housekeeping.register("wrong_code_attempts", "输错券码的记录", prune_wrong_code_attempts)
-        housekeeping.register("issue_run_recover", "后台中断的定向发放（从中断处重新排队）", issue_runs_recover)
+        # A dead run is queued again by the kernel's jobs_recover and continues after its cursor.
+        jobs.register_job_kind(
+            services.ISSUE_RUN_JOB,
+            label="定向发放",
+            run=services.issue_run_job,
+            perm=BenefitPerm.CAMPAIGN_MANAGE,
+            crash_message=services.ISSUE_RUN_CRASHED,
+            resumable=services.issue_run_resumable,
+        )

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Cast
 
-from gonghui.core.models import Device
+from gonghui.core.models import Device, Job
 from gonghui.members.models import Member
 from gonghui.organizations.models import Organization
 
@@ -171,50 +171,27 @@ class CampaignTarget(models.Model):
         constraints = [models.UniqueConstraint(fields=["campaign", "member"], name="campaign_target_unique")]
 
 
-class RunStatus(models.TextChoices):
-    QUEUED = "queued", "排队中"
-    RUNNING = "running", "发放中"
-    DONE = "done", "已完成"
-    FAILED = "failed", "失败"
-
-
 class IssueRun(models.Model):
-    """One execution of 定向发放 for a campaign; progress is written after every batch."""
+    """One execution of 定向发放 for a campaign. Its lifecycle (queued, running, finished,
+    progress, recovery after a dead worker) is its `job` (`gonghui.core.jobs`, kind
+    `benefits.issue_run`); the run keeps what only 定向发放 knows: the members issued and
+    skipped, and the cursor (the last member id served) it resumes after."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="issue_runs")
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    job = models.OneToOneField(Job, on_delete=models.PROTECT, related_name="issue_run")
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    # Written with every batch: housekeeping queues again a run that has stopped progressing.
-    progressed_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    total = models.PositiveIntegerField(default=0)
-    processed = models.PositiveIntegerField(default=0)
     issued = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     cursor = models.BigIntegerField(default=0)
-    error = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["campaign"], condition=Q(status__in=["queued", "running"]), name="issue_run_one_active"
-            ),
-            models.CheckConstraint(condition=Q(processed__lte=F("total")), name="issue_run_processed_within_total"),
-        ]
-
-    @property
-    def percent(self) -> int:
-        if self.status == RunStatus.DONE:
-            return 100
-        return int(self.processed * 100 / self.total) if self.total else 0
 
     @property
     def is_active(self) -> bool:
-        return self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+        return self.job.is_active
 
 
 class SkipReason(models.TextChoices):

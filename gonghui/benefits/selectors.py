@@ -71,7 +71,7 @@ def campaign_get_for_actor(*, actor: Any, pk: int | str, perms: tuple[str, ...] 
 def issue_run_get_for_actor(*, actor: Any, pk: int | str) -> IssueRun:
     run = (
         IssueRun.objects.filter(_any_scope(actor, CAMPAIGN_PERMS))
-        .select_related("campaign", "started_by")
+        .select_related("campaign", "started_by", "job")
         .filter(pk=pk)
         .first()
     )

@@ -2,16 +2,14 @@
 writes its audit event inside it. Claiming lives in `claiming.py`, redemption in
 `redemption.py`."""
 
-import datetime as dt
 import re
 import zipfile
 from collections.abc import Iterable
-from functools import partial
 from typing import IO, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from gonghui.benefits import codes, devices
@@ -30,16 +28,15 @@ from gonghui.benefits.models import (
     PointDevice,
     PointKind,
     RedemptionPoint,
-    RunStatus,
     SkipReason,
 )
 from gonghui.benefits.permissions import BenefitPerm
 from gonghui.benefits.workflows import CAMPAIGN
-from gonghui.core import audit, signing, tabular_limits, workflow
+from gonghui.core import audit, jobs, signing, tabular_limits, workflow
 from gonghui.core.crypto import mask_middle
 from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.identifiers import ID_PATTERN, IdentifierError, normalize_id_number, parse_resident_id
-from gonghui.core.models import AuditResult, Device
+from gonghui.core.models import JOB_ACTIVE, Device, Job, JobStatus
 from gonghui.core.permissions import Perm
 from gonghui.core.tabular_limits import clip
 from gonghui.members.identity import id_blind_index
@@ -257,7 +254,7 @@ def campaign_close(*, actor: Any, campaign: Campaign, reason: str = "") -> Campa
         locked = Campaign.objects.select_for_update().select_related("organization").get(pk=campaign.pk)
         if locked.status != CampaignStatus.PUBLISHED:
             raise Conflict("只有已发布的活动可以结束")
-        if IssueRun.objects.filter(campaign=locked, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).exists():
+        if IssueRun.objects.filter(campaign=locked, job__status__in=JOB_ACTIVE).exists():
             raise Conflict("定向发放正在进行，请等待完成后再结束活动")
         locked.status = CampaignStatus.CLOSED
         locked.closed_by = actor
@@ -451,139 +448,105 @@ def campaign_target_list_clear(*, actor: Any, campaign: Campaign) -> None:
 # ---- 定向发放 -----------------------------------------------------------------------------
 
 
-def issue_run_start(*, actor: Any, campaign: Campaign) -> IssueRun:
-    """Queue 定向发放 for a published targeted campaign; the task runs after commit."""
-    from gonghui.benefits.tasks import issue_run_task
+ISSUE_RUN_JOB = "benefits.issue_run"
+ISSUE_RUN_CRASHED = "发放时发生系统错误，已发放的券照常有效；请点击“从中断处继续发放”，如再次出现请联系管理员"
+ISSUE_RUN_STOPPED = "活动已不在发布状态，中断的发放不再继续"
+ISSUE_RUN_ACTIVE = "该活动已有一次发放正在进行"
 
+
+def _campaign_key(campaign_id: int) -> str:
+    return "campaign:%d" % campaign_id
+
+
+def issue_run_start(*, actor: Any, campaign: Campaign) -> IssueRun:
+    """Queue 定向发放 for a published targeted campaign; its job runs after commit."""
     if not has_perm_on(actor, BenefitPerm.CAMPAIGN_MANAGE, campaign.organization):
         raise PermissionDenied("无权为该活动发放")
-    try:
-        with transaction.atomic():
-            locked = Campaign.objects.select_for_update().select_related("organization").get(pk=campaign.pk)
-            if locked.mode != IssueMode.TARGETED:
-                raise Conflict("先到先得活动由会员自行领取，不能定向发放")
-            if locked.status != CampaignStatus.PUBLISHED:
-                raise Conflict("活动发布后才能定向发放")
-            run = IssueRun.objects.create(campaign=locked, organization=locked.organization, started_by=actor)
-            audit.record(actor=actor, action="campaign.issue_start", obj=run, organization=locked.organization)
-            transaction.on_commit(lambda: issue_run_task.enqueue(run.pk))
-    except IntegrityError:
-        raise Conflict("该活动已有一次发放正在进行") from None
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().select_related("organization").get(pk=campaign.pk)
+        if locked.mode != IssueMode.TARGETED:
+            raise Conflict("先到先得活动由会员自行领取，不能定向发放")
+        if locked.status != CampaignStatus.PUBLISHED:
+            raise Conflict("活动发布后才能定向发放")
+        if IssueRun.objects.filter(campaign=locked, job__status__in=JOB_ACTIVE).exists():
+            raise Conflict(ISSUE_RUN_ACTIVE)
+        job = jobs.job_create(
+            kind=ISSUE_RUN_JOB,
+            organization=locked.organization,
+            created_by=actor,
+            key=_campaign_key(locked.pk),
+            params={"campaign": locked.pk},
+        )
+        run = IssueRun.objects.create(campaign=locked, organization=locked.organization, started_by=actor, job=job)
     return run
 
 
 def issue_run_resume(*, actor: Any, run: IssueRun) -> IssueRun:
-    """Queue an interrupted or failed run again; it continues after its cursor."""
-    from gonghui.benefits.tasks import issue_run_task
-
+    """Queue a failed or cancelled run again; it continues after its cursor."""
     if not has_perm_on(actor, BenefitPerm.CAMPAIGN_MANAGE, run.campaign.organization):
         raise PermissionDenied("无权为该活动发放")
-    try:
-        with transaction.atomic():
-            locked = IssueRun.objects.select_for_update().select_related("campaign__organization").get(pk=run.pk)
-            if locked.status == RunStatus.DONE:
-                raise Conflict("该次发放已完成")
-            if locked.campaign.status != CampaignStatus.PUBLISHED:
-                raise Conflict("活动已不在发布状态，不能继续发放")
-            locked.status = RunStatus.RUNNING if locked.started_at else RunStatus.QUEUED
-            locked.error = ""
-            locked.finished_at = None
-            locked.progressed_at = timezone.now()
-            locked.save(update_fields=["status", "error", "finished_at", "progressed_at"])
-            audit.record(
-                actor=actor, action="campaign.issue_resume", obj=locked, organization=locked.campaign.organization
-            )
-            transaction.on_commit(lambda: issue_run_task.enqueue(locked.pk))
-    except IntegrityError:
-        raise Conflict("该活动已有一次发放正在进行") from None
+    with transaction.atomic():
+        locked = IssueRun.objects.select_related("campaign__organization", "job").get(pk=run.pk)
+        if locked.job.status == JobStatus.SUCCEEDED:
+            raise Conflict("该次发放已完成")
+        if locked.campaign.status != CampaignStatus.PUBLISHED:
+            raise Conflict("活动已不在发布状态，不能继续发放")
+        if locked.job.status in JOB_ACTIVE:
+            raise Conflict("该次发放正在进行，中断后可从中断处继续")
+        if IssueRun.objects.filter(campaign=locked.campaign, job__status__in=JOB_ACTIVE).exists():
+            raise Conflict(ISSUE_RUN_ACTIVE)
+        locked.job = jobs.job_resume(actor=actor, job=locked.job)
     return locked
 
 
-ISSUE_RUN_CRASHED = "发放时发生系统错误，已发放的券照常有效；请点击“从中断处继续发放”，如再次出现请联系管理员"
-ISSUE_RUN_STOPPED = "活动已不在发布状态，中断的发放不再继续"
-
-
-def issue_run_execute(*, run_id: int) -> IssueRun:
-    """Assign codes to every eligible member, batch by batch. Safe to run again, even twice at
-    once: each batch locks the run row and reads its cursor under the lock, and the unique
-    (campaign, member, seq) key means a member already served is skipped, never served twice.
-    The run always ends done or failed: an unexpected error marks it failed with a reason (it
-    can be resumed after its cursor) and is raised again for the worker's log."""
-    try:
-        return _issue_run_execute(run_id)
-    except Exception:
-        _issue_run_fail(run_id, ISSUE_RUN_CRASHED)
-        raise
-
-
-def _issue_run_fail(run_id: int, reason: str) -> None:
-    """Mark an unfinished run failed with `reason`, audited, in a transaction of its own."""
-    with transaction.atomic():
-        run = (
-            IssueRun.objects.select_for_update()
-            .select_related("organization")
-            .filter(pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
-            .first()
-        )
-        if run is None:
-            return
-        run.status = RunStatus.FAILED
-        run.error = reason[:200]
-        run.finished_at = timezone.now()
-        run.save(update_fields=["status", "error", "finished_at"])
-        audit.record(
-            actor=None,
-            action="campaign.issue_fail",
-            obj=run,
-            organization=run.organization,
-            result=AuditResult.FAILED,
-            detail={"error": run.error, "processed": run.processed, "started_by": run.started_by_id},
-        )
-
-
-def _issue_run_execute(run_id: int) -> IssueRun:
-    with transaction.atomic():
-        run = IssueRun.objects.select_for_update().select_related("campaign__target_org").get(pk=run_id)
-        if run.status in (RunStatus.DONE, RunStatus.FAILED):
-            return run
-        if run.status == RunStatus.QUEUED:
-            run.status = RunStatus.RUNNING
-            run.started_at = run.progressed_at = timezone.now()
-            run.total = target_members(run.campaign).count()
-            run.save(update_fields=["status", "started_at", "progressed_at", "total"])
-    campaign = run.campaign
-    try:
-        while _issue_batch(run_id=run.pk, campaign=campaign):
-            pass
-    except Conflict as exc:
-        IssueRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-            status=RunStatus.FAILED, error=exc.message[:200], finished_at=timezone.now()
-        )
-        return IssueRun.objects.get(pk=run.pk)
-    with transaction.atomic():
-        run = IssueRun.objects.select_for_update().get(pk=run.pk)
-        if run.status != RunStatus.RUNNING:
-            return run
-        run.status = RunStatus.DONE
-        run.finished_at = timezone.now()
-        run.save(update_fields=["status", "finished_at"])
-        audit.record(
-            actor=None,
-            action="campaign.issue_finish",
-            obj=run,
-            organization=campaign.organization,
-            detail={"issued": run.issued, "skipped": run.skipped, "started_by": run.started_by_id},
-        )
+def issue_run_cancel(*, actor: Any, run: IssueRun) -> IssueRun:
+    """Cancel a queued or running run: the worker stops before its next batch commits; the
+    coupons already issued stay valid and the run can be resumed after its cursor."""
+    if not has_perm_on(actor, BenefitPerm.CAMPAIGN_MANAGE, run.campaign.organization):
+        raise PermissionDenied("无权为该活动发放")
+    run.job = jobs.job_cancel(actor=actor, job=run.job)
     return run
 
 
-def _issue_batch(*, run_id: int, campaign: Campaign) -> bool:
+def issue_run_execute(*, run_id: int) -> IssueRun:
+    """Run the run's job now, as the worker does (`jobs.job_execute`): a run already running
+    elsewhere or finished is left alone. An unexpected error fails it with a reason (it can be
+    resumed after its cursor) and is raised again for the worker's log."""
+    run = IssueRun.objects.get(pk=run_id)
+    jobs.job_execute(job_id=run.job_id)
+    return IssueRun.objects.select_related("job").get(pk=run_id)
+
+
+def issue_run_job(job: Job) -> dict[str, int]:
+    """The runner of a `benefits.issue_run` job: assign codes to every eligible member, batch
+    by batch after the run's cursor. Safe to run again: each batch locks the run row and reads
+    its cursor under the lock, its heartbeat commits with it (or refuses it, once the job was
+    cancelled or handed to another worker), and the unique (campaign, member, seq) key means a
+    member already served is skipped, never served twice."""
+    run = IssueRun.objects.select_related("campaign__target_org", "campaign__organization").get(job=job)
+    campaign = run.campaign
+    if run.cursor == 0 and job.done == 0:
+        jobs.job_heartbeat(job, total=target_members(campaign).count())
+    try:
+        while _issue_batch(run_id=run.pk, campaign=campaign, job=job):
+            pass
+    except Conflict as exc:
+        raise jobs.JobFailed(exc.message) from exc
+    run.refresh_from_db(fields=["issued", "skipped"])
+    return {"issued": run.issued, "skipped": run.skipped}
+
+
+def issue_run_resumable(job: Job) -> str | None:
+    """A dead run continues only while its campaign is still published."""
+    published = Campaign.objects.filter(issue_runs__job=job, status=CampaignStatus.PUBLISHED).exists()
+    return None if published else ISSUE_RUN_STOPPED
+
+
+def _issue_batch(*, run_id: int, campaign: Campaign, job: Job) -> bool:
     """Serve the next batch after the run's cursor; False when there is nothing left."""
     now = timezone.now()
     with transaction.atomic():
         run = IssueRun.objects.select_for_update().get(pk=run_id)
-        if run.status != RunStatus.RUNNING:
-            return False
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if locked.status != CampaignStatus.PUBLISHED:
             raise Conflict("活动已不在发布状态，发放中止")
@@ -630,53 +593,12 @@ def _issue_batch(*, run_id: int, campaign: Campaign) -> bool:
             Campaign.objects.filter(pk=locked.pk).update(stock=F("stock") - len(coupons))
         IssueSkip.objects.bulk_create(skips, ignore_conflicts=True)
         run.cursor = batch[-1][0]
-        run.processed += len(batch)
         run.issued += len(to_serve)
         run.skipped += len(skips)
-        run.total = max(run.total, run.processed)
-        run.progressed_at = timezone.now()
-        run.save(update_fields=["cursor", "processed", "issued", "skipped", "total", "progressed_at"])
+        run.save(update_fields=["cursor", "issued", "skipped"])
+        # The progress commits with the batch; a cancelled or lost job rolls the batch back.
+        jobs.job_heartbeat(job, done=job.done + len(batch))
     return True
-
-
-def issue_runs_recover(*, now: dt.datetime | None = None) -> int:
-    """Queue again the runs whose worker died (running, and no batch written for
-    JOB_STALE_SECONDS): a run is idempotent and continues after its cursor. A run whose campaign
-    is no longer published is failed instead. Returns how many; housekeeping runs it."""
-    from gonghui.benefits.tasks import issue_run_task
-
-    now = now or timezone.now()
-    cutoff = now - dt.timedelta(seconds=settings.JOB_STALE_SECONDS)
-    stale = IssueRun.objects.filter(status=RunStatus.RUNNING).filter(
-        Q(progressed_at__lt=cutoff) | Q(progressed_at__isnull=True, started_at__lt=cutoff)
-    )
-    recovered = 0
-    for run_id in stale.values_list("pk", flat=True):
-        with transaction.atomic():
-            run = (
-                IssueRun.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("campaign", "organization")
-                .filter(pk=run_id, status=RunStatus.RUNNING)
-                .first()
-            )
-            if run is None:  # finished meanwhile, or a batch is being written right now
-                continue
-            if run.campaign.status != CampaignStatus.PUBLISHED:
-                _issue_run_fail(run.pk, ISSUE_RUN_STOPPED)
-            else:
-                # Counted as progress, so the next housekeeping run waits for this delivery.
-                run.progressed_at = now
-                run.save(update_fields=["progressed_at"])
-                audit.record(
-                    actor=None,
-                    action="campaign.issue_recover",
-                    obj=run,
-                    organization=run.organization,
-                    detail={"cursor": run.cursor, "processed": run.processed},
-                )
-                transaction.on_commit(partial(issue_run_task.enqueue, run.pk))
-        recovered += 1
-    return recovered
 
 
 def _insert_with_fresh_codes(coupons: list[Coupon], *, attempts: int = 5) -> None:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("console/benefits/runs/<int:pk>/", console.run_detail, name="run_detail"),
     path("console/benefits/runs/<int:pk>/progress/", console.run_progress, name="run_progress"),
     path("console/benefits/runs/<int:pk>/resume/", console.run_resume, name="run_resume"),
+    path("console/benefits/runs/<int:pk>/cancel/", console.run_cancel, name="run_cancel"),
     path("console/benefits/settlement/", console.settlement, name="settlement"),
     # console: redemption points, devices, redemptions
     path("console/benefits/points/", console.point_list, name="point_list"),

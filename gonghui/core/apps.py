@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
     verbose_name = "平台内核"
 
     def ready(self) -> None:
-        from gonghui.core import audit_labels, cards, housekeeping, registry
+        from gonghui.core import audit_labels, cards, housekeeping, jobs, registry
         from gonghui.core.aggregates import SMALL_GROUP_DEFAULT, SMALL_GROUP_POLICY, SmallGroupBody
         from gonghui.core.permissions import PERM_LABELS, ROLE_PERMISSIONS, ROLES_REQUIRING_TOTP, Perm, Role
         from gonghui.core.policies import register_policy_kind
@@ -28,6 +28,11 @@ class CoreConfig(AppConfig):
         post_migrate.connect(_create_audit_chain_heads, sender=self)
         housekeeping.register("device_nonces", "设备请求随机数（已过时效）", prune_nonces)
         housekeeping.register("idempotent_responses", "幂等请求的存档应答", housekeeping.prune_idempotent_responses)
+        housekeeping.register(
+            "jobs_recover", "后台中断的任务（从中断处重新排队，多次中断则标记失败）", jobs.jobs_recover
+        )
+        housekeeping.register("jobs_expire", "过期的后台任务（删除未确认的上传和过期的下载文件）", jobs.jobs_expire)
+        registry.describer("core.job", jobs.describe_jobs)
         register_policy_kind(
             SMALL_GROUP_POLICY, label="统计小组抑制阈值", schema=SmallGroupBody, default=SMALL_GROUP_DEFAULT
         )

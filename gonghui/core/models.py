@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import F, Q
 
 from gonghui.core import registry
 from gonghui.core.fields import EncryptedTextField
@@ -179,3 +180,79 @@ class WorkflowStep(models.Model):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["content_type", "object_id", "at"], name="workflow_step_object_idx")]
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "进行中"
+    SUCCEEDED = "succeeded", "已完成"
+    FAILED = "failed", "失败"
+    CANCELLED = "cancelled", "已取消"
+
+
+JOB_ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class Job(models.Model):
+    """One background job of a registered kind (`gonghui.core.jobs`): where it stands, how far
+    it got and when its worker last said so. Written only by the job service; a domain row
+    (an 定向发放 run, an import batch) points at its job and keeps its own business counters.
+
+    `attempts` counts the claims: a worker writes progress only while the job is still running
+    under its own attempt, so a worker that was given up for dead and replaced cannot write
+    over its successor. `checkpoint` is where a resumed run continues; `expires_at` is when an
+    unconfirmed upload or a downloadable output is deleted (`expired_at` once it has been)."""
+
+    kind = models.CharField(max_length=60)
+    # What the job works on ("campaign:42"): at most one active job of a kind per key.
+    key = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    # The tenant layer's model, named by label: the kernel imports no app's code.
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    done = models.PositiveBigIntegerField(default=0)
+    total = models.PositiveBigIntegerField(default=0)
+    message = models.CharField(max_length=200, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    checkpoint = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["status", "kind", "heartbeat_at"], name="job_status_heartbeat_idx"),
+            models.Index(fields=["organization", "-created_at"], name="job_org_created_idx"),
+            models.Index(fields=["expires_at"], condition=Q(expires_at__isnull=False), name="job_expires_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(total=0) | Q(done__lte=F("total")), name="job_done_within_total"),
+            models.CheckConstraint(condition=Q(status__in=JobStatus.values), name="job_status_known"),
+            models.UniqueConstraint(
+                fields=["kind", "key"],
+                condition=Q(status__in=["queued", "running"]) & ~Q(key=""),
+                name="job_one_active_per_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "%(kind)s #%(id)s" % {"kind": self.kind, "id": self.pk}
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in JOB_ACTIVE
+
+    @property
+    def percent(self) -> int:
+        if self.status == JobStatus.SUCCEEDED:
+            return 100
+        return min(100, int(self.done * 100 / self.total)) if self.total else 0

@@ -124,7 +124,7 @@ def test_cooling_campaign_from_creation_to_report(live_server, browser, phone_pa
     page.click("[data-testid=campaign-issue]")
     page.wait_for_selector("[data-testid=run-progress]")
     call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
-    page.wait_for_selector("[data-testid=run-progress][data-status=done]")
+    page.wait_for_selector("[data-testid=run-progress][data-status=succeeded]")
     page.wait_for_selector("[data-testid=skip-table] td:has-text('会籍状态不是在会')")  # the page reloads itself
     assert page.inner_text("[data-testid=run-issued]") == "2"
     assert page.inner_text("[data-testid=run-skipped]") == "1"

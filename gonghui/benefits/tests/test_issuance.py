@@ -3,10 +3,11 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from gonghui.benefits import services
-from gonghui.benefits.models import Campaign, Coupon, CouponStatus, IssueRun, IssueSkip, RunStatus, SkipReason
+from gonghui.benefits.models import Campaign, Coupon, CouponStatus, IssueRun, IssueSkip, SkipReason
 from gonghui.benefits.tests.factories import make_campaign
+from gonghui.core import jobs
 from gonghui.core.errors import Conflict
-from gonghui.core.models import AuditEvent
+from gonghui.core.models import AuditEvent, Job, JobStatus
 from gonghui.members.models import MembershipStatus, Tag
 from gonghui.site.testing import make_member
 
@@ -41,8 +42,8 @@ def test_issue_assigns_codes_to_every_eligible_member_and_reports_the_skipped(
         run = services.issue_run_start(actor=world.staff_a, campaign=campaign)
     assert len(callbacks) == 1  # the task is enqueued after commit
     run = services.issue_run_execute(run_id=run.pk)
-    assert (run.status, run.total, run.processed, run.issued, run.skipped) == (RunStatus.DONE, 4, 4, 3, 1)
-    assert run.percent == 100
+    assert (run.job.status, run.job.total, run.job.done, run.issued, run.skipped) == (JobStatus.SUCCEEDED, 4, 4, 3, 1)
+    assert run.job.percent == 100
     coupons = Coupon.objects.filter(campaign=campaign)
     assert coupons.count() == 6
     assert set(coupons.values_list("member_id", flat=True)) == {m.pk for m in served}
@@ -51,8 +52,13 @@ def test_issue_assigns_codes_to_every_eligible_member_and_reports_the_skipped(
     assert Campaign.objects.get(pk=campaign.pk).stock == 94
     skip = IssueSkip.objects.get(run=run)
     assert (skip.member_id, skip.reason) == (withdrawn.pk, SkipReason.NOT_ACTIVE)
-    assert AuditEvent.objects.filter(action="campaign.issue_start").count() == 1
-    assert AuditEvent.objects.get(action="campaign.issue_finish").detail["issued"] == 3
+    queued = AuditEvent.objects.get(action="job.benefits.issue_run.queued")
+    assert (queued.actor_id, queued.object_id, queued.detail["key"]) == (
+        world.staff_a.pk,
+        str(run.job_id),
+        "campaign:%d" % campaign.pk,
+    )
+    assert AuditEvent.objects.get(action="job.benefits.issue_run.succeeded").detail["issued"] == 3
 
 
 def test_running_issuance_twice_issues_nothing_new(world, point_a):
@@ -67,7 +73,7 @@ def test_running_issuance_twice_issues_nothing_new(world, point_a):
     assert Campaign.objects.get(pk=campaign.pk).stock == 95
     # Executing a finished run again is a no-op.
     again = services.issue_run_execute(run_id=first.pk)
-    assert (again.status, again.issued) == (RunStatus.DONE, 5)
+    assert (again.job.status, again.job.attempts, again.issued) == (JobStatus.SUCCEEDED, 1, 5)
     assert Coupon.objects.filter(campaign=campaign).count() == 5
 
 
@@ -88,13 +94,16 @@ def test_batches_resume_after_the_cursor(world, point_a, monkeypatch):
     campaign = _targeted(world, point_a)
     _outdoor_members(world, 5)
     run = services.issue_run_start(actor=world.staff_a, campaign=campaign)
-    IssueRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, total=5)
-    # One batch done, then the worker died.
-    assert services._issue_batch(run_id=run.pk, campaign=campaign) is True
-    assert IssueRun.objects.get(pk=run.pk).processed == 2
+    job = jobs.job_claim(job_id=run.job_id)
+    assert job is not None
+    jobs.job_heartbeat(job, total=5)
+    # One batch done, then the worker failed.
+    assert services._issue_batch(run_id=run.pk, campaign=campaign, job=job) is True
+    assert (Job.objects.get(pk=job.pk).done, IssueRun.objects.get(pk=run.pk).issued) == (2, 2)
+    jobs.job_fail(job=job, error="worker lost")
     services.issue_run_resume(actor=world.staff_a, run=IssueRun.objects.get(pk=run.pk))
     run = services.issue_run_execute(run_id=run.pk)
-    assert (run.status, run.processed, run.issued, run.skipped) == (RunStatus.DONE, 5, 5, 0)
+    assert (run.job.status, run.job.done, run.issued, run.skipped) == (JobStatus.SUCCEEDED, 5, 5, 0)
     per_member = Coupon.objects.filter(campaign=campaign).values("member").annotate(n=Count("id"))
     assert {row["n"] for row in per_member} == {1}
 
@@ -118,10 +127,11 @@ def test_the_task_is_enqueued_on_commit_and_runs_in_the_database_worker(world, p
     campaign = _targeted(world, point_a)
     _outdoor_members(world, 3)
     run = services.issue_run_start(actor=world.staff_a, campaign=campaign)
-    assert IssueRun.objects.get(pk=run.pk).status == RunStatus.QUEUED
+    assert IssueRun.objects.get(pk=run.pk).job.status == JobStatus.QUEUED
     call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
     run.refresh_from_db()
-    assert (run.status, run.issued) == (RunStatus.DONE, 3)
+    run.job.refresh_from_db()
+    assert (run.job.status, run.issued) == (JobStatus.SUCCEEDED, 3)
 
 
 def test_progress_page_polls_while_running_and_stops_when_done(world, point_a):
@@ -135,7 +145,7 @@ def test_progress_page_polls_while_running_and_stops_when_done(world, point_a):
     services.issue_run_execute(run_id=run.pk)
     fragment = client.get("/console/benefits/runs/%d/progress/" % run.pk).content.decode()
     assert "hx-trigger" not in fragment
-    assert 'data-status="done"' in fragment
+    assert 'data-status="succeeded"' in fragment
     assert "100%" in fragment
     page = client.get("/console/benefits/runs/%d/" % run.pk)
     assert page.status_code == 200

@@ -4,7 +4,9 @@ site/tests/test_url_access.py)."""
 from typing import Any
 
 from gonghui.benefits.models import IssueRun
+from gonghui.benefits.services import ISSUE_RUN_JOB
 from gonghui.benefits.tests.factories import make_campaign, make_coupon, make_device, make_point, make_redemption
+from gonghui.core import jobs
 from gonghui.site.testing import World
 
 
@@ -18,7 +20,8 @@ def _draft(world: World) -> dict[str, Any]:
 
 def _run(world: World) -> dict[str, Any]:
     campaign = make_campaign(world.union_a, world.staff_a, mode="targeted")
-    run = IssueRun.objects.create(campaign=campaign, organization=world.union_a, started_by=world.staff_a)
+    job = jobs.job_create(kind=ISSUE_RUN_JOB, organization=world.union_a, created_by=world.staff_a)
+    run = IssueRun.objects.create(campaign=campaign, organization=world.union_a, started_by=world.staff_a, job=job)
     return {"pk": run.pk}
 
 
@@ -55,6 +58,7 @@ URL_OBJECTS = {
     "benefits:run_detail": _run,
     "benefits:run_progress": _run,
     "benefits:run_resume": _run,
+    "benefits:run_cancel": _run,
     "benefits:point_detail": _point,
     "benefits:point_edit": _point,
     "benefits:point_device_register": _point,

@@ -26,7 +26,6 @@ from gonghui.benefits.models import (
     CouponStatus,
     IssueMode,
     PointKind,
-    RunStatus,
     SkipReason,
 )
 from gonghui.benefits.permissions import BenefitPerm
@@ -36,6 +35,7 @@ from gonghui.core import parsing, workflow
 from gonghui.core.access import requires_perm
 from gonghui.core.errors import DomainError, ValidationFailed
 from gonghui.core.exports import download
+from gonghui.core.models import JobStatus
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
 from gonghui.members.models import Tag
@@ -200,7 +200,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_manage = has_perm_on(user, BenefitPerm.CAMPAIGN_MANAGE, org)
     can_publish_role = has_perm_on(user, BenefitPerm.CAMPAIGN_PUBLISH, org)
     publish = workflow.workflow_options(actor=user, workflow=CAMPAIGN, obj=campaign).get("publish")
-    runs = list(campaign.issue_runs.select_related("started_by")[:10])
+    runs = list(campaign.issue_runs.select_related("started_by", "job")[:10])
     return render(
         request,
         "benefits/campaign_detail.html",
@@ -306,6 +306,7 @@ def campaign_issue(request: HttpRequest, pk: int) -> HttpResponse:
 @requires_perm(*CAMPAIGN_PERMS)
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = selectors.issue_run_get_for_actor(actor=request.user, pk=pk)
+    can_manage = has_perm_on(request.user, BenefitPerm.CAMPAIGN_MANAGE, run.campaign.organization)
     skips = run.skips.select_related("member__organization").order_by("id")
     reason = request.GET.get("reason", "")
     if reason:
@@ -320,8 +321,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reason": reason,
             "reasons": SkipReason.choices,
             "list_report": run.campaign.target_list_report,
-            "can_resume": run.status in (RunStatus.RUNNING, RunStatus.FAILED)
-            and has_perm_on(request.user, BenefitPerm.CAMPAIGN_MANAGE, run.campaign.organization),
+            "can_resume": can_manage and run.job.status in (JobStatus.FAILED, JobStatus.CANCELLED),
+            "can_cancel": can_manage and run.job.is_active,
         },
     )
 
@@ -347,6 +348,19 @@ def run_resume(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, "已重新排队，发放将从中断处继续")
+    return redirect("benefits:run_detail", pk=run.pk)
+
+
+@require_POST
+@requires_perm(BenefitPerm.CAMPAIGN_MANAGE)
+def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    run = selectors.issue_run_get_for_actor(actor=request.user, pk=pk)
+    try:
+        services.issue_run_cancel(actor=request.user, run=run)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已取消发放，已发放的券照常有效；可从中断处继续发放")
     return redirect("benefits:run_detail", pk=run.pk)
 
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0007_device_organization_foreign_key'),
+        ('core', '0008_job'),
     ]
 
     operations = [
