@@ -223,6 +223,11 @@ MEMBER_IMPORT_UPLOAD_KEEP_HOURS = env_int("MEMBER_IMPORT_UPLOAD_KEEP_HOURS", 72)
 # 定向发放; a member import until its third attempt, then fails it) or fails it (health import).
 # A job kind may declare its own stale-after instead.
 JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 30 * 60)
+# Large exports (core.export_jobs): private files, never served by the web server.
+EXPORT_DIR = Path(env_str("GONGHUI_EXPORT_DIR", str(VAR_DIR / "exports")))
+EXPORT_TTL_HOURS = env_int("EXPORT_TTL_HOURS", 24)
+# A list up to this many rows downloads at once; a longer one is exported by a background job.
+EXPORT_SYNC_ROWS = env_int("EXPORT_SYNC_ROWS", 10_000)
 
 # Every uploaded spreadsheet or CSV (member import, health results, coupon target lists) is held
 # to these before and while it is read (gonghui/core/tabular_limits.py): decompression bombs.

@@ -15,13 +15,15 @@ Chinese (`filename*`, RFC 5987). Build with `xlsx_export` / `csv_export`, answer
 `download`.
 """
 
+import contextlib
 import csv
 import datetime as dt
 import decimal
 import io
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from django.db import transaction
 from django.http import HttpResponse
@@ -76,24 +78,43 @@ def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any, *, bold: bool = False) -> 
 
 def xlsx_bytes(sheets: Sequence[Sheet]) -> tuple[bytes, int]:
     """The workbook (streamed, write-only) and the number of data rows over all sheets."""
+    buffer = io.BytesIO()
+    count = xlsx_write(buffer, sheets)
+    return buffer.getvalue(), count
+
+
+def xlsx_write(target: str | os.PathLike[str] | IO[bytes], sheets: Sequence[Sheet]) -> int:
+    """Write the workbook to a path or binary file, streaming: rows go to openpyxl's write-only
+    sheets (temporary files), so memory stays flat however many rows there are. Returns the
+    number of data rows."""
     workbook = Workbook(write_only=True)
     count = 0
-    for spec in sheets:
-        sheet = workbook.create_sheet(spec.title)
-        if spec.width:
-            for index in range(1, len(spec.header) + 1):
-                sheet.column_dimensions[get_column_letter(index)].width = spec.width
-        sheet.append([_xlsx_cell(sheet, title, bold=True) for title in spec.header])
-        sheet_rows = 0
-        for row in spec.rows:
-            sheet.append([_xlsx_cell(sheet, value) for value in row])
-            sheet_rows += 1
-        for line in spec.footer(sheet_rows) if spec.footer else ():
-            sheet.append([_xlsx_cell(sheet, line)])
-        count += sheet_rows
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue(), count
+    try:
+        for spec in sheets:
+            count += _write_sheet(workbook, spec)
+    except BaseException:
+        # Stopped half-way (a cancelled export): close what was opened, its temporary files too.
+        for opened in workbook.worksheets:
+            with contextlib.suppress(Exception):
+                opened.close()
+        raise
+    workbook.save(target)
+    return count
+
+
+def _write_sheet(workbook: Workbook, spec: Sheet) -> int:
+    sheet = workbook.create_sheet(spec.title)
+    if spec.width:
+        for index in range(1, len(spec.header) + 1):
+            sheet.column_dimensions[get_column_letter(index)].width = spec.width
+    sheet.append([_xlsx_cell(sheet, title, bold=True) for title in spec.header])
+    rows = 0
+    for row in spec.rows:
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
+        rows += 1
+    for line in spec.footer(rows) if spec.footer else ():
+        sheet.append([_xlsx_cell(sheet, line)])
+    return rows
 
 
 def csv_text(value: Any) -> Any:

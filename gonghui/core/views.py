@@ -5,13 +5,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.contrib import messages
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from gonghui.core import registry, selectors
+from gonghui.core import export_jobs, jobs, registry, selectors
 from gonghui.core.access import public, requires_perm
 from gonghui.core.errors import ValidationFailed
 from gonghui.core.exports import Sheet, download, xlsx_export
@@ -147,3 +148,41 @@ def _date(value: str | None, label: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise ValidationFailed("%s格式不正确，应为 YYYY-MM-DD" % label) from None
+
+
+# ---- large exports (background jobs) --------------------------------------------------------
+
+
+@require_GET
+def export_list(request: HttpRequest) -> HttpResponse:
+    """我的导出: the user's own recent export jobs, with their state and download links."""
+    return render(request, "core/export_list.html", {"jobs": export_jobs.export_jobs_for_actor(actor=request.user)})
+
+
+def _export_context(job: Any) -> dict[str, Any]:
+    return {"job": job, "label": export_jobs.export_label(job), "now": timezone.now()}
+
+
+@require_GET
+def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = export_jobs.export_job_get_for_actor(actor=request.user, pk=pk)
+    return render(request, "core/export_detail.html", _export_context(job))
+
+
+@require_GET
+def export_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    job = export_jobs.export_job_get_for_actor(actor=request.user, pk=pk)
+    return render(request, "core/_export_progress.html", _export_context(job))
+
+
+@require_GET
+def export_file(request: HttpRequest, pk: int) -> HttpResponseBase:
+    return export_jobs.export_download(actor=request.user, pk=pk)
+
+
+@require_POST
+def export_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    job = export_jobs.export_job_get_for_actor(actor=request.user, pk=pk)
+    jobs.job_cancel(actor=request.user, job=job)
+    messages.info(request, "已取消导出")
+    return redirect("core:export_detail", pk=job.pk)

@@ -7,8 +7,8 @@ class MembersConfig(AppConfig):
     verbose_name = "会员"
 
     def ready(self) -> None:
-        from gonghui.core import housekeeping, registry
-        from gonghui.members import audit_labels
+        from gonghui.core import export_jobs, housekeeping, registry
+        from gonghui.members import audit_labels, exports
         from gonghui.members.dashboard import register_cards
         from gonghui.members.imports import import_batches_expire, import_batches_recover
         from gonghui.members.permissions import GRANTS, LABELS, MemberPerm
@@ -44,6 +44,20 @@ class MembersConfig(AppConfig):
             "member_import", PickerPurpose(MemberPerm.MEMBER_IMPORT, whole_federation=False, grassroots_only=False)
         )
         registry.tile(registry.Tile("card", "会员卡", "person-vcard", "/h5/card/", 10))
+        export_jobs.register_export(
+            exports.MEMBERS_EXPORT,
+            label="会员名册导出",
+            perm=MemberPerm.MEMBER_VIEW,
+            action="member.export",
+            build=exports.members_export_plan,
+        )
+        export_jobs.register_export(
+            exports.CARDS_EXPORT,
+            label="制卡数据导出",
+            perm=MemberPerm.MEMBER_EDIT,
+            action="member.card_export",
+            build=exports.cards_export_plan,
+        )
         register_cards()
         housekeeping.register("member_import_uploads", "超时未确认的会员导入批次", import_batches_expire)
         housekeeping.register(

@@ -1,17 +1,19 @@
 """Member reads for an actor: every query is narrowed to the actor's sub-tree."""
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
 
+from gonghui.core import parsing
 from gonghui.core.errors import NotFound
 from gonghui.core.identifiers import ID_PATTERN
 from gonghui.members.identity import id_blind_index
-from gonghui.members.models import Member, Transfer, TransferStatus
+from gonghui.members.models import Member, Tag, Transfer, TransferStatus
 from gonghui.members.permissions import MemberPerm
 from gonghui.organizations.models import Organization
-from gonghui.organizations.selectors import scope_q
+from gonghui.organizations.selectors import organization_by_code_for_actor, scope_q
 
 _DIGITS = re.compile(r"^\d{3,11}$")
 _LETTERS = re.compile(r"^[A-Za-z]{1,20}$")
@@ -100,3 +102,27 @@ def transfer_get_for_actor(*, actor: Any, pk: int | str) -> Transfer:
 
 def open_transfers(qs: QuerySet[Transfer]) -> QuerySet[Transfer]:
     return qs.filter(status__in=[TransferStatus.PENDING_OUT, TransferStatus.PENDING_IN])
+
+
+def member_list_from_filters(
+    *, actor: Any, params: Mapping[str, Any], perm: str = MemberPerm.MEMBER_VIEW
+) -> tuple[QuerySet[Member], Organization | None]:
+    """The member list the console's filters describe (?q=&org=&status=&tag=&unit=), in the
+    actor's scope for `perm`; also the organisation the list was narrowed to, if any."""
+    org = None
+    org_code = str(params.get("org", "") or "").strip()
+    if org_code:
+        org = organization_by_code_for_actor(actor=actor, perm=perm, code=org_code)
+    tag = parsing.query_id(params, "tag")
+    if tag not in Tag.values:
+        tag = None
+    qs = member_list_for_actor(
+        actor=actor,
+        query=str(params.get("q", "") or ""),
+        organization=org,
+        status=str(params.get("status", "") or ""),
+        tag=tag,
+        work_unit=str(params.get("unit", "") or ""),
+        perm=perm,
+    )
+    return qs, org

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.db.models import QuerySet
@@ -6,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.accounts.services import sms_code_send
-from gonghui.core import parsing, registry, workflow
+from gonghui.core import export_jobs, parsing, registry, workflow
 from gonghui.core.access import public, requires_perm
 from gonghui.core.errors import DomainError, NotFound, ValidationFailed
 from gonghui.core.exports import download
@@ -35,6 +36,7 @@ from gonghui.organizations.selectors import (
     has_perm_on,
     organization_by_code_for_actor,
     organizations_for_actor,
+    scope_root_for_actor,
     transfer_target_by_code,
 )
 
@@ -58,23 +60,7 @@ def _form_context(**extra: object) -> dict[str, object]:
 def _filtered_members(
     request: HttpRequest, perm: str = MemberPerm.MEMBER_VIEW
 ) -> tuple[QuerySet[Member], Organization | None]:
-    org = None
-    org_code = request.GET.get("org", "").strip()
-    if org_code:
-        org = organization_by_code_for_actor(actor=request.user, perm=perm, code=org_code)
-    tag = parsing.query_id(request.GET, "tag")
-    if tag not in Tag.values:
-        tag = None
-    qs = selectors.member_list_for_actor(
-        actor=request.user,
-        query=request.GET.get("q", ""),
-        organization=org,
-        status=request.GET.get("status", ""),
-        tag=tag,
-        work_unit=request.GET.get("unit", ""),
-        perm=perm,
-    )
-    return qs, org
+    return selectors.member_list_from_filters(actor=request.user, params=request.GET, perm=perm)
 
 
 @require_GET
@@ -95,30 +81,49 @@ def member_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _export(request: HttpRequest, *, perm: str, cards: bool) -> HttpResponse:
+    """A list up to EXPORT_SYNC_ROWS downloads at once; a longer one becomes a background
+    export job and the user follows its progress (and downloads it) on the job's page."""
+    qs, org = _filtered_members(request, perm=perm)
+    filters = {k: str(v) for k, v in request.GET.items() if v}
+    listed = exports.card_list(qs) if cards else qs
+    with custom_plans():
+        large = len(listed.values_list("pk", flat=True)[: settings.EXPORT_SYNC_ROWS + 1]) > settings.EXPORT_SYNC_ROWS
+    if large:
+        scope = org or scope_root_for_actor(actor=request.user, perm=perm)
+        if scope is None:
+            raise NotFound("没有可导出的会员")
+        job = export_jobs.export_start(
+            actor=request.user,
+            name=exports.CARDS_EXPORT if cards else exports.MEMBERS_EXPORT,
+            params=filters,
+            organization=scope,
+        )
+        messages.info(request, "数据量较大，已转入后台导出，完成后可在本页或“我的导出”中下载")
+        return redirect("core:export_detail", pk=job.pk)
+    if cards:
+        name = export_names.cards_export_name(actor=request.user, perm=perm, organization=org)
+        with custom_plans():
+            export = exports.cards_export(actor=request.user, qs=qs, filters=filters, filename=name)
+    else:
+        name = export_names.members_export_name(actor=request.user, perm=perm, organization=org)
+        with custom_plans():
+            export = exports.members_export(actor=request.user, qs=qs, filters=filters, filename=name)
+    return download(export)
+
+
 @require_GET
 @requires_perm(MemberPerm.MEMBER_VIEW)
 def member_export(request: HttpRequest) -> HttpResponse:
     """The filtered list as XLSX, ID numbers and phones masked; audited with its row count."""
-    qs, org = _filtered_members(request)
-    name = export_names.members_export_name(actor=request.user, perm=MemberPerm.MEMBER_VIEW, organization=org)
-    with custom_plans():
-        export = exports.members_export(
-            actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v}, filename=name
-        )
-    return download(export)
+    return _export(request, perm=MemberPerm.MEMBER_VIEW, cards=False)
 
 
 @require_GET
 @requires_perm(MemberPerm.MEMBER_EDIT)
 def member_card_export(request: HttpRequest) -> HttpResponse:
     """制卡数据 of the filtered list (members in good standing), for the card printer; audited."""
-    qs, org = _filtered_members(request, perm=MemberPerm.MEMBER_EDIT)
-    name = export_names.cards_export_name(actor=request.user, perm=MemberPerm.MEMBER_EDIT, organization=org)
-    with custom_plans():
-        export = exports.cards_export(
-            actor=request.user, qs=qs, filters={k: str(v) for k, v in request.GET.items() if v}, filename=name
-        )
-    return download(export)
+    return _export(request, perm=MemberPerm.MEMBER_EDIT, cards=True)
 
 
 def has_perm_on_any_grassroots(request: HttpRequest) -> bool:

@@ -83,6 +83,14 @@ def scope_q(actor: Any, perm: str, field: str = "organization__path") -> Q:
     return condition
 
 
+def scope_root_for_actor(*, actor: Any, perm: str) -> Organization | None:
+    """The highest organisation where `actor` holds `perm` (the first of several, by path)."""
+    paths = minimal_paths(scope_paths(actor, perm))
+    if not paths:
+        return None
+    return Organization.objects.filter(path__in=paths).order_by("level", "path").first()
+
+
 def organizations_for_actor(*, actor: Any, perm: str) -> QuerySet[Organization]:
     return Organization.objects.filter(scope_q(actor, perm, field="path"))
 
