@@ -76,6 +76,21 @@ def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any, *, bold: bool = False) -> 
     return cell
 
 
+def _xlsx_value(sheet: WriteOnlyWorksheet, value: Any) -> Any:
+    """A data cell's value as openpyxl takes it: numbers and dates as they are, everything else
+    as text. Only a text that openpyxl would read as a formula (it starts with "=") needs a
+    cell object of its own; the rest go in as plain values, which the write-only sheet writes
+    through one reused cell (several times faster on a long export)."""
+    if value is None or (
+        not isinstance(value, bool) and isinstance(value, int | float | decimal.Decimal | dt.date | dt.time)
+    ):
+        return value
+    text = value if isinstance(value, str) else str(value)
+    if text.startswith("="):
+        return _xlsx_cell(sheet, text)
+    return text
+
+
 def xlsx_bytes(sheets: Sequence[Sheet]) -> tuple[bytes, int]:
     """The workbook (streamed, write-only) and the number of data rows over all sheets."""
     buffer = io.BytesIO()
@@ -110,10 +125,10 @@ def _write_sheet(workbook: Workbook, spec: Sheet) -> int:
     sheet.append([_xlsx_cell(sheet, title, bold=True) for title in spec.header])
     rows = 0
     for row in spec.rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
+        sheet.append([_xlsx_value(sheet, value) for value in row])
         rows += 1
     for line in spec.footer(rows) if spec.footer else ():
-        sheet.append([_xlsx_cell(sheet, line)])
+        sheet.append([_xlsx_value(sheet, line)])
     return rows
 
 

@@ -12,6 +12,13 @@ client, for a province admin and for the staff of one grassroots union. Every re
 variant runs on one database connection (checked), at least 20 times: PostgreSQL may switch
 a statement prepared on the server to a generic plan after its fifth execution there, so a
 plan that only goes wrong from the eleventh request on shows in the p95 (core.plans).
+
+`bench export --members N`: a province admin's export of the whole registry of N members
+(1,000,000 by default, written by SQL into a union of its own) as the background export job
+(`core.export_jobs`: server-side cursor, write-only workbook on disk), timed and with the
+process's peak memory; then, in the same run, the baseline the kernel issue names: the old
+in-request export, which built the workbook in memory and stopped at 100,000 rows. Prints rows
+per second of both, their ratio and the peak memory each added.
 """
 
 import argparse
@@ -21,6 +28,7 @@ import math
 import os
 import random
 import re
+import resource
 import statistics
 import tempfile
 import time
@@ -31,10 +39,13 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 
 from gonghui.accounts.models import User
+from gonghui.core import export_jobs, jobs
+from gonghui.core import exports as exports_kernel
 from gonghui.core.identifiers import make_resident_id
 from gonghui.core.middleware import SESSION_OTP_OK
+from gonghui.core.models import JobStatus
 from gonghui.core.permissions import Role
-from gonghui.members import imports
+from gonghui.members import exports, imports, selectors
 from gonghui.members.models import (
     Education,
     HardshipClass,
@@ -479,7 +490,123 @@ def run_pages(*, stdout: Any, members: int, unions: int, repeat: int, workers: i
     return result
 
 
+# ---- bench export ---------------------------------------------------------------------------
+
+OLD_REQUEST_LIMIT = 100_000  # where the in-request member export used to stop
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true", help="keep the synthetic members afterwards")
+
+
+def _fill(union: Organization, count: int) -> None:
+    """`count` members in `union`, written by one INSERT … SELECT (the export reads them; how
+    they were registered does not matter here). Numbers come from a range no other run uses."""
+    columns = [
+        ("organization_id", "%s"),
+        ("member_no", "'BX' || lpad(g::text, 14, '0')"),
+        ("card_no", "'7' || lpad(g::text, 18, '0')"),
+        (
+            "name",
+            "(ARRAY['王','李','张','刘','陈','杨'])[1 + g %% 6] || (ARRAY['伟','芳','娜','强','磊','静'])[1 + g / 6 %% 6]",
+        ),
+        ("name_initials", "'wl'"),
+        ("sex", "CASE WHEN g %% 2 = 0 THEN 'M' ELSE 'F' END"),
+        ("birth_date", "DATE '1970-01-01' + (g %% 12000)"),
+        ("ethnicity", "'汉族'"),
+        ("id_type", "'resident'"),
+        ("id_number_encrypted", "'v1:bench:' || md5(g::text)"),
+        ("id_blind", "'bx' || md5(g::text) || lpad(g::text, 30, '0')"),
+        ("id_masked", "'3205**********' || lpad((g %% 10000)::text, 4, '0')"),
+        ("phone", "'13' || lpad((g %% 1000000000)::text, 9, '0')"),
+        ("education", "''"),
+        ("skill_level", "''"),
+        ("political_status", "''"),
+        ("household_type", "''"),
+        ("household_place", "''"),
+        ("work_unit", "'苏州恒通物流有限公司'"),
+        ("status", "'active'"),
+        ("joined_on", "DATE '2015-01-01' + (g %% 3000)"),
+        ("join_method", "'unit'"),
+        ("tags", "g %% 4"),
+        ("model_worker_level", "''"),
+        ("hardship_class", "''"),
+        ("version", "1"),
+        ("created_at", "now()"),
+        ("updated_at", "now()"),
+    ]
+    table = Member._meta.db_table
+    names = ", ".join(name for name, _ in columns)
+    values = ", ".join(value for _, value in columns)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {values} FROM generate_series(1, %s) AS g",  # noqa: S608 - constant SQL
+            [union.pk, count],
+        )
+    _vacuum(table)
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_export(*, stdout: Any, members: int, keep: bool, **_: Any) -> dict[str, Any]:
+    _require_postgresql()
+    province = _org("BENCH-EXP-P", parent=None, level=Level.PROVINCE, name="导出基准测试省总工会", region="330000")
+    union = _org("BENCH-EXP-G", parent=province, level=Level.GRASSROOTS, name="导出基准测试基层工会", region="330102")
+    _clear(union, stdout)
+    started = time.perf_counter()
+    _fill(union, members)
+    stdout.write(f"wrote {members} members in {time.perf_counter() - started:.1f}s")
+    admin = _staff("bench_export_admin", province, Role.ADMIN)
+    params = {"org": province.code}
+
+    rss_before = _peak_rss_mb()
+    job = export_jobs.export_start(actor=admin, name=exports.MEMBERS_EXPORT, params=params, organization=province)
+    started = time.perf_counter()
+    finished = jobs.job_execute(job_id=job.pk)
+    job_seconds = time.perf_counter() - started
+    job_peak = _peak_rss_mb() - rss_before
+    if finished is None or finished.status != JobStatus.SUCCEEDED or finished.result["rows"] != members:
+        raise SystemExit(f"the export job did not write {members} rows: {finished and finished.result}")
+    path = export_jobs.export_dir() / finished.result["file"]
+    size_mb = path.stat().st_size / 1e6
+    stdout.write(f"export job: {members} rows, {size_mb:.0f} MB, {job_seconds:.1f}s, peak +{job_peak:.0f} MB")
+
+    # The baseline: the old request built the workbook in memory and stopped at 100,000 rows.
+    qs, _org_unused = selectors.member_list_from_filters(actor=admin, params=params)
+    rss_before = _peak_rss_mb()
+    started = time.perf_counter()
+    content, rows = exports_kernel.xlsx_bytes(
+        [exports_kernel.Sheet("会员", exports.HEADERS, exports._rows(qs[:OLD_REQUEST_LIMIT], exports._member_row))]
+    )
+    old_seconds = time.perf_counter() - started
+    old_peak = max(0.0, _peak_rss_mb() - rss_before)
+    stdout.write(f"old in-request export: {rows} rows, {len(content) / 1e6:.0f} MB, {old_seconds:.1f}s")
+    del content
+    path.unlink(missing_ok=True)
+    if not keep:
+        _clear(union, stdout)
+    job_rate = members / job_seconds
+    old_rate = rows / old_seconds
+    return {
+        "load_average": round(os.getloadavg()[0], 2),
+        "members": members,
+        "job_seconds": round(job_seconds, 1),
+        "job_rows_per_s": round(job_rate),
+        "job_peak_rss_added_mb": round(job_peak),
+        "file_mb": round(size_mb),
+        "old_rows": rows,
+        "old_seconds": round(old_seconds, 1),
+        "old_rows_per_s": round(old_rate),
+        "old_peak_rss_added_mb": round(old_peak),
+        "ratio": round(job_rate / old_rate, 3),
+    }
+
+
 BENCHMARKS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[..., dict[str, Any]]]] = {
     "import": (add_import_arguments, run_import),
     "pages": (add_pages_arguments, run_pages),
+    "export": (add_export_arguments, run_export),
 }
