@@ -35,16 +35,6 @@ SHORTCUTS = {"get_object_or_404", "get_list_or_404"}
 # can know, already narrowed to the signed-in member.
 ALLOWED_DIRECT_QUERIES: dict[tuple[str, str], str] = {}
 
-# Kernel modules that still import the tenant or member layer. They are pending: the lead is
-# moving them into the composition app at the top (issue 11 item 1). Delete each entry as its
-# module moves; the test below fails on an entry whose module no longer imports another app.
-KERNEL_PENDING = {
-    "core/selectors.py",
-    "core/views.py",
-    "core/testing.py",
-    "core/management/commands/seed_demo.py",
-}
-
 
 @dataclass(frozen=True)
 class Source:
@@ -203,12 +193,9 @@ def _app_of(module: str) -> str | None:
 
 
 def _app_edges() -> dict[tuple[str, str], str]:
-    """(importing app, imported app) → one place it happens, leaving out the pending kernel
-    modules."""
+    """(importing app, imported app) → one place it happens."""
     edges: dict[tuple[str, str], str] = {}
     for source in _sources():
-        if source.rel in KERNEL_PENDING:
-            continue
         for module, line in _imports(source):
             other = _app_of(module)
             if other is not None and other != source.app:
@@ -219,14 +206,6 @@ def _app_edges() -> dict[tuple[str, str], str]:
 def test_the_kernel_imports_no_other_app() -> None:
     offences = [where for (app, _other), where in sorted(_app_edges().items()) if app == "core"]
     assert offences == [], "the kernel must learn about apps through registration:\n" + "\n".join(offences)
-
-
-def test_the_pending_kernel_modules_still_exist_and_still_need_their_skip() -> None:
-    by_rel = {source.rel: source for source in _sources()}
-    for rel in sorted(KERNEL_PENDING):
-        assert rel in by_rel, "gonghui/%s is gone: delete it from KERNEL_PENDING" % rel
-        others = {_app_of(module) for module, _line in _imports(by_rel[rel])} - {None, "core"}
-        assert others, "gonghui/%s imports no other app any more: delete it from KERNEL_PENDING" % rel
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
