@@ -12,7 +12,7 @@ from gonghui.accounts.models import User
 from gonghui.core.access import otp_exempt, public
 from gonghui.core.errors import DomainError
 from gonghui.core.middleware import SESSION_OTP_OK
-from gonghui.organizations.selectors import is_staff_user, requires_totp
+from gonghui.core.workflow import authorizer
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -31,14 +31,14 @@ def staff_login(request: HttpRequest) -> HttpResponse:
         username = request.POST.get("username", "")
         try:
             user = services.staff_authenticate(username=username, password=request.POST.get("password", ""))
-            if not is_staff_user(user):
+            if not authorizer().is_staff(user):
                 raise services.LoginFailed("该账号没有工作人员权限")
         except DomainError as exc:
             error = exc.message
         else:
             login(request, user, backend="gonghui.accounts.backends.StaffPasswordBackend")
             request.session[SESSION_OTP_OK] = False
-            if requires_totp(user):
+            if authorizer().requires_totp(user):
                 return redirect(f"/accounts/otp/?next={_safe_next(request, '/console/')}")
             return redirect(_safe_next(request, "/console/"))
     idle = request.session.pop("idle_logged_out", False)
@@ -89,7 +89,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     was_member = (
         request.user.is_authenticated
         and getattr(request.user, "member_profile", None) is not None
-        and not is_staff_user(request.user)
+        and not authorizer().is_staff(request.user)
     )
     logout(request)
     return redirect("/h5/login/" if was_member else "/accounts/login/")

@@ -129,9 +129,9 @@ def claim(
         "", alias="Idempotency-Key", description=IDEMPOTENCY_KEY_DESCRIPTION, pattern=IDEMPOTENCY_KEY_PATTERN
     ),
 ) -> dict[str, Any]:
-    coupon = claiming.coupon_claim(member=_member(request), campaign_id=campaign_id, idempotency_key=idempotency_key)
-    coupon = Coupon.objects.select_related("campaign").get(pk=coupon.pk)
-    return coupon_out(coupon)
+    member = _member(request)
+    coupon = claiming.coupon_claim(member=member, campaign_id=campaign_id, idempotency_key=idempotency_key)
+    return coupon_out(selectors.my_coupon(member=member, pk=coupon.pk))
 
 
 @router.get(

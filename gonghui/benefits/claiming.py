@@ -188,15 +188,19 @@ def _take_one(*, campaign: Campaign, member: Member, seq: int, key: str, now: dt
             organization=campaign.organization,
             detail={"campaign": campaign.pk, "member": member.pk, "seq": seq},
         )
-        cursor.execute(
-            "UPDATE benefits_campaign SET stock = stock - 1 WHERE id = %s AND status = 'published' AND stock > 0",
-            [campaign.pk],
-        )
+        cursor.execute(TAKE_STOCK, [campaign.pk])
         if cursor.rowcount != 1:
             if Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.PUBLISHED).exists():
                 raise SoldOut("来晚了，本活动的券已经领完了")
             raise OutsideWindow("活动已结束")
     return coupon
+
+
+# One off the stock of a published campaign with stock left (no row: sold out or closed).
+TAKE_STOCK = "UPDATE %s SET stock = stock - 1 WHERE id = %%s AND status = %s AND stock > 0" % (  # noqa: S608 - model metadata
+    sql.table(Campaign),
+    sql.choice(CampaignStatus.PUBLISHED),
+)
 
 
 def _claim_assigned(*, campaign: Campaign, member: Member, key: str, now: dt.datetime) -> Coupon:

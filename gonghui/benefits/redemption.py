@@ -111,13 +111,15 @@ def _check_usable_point(point: RedemptionPoint, device: Device | None, now: dt.d
 # The coupon behind a code, if its campaign is past draft and allows the point, with what
 # redemption checks and shows of its campaign and holder.
 COUPON_AT_POINT = (
-    "SELECT c.id, c.code, c.status, c.face_value_fen, c.claimed_at, c.redeemed_at, c.campaign_id, c.member_id,"
+    "SELECT c.id, c.code, c.status, c.face_value_fen, c.claimed_at, c.redeemed_at, c.campaign_id, c.member_id,"  # noqa: S608 - names from the models
     " k.name AS campaign_name, k.status AS campaign_status, k.valid_from, k.valid_until, k.organization_id,"
     " o.path AS organization_path, o.name AS organization_name, m.name AS member_name,"
     " m.organization_id AS member_organization_id"
-    " FROM benefits_coupon c JOIN benefits_campaign k ON k.id = c.campaign_id"
-    " JOIN organizations_organization o ON o.id = k.organization_id JOIN members_member m ON m.id = c.member_id"
-    " WHERE c.code = %s AND k.status <> 'draft' AND EXISTS (SELECT 1 FROM benefits_campaign_allowed_points a"
+    f" FROM {sql.table(Coupon)} c JOIN {sql.table(Campaign)} k ON k.id = c.campaign_id"
+    f" JOIN {sql.table(Organization)} o ON o.id = k.organization_id"
+    f" JOIN {sql.table(Member)} m ON m.id = c.member_id"
+    f" WHERE c.code = %s AND k.status <> {sql.choice(CampaignStatus.DRAFT)}"
+    f" AND EXISTS (SELECT 1 FROM {sql.table(Campaign.allowed_points.through)} a"
     " WHERE a.campaign_id = c.campaign_id AND a.redemptionpoint_id = %s)"
 )
 
@@ -261,10 +263,7 @@ def coupon_redeem(
         coupon = _find(code, point, lock=True)
         problem = None if coupon is None else _unusable(coupon, now)
         if coupon is not None and problem is None:
-            cursor.execute(
-                "UPDATE benefits_coupon SET status = 'redeemed', redeemed_at = %s WHERE id = %s AND status = 'claimed'",
-                [sql.db_datetime(now), coupon.pk],
-            )
+            cursor.execute(MARK_REDEEMED, [sql.db_datetime(now), coupon.pk])
             # The row is locked and was read as 未使用, so this moves it; were it ever not to,
             # nothing is recorded (and the partial unique key on standing redemptions stands
             # behind both).
@@ -274,6 +273,14 @@ def coupon_redeem(
     if problem is not None:
         raise problem
     _wrong_code(point=point, device=device, clerk=clerk, now=now)
+
+
+# 未使用 → 已核销, only from 未使用.
+MARK_REDEEMED = "UPDATE %s SET status = %s, redeemed_at = %%s WHERE id = %%s AND status = %s" % (  # noqa: S608 - model metadata
+    sql.table(Coupon),
+    sql.choice(CouponStatus.REDEEMED),
+    sql.choice(CouponStatus.CLAIMED),
+)
 
 
 def _record(
@@ -362,7 +369,7 @@ def replay_or_run(*, scope: str, key: str, run: Callable[[], dict[str, Any]]) ->
         except DomainError as exc:
             status, body = exc.status, exc.as_dict()
         cursor.execute(
-            'UPDATE core_idempotentresponse SET status = %s, body = %s WHERE scope = %s AND "key" = %s',
+            STORE_ANSWER,
             [status, IdempotentResponse._meta.get_field("body").get_db_prep_save(body, connection), scope, key],
         )
     return status, body
@@ -370,14 +377,18 @@ def replay_or_run(*, scope: str, key: str, run: Callable[[], dict[str, Any]]) ->
 
 # The device API authenticates every request with this: the active device with its key,
 # its binding, point and the point's union, in one statement.
+STORE_ANSWER = 'UPDATE %s SET status = %%s, body = %%s WHERE scope = %%s AND "key" = %%s' % sql.table(  # noqa: S608
+    IdempotentResponse
+)
+
 DEVICE_WITH_POINT = (
-    "SELECT d.id, d.key_id, d.name, d.kind, d.organization_id, d.organization_path, d.secret_encrypted,"
+    "SELECT d.id, d.key_id, d.name, d.kind, d.organization_id, d.organization_path, d.secret_encrypted,"  # noqa: S608 - names from the models
     " d.locked_until, b.id AS binding_id, p.id AS point_id, p.name AS point_name, p.is_active AS point_is_active,"
     " p.locked_until AS point_locked_until, o.id AS point_organization_id,"
     " o.path AS point_organization_path, o.name AS point_organization_name"
-    " FROM core_device d LEFT JOIN benefits_pointdevice b ON b.device_id = d.id"
-    " LEFT JOIN benefits_redemptionpoint p ON p.id = b.point_id"
-    " LEFT JOIN organizations_organization o ON o.id = p.organization_id"
+    f" FROM {sql.table(Device)} d LEFT JOIN {sql.table(PointDevice)} b ON b.device_id = d.id"
+    f" LEFT JOIN {sql.table(RedemptionPoint)} p ON p.id = b.point_id"
+    f" LEFT JOIN {sql.table(Organization)} o ON o.id = p.organization_id"
     " WHERE d.key_id = %s AND d.is_active"
 )
 

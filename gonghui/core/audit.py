@@ -140,10 +140,7 @@ def record(
         )
         event.hash = compute_hash(prev_hash, event)
         sql.insert(cursor, event)
-        cursor.execute(
-            "UPDATE core_auditchainhead SET seq = %s, hash = %s, mac = %s WHERE id = %s",
-            [event.seq, event.hash, head_mac(chain, event.seq, event.hash), chain],
-        )
+        cursor.execute(ADVANCE_CHAIN_HEAD, [event.seq, event.hash, head_mac(chain, event.seq, event.hash), chain])
     return event
 
 
@@ -157,7 +154,8 @@ def ensure_chain_heads(*, using: str = "default") -> None:
     )
 
 
-A_CHAIN_TIP = "SELECT id, seq, hash FROM core_auditchainhead WHERE id <= %s ORDER BY random() LIMIT 1"
+ADVANCE_CHAIN_HEAD = "UPDATE %s SET seq = %%s, hash = %%s, mac = %%s WHERE id = %%s" % sql.table(AuditChainHead)  # noqa: S608
+A_CHAIN_TIP = "SELECT id, seq, hash FROM %s WHERE id <= %%s ORDER BY random() LIMIT 1" % sql.table(AuditChainHead)  # noqa: S608
 
 
 def _lock_a_chain_tip(cursor: CursorWrapper) -> tuple[int, int, str]:

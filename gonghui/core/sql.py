@@ -8,6 +8,7 @@ stores them."""
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -19,6 +20,25 @@ from django.utils import timezone
 
 def _table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
+
+
+def table(model: type[models.Model]) -> str:
+    """A model's table, quoted, for a hand-written statement (names come from the models, never
+    typed out)."""
+    return _table(model)
+
+
+_PLAIN_CHOICE = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def choice(value: models.Choices) -> str:
+    """A `TextChoices` member as an SQL string literal, so a hand-written statement names a
+    status through its enum while its text (and so its plan) stays that of a constant. Only
+    plain lower-case words qualify: nothing in them needs escaping."""
+    text = str(value.value)
+    if not _PLAIN_CHOICE.fullmatch(text):
+        raise ValueError("not a plain choice value: %r" % text)
+    return "'%s'" % text
 
 
 def _column(field: models.Field) -> str:

@@ -12,9 +12,8 @@ from gonghui.core import signing
 from gonghui.core.errors import NotFound, ValidationFailed
 from gonghui.core.models import Device
 from gonghui.core.openapi import DEVICE_ERRORS, SIGNATURE_DESCRIPTION, SIGNATURE_PARAMETERS, ErrorOut
-from gonghui.health import services
+from gonghui.health import selectors, services
 from gonghui.members.card import card_token_verify
-from gonghui.members.identity import id_blind_index
 from gonghui.members.models import Member
 
 router = Router(tags=["健康小屋"])
@@ -69,9 +68,7 @@ def _member(payload: ReadingsIn) -> Member:
     if payload.card_token:
         return card_token_verify(token=payload.card_token)
     if payload.id_number:
-        member = (
-            Member.objects.select_related("organization").filter(id_blind=id_blind_index(payload.id_number)).first()
-        )
+        member = selectors.member_by_id_number(id_number=payload.id_number)
         if member is None:
             raise NotFound("会员不存在")
         return member

@@ -30,6 +30,7 @@ from gonghui.health.models import (
 from gonghui.health.permissions import HealthPerm
 from gonghui.health.policies import CRITICAL_POLICY
 from gonghui.health.services import programme_ineligibility
+from gonghui.members.identity import id_blind_index
 from gonghui.members.models import Member, Tag
 from gonghui.organizations.models import Organization
 from gonghui.organizations.policies import ResolvedPolicy, policy_for
@@ -82,6 +83,12 @@ def health_member_get_for_actor(*, actor: Any, pk: int | str) -> Member:
     if member is None:
         raise NotFound("会员不存在或无权访问")
     return member
+
+
+def member_by_id_number(*, id_number: str) -> Member | None:
+    """The member a kiosk names by ID number, with their union. The kiosk is a signed device, not
+    a staff actor: like a member's card token, the number itself is the member's say-so."""
+    return Member.objects.select_related("organization").filter(id_blind=id_blind_index(id_number)).first()
 
 
 def checkups_for_actor(*, actor: Any) -> QuerySet[Checkup]:

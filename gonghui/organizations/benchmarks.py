@@ -51,7 +51,8 @@ def _fill(total: int) -> None:
                 child.path = child.parent.path + Organization.path_segment(child.pk)
             with connection.cursor() as cursor:
                 cursor.executemany(
-                    "UPDATE organizations_organization SET path = %s WHERE id = %s", [(c.path, c.pk) for c in children]
+                    "UPDATE %s SET path = %%s WHERE id = %%s" % connection.ops.quote_name(Organization._meta.db_table),  # noqa: S608
+                    [(c.path, c.pk) for c in children],
                 )
             frontier = children
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from gonghui.core import registry
 from gonghui.core.errors import NotFound, PermissionDenied
@@ -125,6 +125,12 @@ def organization_by_code_for_actor(*, actor: Any, perm: str, code: str) -> Organ
 
 def subtree(org: Organization) -> QuerySet[Organization]:
     return Organization.objects.filter(path__startswith=org.path)
+
+
+def organization_children(org: Organization) -> QuerySet[Organization]:
+    """The unions directly under `org` (one the actor was allowed to open), each with its
+    member count, by code."""
+    return Organization.objects.filter(parent=org).annotate(member_count=Count("members")).order_by("code")
 
 
 def ancestors(org: Organization) -> list[Organization]:

@@ -2,7 +2,6 @@ import datetime as dt
 import json
 
 from django.contrib import messages
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -15,7 +14,7 @@ from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm, Role
 from gonghui.core.policies import policy_body_diff, policy_body_text, policy_kind, policy_kinds
 from gonghui.organizations import policies, selectors, services
-from gonghui.organizations.models import Level, Organization, PolicyStatus, PolicyVersion, UnitType
+from gonghui.organizations.models import Level, PolicyStatus, PolicyVersion, UnitType
 from gonghui.organizations.permissions import OrgPerm
 
 
@@ -38,7 +37,7 @@ def organization_list(request: HttpRequest) -> HttpResponse:
 @requires_perm(OrgPerm.ORG_VIEW)
 def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     org = selectors.organization_get_for_actor(actor=request.user, perm=OrgPerm.ORG_VIEW, pk=pk)
-    children = Organization.objects.filter(parent=org).annotate(member_count=Count("members")).order_by("code")
+    children = selectors.organization_children(org)
     page = paginate(request, children, per_page=50)
     visible_ancestors = [
         a for a in selectors.ancestors(org) if selectors.has_perm_on(request.user, OrgPerm.ORG_VIEW, a)

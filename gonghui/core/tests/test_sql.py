@@ -3,11 +3,11 @@
 import datetime as dt
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from gonghui.core import sql
-from gonghui.core.models import AuditEvent, Device, DeviceNonce, IdempotentResponse
+from gonghui.core.models import AuditEvent, AuditResult, Device, DeviceNonce, IdempotentResponse
 from gonghui.organizations.models import Organization
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +95,17 @@ def test_aware_reads_naive_values_as_utc() -> None:
     shanghai = dt.datetime(2026, 7, 1, 17, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     assert sql.aware(shanghai) is shanghai
     assert sql.aware(None) is None
+
+
+class _Quoted(models.TextChoices):
+    QUOTE = "it's", "带引号"
+
+
+def test_table_and_choice_name_what_a_hand_written_statement_touches() -> None:
+    assert sql.table(IdempotentResponse) == connection.ops.quote_name("core_idempotentresponse")
+    assert sql.choice(AuditResult.DENIED) == "'%s'" % AuditResult.DENIED.value
+
+
+def test_choice_refuses_a_value_that_would_need_escaping() -> None:
+    with pytest.raises(ValueError):
+        sql.choice(_Quoted.QUOTE)
