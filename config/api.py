@@ -20,7 +20,10 @@ from ninja.errors import HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 
 from gonghui.accounts.api_auth import staff_session
+from gonghui.benefits.api import router as benefits_router
 from gonghui.core.errors import DomainError
+from gonghui.health.api import router as health_router
+from gonghui.members.api import router as members_router
 
 # Pydantic error types → the message shown beside the field.
 _FIELD_MESSAGES = {
@@ -116,10 +119,6 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 
 def _mount() -> None:
-    from gonghui.benefits.api import router as benefits_router
-    from gonghui.health.api import router as health_router
-    from gonghui.members.api import router as members_router
-
     api.add_router("/members", members_router)
     api.add_router("/benefits", benefits_router)
     api.add_router("/health", health_router)

@@ -17,6 +17,7 @@ import random
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import F
 from django.utils import timezone
 
 from gonghui.accounts.models import User
@@ -311,6 +312,4 @@ def seed(*, rng: random.Random, stdout: Any) -> None:
 
 
 def _tags(mask: int) -> Any:
-    from django.db.models import F
-
     return F("tags").bitand(mask)

@@ -2,11 +2,12 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from gonghui.core import registry
+from gonghui.core.workflow import authorizer
+
 
 def console(request: HttpRequest) -> dict[str, Any]:
     """The staff console's sidebar: the entries the apps registered that this user's roles open."""
-    from gonghui.core import registry
-    from gonghui.core.workflow import authorizer
 
     tenant = authorizer()
     user = getattr(request, "user", None)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.utils import timezone
 
+from gonghui.core.models import IdempotentResponse
+
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
@@ -49,7 +51,6 @@ def delete_in_batches(queryset: "QuerySet[Any]", *, batch_size: int = 10_000) ->
 
 def prune_idempotent_responses() -> int:
     """Stored answers outlive any sensible retry by far after IDEMPOTENT_RESPONSE_KEEP_HOURS."""
-    from gonghui.core.models import IdempotentResponse
 
     cutoff = timezone.now() - dt.timedelta(hours=settings.IDEMPOTENT_RESPONSE_KEEP_HOURS)
     return delete_in_batches(IdempotentResponse.objects.filter(created_at__lt=cutoff))

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from gonghui.core import audit
 from gonghui.core.errors import DomainError
+from gonghui.core.workflow import authorizer
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,6 @@ def access_refusal(request: HttpRequest, *, area: Area, otp_exempt: bool = False
     """The login policy, for pages and the JSON API alike: a member area needs a member
     record; a staff area needs a staff role, and the TOTP step passed in this session for
     管理员/审计员 (`otp_exempt` only for the pages that lead through that step)."""
-    from gonghui.core.workflow import authorizer
 
     user = request.user
     if not user.is_authenticated:

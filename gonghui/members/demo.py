@@ -16,6 +16,7 @@ from gonghui.members.models import (
     Education,
     HardshipClass,
     HouseholdType,
+    JoinApplication,
     JoinMethod,
     Member,
     ModelWorkerLevel,
@@ -192,7 +193,6 @@ def add_named_member(
 
 def add_join_applications(*, org: Organization, count: int, rng: random.Random, phones: Iterator[str]) -> int:
     """Pending 网上申请入会 for the union's review list (new-form workers, as most are)."""
-    from gonghui.members.models import JoinApplication
 
     work_units = ["美团外卖苏州站", "饿了么姑苏站", "顺丰速运姑苏营业部", "滴滴出行苏州", "苏州货拉拉"]
     kinds = [Tag.FOOD_DELIVERY, Tag.FOOD_DELIVERY, Tag.COURIER, Tag.RIDE_HAILING, Tag.TRUCK_DRIVER]

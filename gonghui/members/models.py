@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from gonghui.core.crypto import mask_phone
 from gonghui.core.fields import EncryptedTextField
 from gonghui.organizations.models import Organization
 
@@ -180,8 +181,6 @@ class Member(models.Model):
 
     @property
     def phone_masked(self) -> str:
-        from gonghui.core.crypto import mask_phone
-
         return mask_phone(self.phone)
 
     @property

@@ -1,10 +1,13 @@
 from typing import Any
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from gonghui.accounts.models import User
 from gonghui.core import audit
 from gonghui.core.errors import NotFound, PermissionDenied, ValidationFailed
-from gonghui.core.identifiers import IdentifierError, validate_region_code, validate_uscc
+from gonghui.core.identifiers import IdentifierError, validate_phone, validate_region_code, validate_uscc
 from gonghui.core.permissions import Role
 from gonghui.organizations.models import Level, Organization, RoleAssignment
 from gonghui.organizations.permissions import OrgPerm
@@ -147,11 +150,6 @@ def staff_create(
 ) -> RoleAssignment:
     """Open a staff account on `organization` with a first role. The password must pass the
     configured validators; the new user changes nothing about anyone else's rights."""
-    from django.contrib.auth.password_validation import validate_password
-    from django.core.exceptions import ValidationError
-
-    from gonghui.accounts.models import User
-    from gonghui.core.identifiers import IdentifierError, validate_phone
 
     if not has_perm_on(actor, OrgPerm.STAFF_MANAGE, organization):
         raise PermissionDenied("无权为该组织添加工作人员")

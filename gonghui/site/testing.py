@@ -7,12 +7,15 @@ union. Actors: `member_a` (a member of A with a login), `staff_a` (管理员+经
 (审计员 of B, to try reading A's audit trail)."""
 
 import datetime as dt
+import io
 import itertools
 import random
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 
 from django.test import Client
+from openpyxl import Workbook
 
 from gonghui.accounts.models import User
 from gonghui.core.identifiers import make_resident_id
@@ -130,8 +133,6 @@ def build_world() -> World:
 def xlsx_shared_string_bomb(chars: int) -> bytes:
     """A small XLSX (written with `zipfile`, as an attacker would) whose only cell is a shared
     string of `chars` repeated characters: 60 million of them pack into about 60 KB."""
-    import io
-    import zipfile
 
     parts = {
         "[Content_Types].xml": (
@@ -179,9 +180,6 @@ def xlsx_shared_string_bomb(chars: int) -> bytes:
 
 def xlsx_of(rows: list[list[Any]]) -> bytes:
     """An ordinary XLSX of `rows` (the first row being the header)."""
-    import io
-
-    from openpyxl import Workbook
 
     workbook = Workbook()
     sheet = workbook.active
