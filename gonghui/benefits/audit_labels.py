@@ -38,4 +38,5 @@ DETAILS = {
     "members": "会员数",
     "wrong_codes": "输错的券码",
     "price_fen": "价格（分）",
+    "redemption": "核销记录",
 }

@@ -62,4 +62,5 @@ DETAILS = {
     "seq": "序号",
     "failures": "失败次数",
     "truncated": "已截断",
+    "request_id": "请求编号",
 }
