@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
@@ -215,6 +215,23 @@ def _lock(job_id: int, *, skip_locked: bool = False) -> Job | None:
     )
 
 
+def _lock_for_staff(job_id: int) -> Job:
+    """Lock a job for a request: a worker holds its row only while it commits a batch, so a
+    request that finds it held says so rather than waiting for the batch."""
+    try:
+        job = (
+            Job.objects.select_for_update(nowait=True, of=("self",))
+            .select_related("organization")
+            .filter(pk=job_id)
+            .first()
+        )
+    except DatabaseError:
+        raise Conflict("该任务正在写入数据，请稍后再试") from None
+    if job is None:
+        raise NotFound("后台任务不存在")
+    return job
+
+
 def job_create(
     *,
     kind: str,
@@ -224,9 +241,11 @@ def job_create(
     params: Mapping[str, Any] | None = None,
     total: int = 0,
     expires_at: dt.datetime | None = None,
+    enqueue: bool = True,
 ) -> Job:
-    """Queue a job; its task is enqueued when the caller's transaction commits. Raises
-    `Conflict` if a job of this kind with this `key` is already queued or running."""
+    """Queue a job; its task is enqueued when the caller's transaction commits (unless the
+    caller runs it itself, `enqueue=False`, as a command does). Raises `Conflict` if a job of
+    this kind with this `key` is already queued or running."""
     declared = job_kind(kind)
     now = timezone.now()
     try:
@@ -244,7 +263,8 @@ def job_create(
             _record(job, "queued", actor=created_by)
     except IntegrityError:
         raise Conflict("%(kind)s已有一项正在进行" % {"kind": declared.label}) from None
-    _enqueue_on_commit(job.pk)
+    if enqueue:
+        _enqueue_on_commit(job.pk)
     return job
 
 
@@ -362,9 +382,7 @@ def job_cancel(*, actor: Any, job: Job) -> Job:
     what it finished before stays done."""
     _may_manage(actor, job)
     with transaction.atomic():
-        locked = _lock(job.pk)
-        if locked is None:
-            raise NotFound("后台任务不存在")
+        locked = _lock_for_staff(job.pk)
         if not locked.is_active:
             raise Conflict("该任务已结束，不能取消")
         previous = locked.status
@@ -382,9 +400,7 @@ def job_resume(*, actor: Any, job: Job) -> Job:
     kind = job_kind(job.kind)
     try:
         with transaction.atomic():
-            locked = _lock(job.pk)
-            if locked is None:
-                raise NotFound("后台任务不存在")
+            locked = _lock_for_staff(job.pk)
             if locked.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
                 raise Conflict("只有失败或已取消的任务可以继续")
             if locked.expired_at is not None:
