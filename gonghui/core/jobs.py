@@ -108,6 +108,8 @@ class JobKind:
     resumable: Callable[[Job], str | None] | None = None
     # Deletes what an expired job left behind (an upload, an output file).
     on_expire: Callable[[Job], None] | None = None
+    # A personal job (an export for the person who asked) is seen and managed by its creator only.
+    personal: bool = False
 
     @property
     def stale_seconds(self) -> int:
@@ -131,12 +133,13 @@ def register_job_kind(
     crash_message: str = CRASHED,
     resumable: Callable[[Job], str | None] | None = None,
     on_expire: Callable[[Job], None] | None = None,
+    personal: bool = False,
 ) -> JobKind:
     """Declare a job kind (registering it again replaces it, as `ready()` may run twice) and
     the Chinese labels of its audit actions."""
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
-    kind = JobKind(name, label, run, perm, stale_after, max_attempts, crash_message, resumable, on_expire)
+    kind = JobKind(name, label, run, perm, stale_after, max_attempts, crash_message, resumable, on_expire, personal)
     _kinds[name] = kind
     registry.audit_labels(
         {kind.action(event): "%(kind)s：%(event)s" % {"kind": label, "event": text} for event, text in EVENTS.items()},
@@ -202,7 +205,10 @@ def _record(job: Job, event: str, *, actor: Any = None, result: str = AuditResul
 
 
 def _may_manage(actor: Any, job: Job) -> None:
-    if not authorizer().has_perm(actor, job_kind(job.kind).perm, job.organization):
+    kind = job_kind(job.kind)
+    if kind.personal and job.created_by_id != getattr(actor, "pk", None):
+        raise PermissionDenied("只有发起人可以管理该后台任务")
+    if not authorizer().has_perm(actor, kind.perm, job.organization):
         raise PermissionDenied("无权管理该后台任务")
 
 

@@ -238,7 +238,7 @@ def transfer_target_by_code(*, code: str) -> Organization | None:
 def jobs_for_actor(*, actor: Any) -> QuerySet[Job]:
     """Background jobs the actor may see: of each registered kind, those of organisations in
     the actor's sub-tree for that kind's permission (a health officer sees health imports,
-    not 定向发放)."""
+    not 定向发放); of a personal kind (an export), only the actor's own."""
     condition = Q(pk__in=[])
     for kind in jobs.job_kinds():
         paths = scope_paths(actor, kind.perm)
@@ -246,7 +246,8 @@ def jobs_for_actor(*, actor: Any) -> QuerySet[Job]:
             in_scope = Q()
             for path in paths:
                 in_scope |= Q(organization__path__startswith=path)
-            condition |= Q(kind=kind.name) & in_scope
+            mine = Q(created_by_id=getattr(actor, "pk", None)) if kind.personal else Q()
+            condition |= Q(kind=kind.name) & in_scope & mine
     return Job.objects.filter(condition).select_related("organization", "created_by")
 
 

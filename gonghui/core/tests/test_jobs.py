@@ -15,6 +15,8 @@ from gonghui.benefits.permissions import BenefitPerm
 from gonghui.core import housekeeping, jobs, registry
 from gonghui.core.errors import Conflict, PermissionDenied
 from gonghui.core.models import AuditEvent, Job, JobStatus
+from gonghui.core.permissions import Role
+from gonghui.site.testing import grant, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -388,3 +390,20 @@ def test_a_job_created_without_enqueueing_is_left_for_its_caller(
         job = _create(world, enqueue=False)
     assert enqueued == []
     assert jobs.job_execute(job_id=job.pk).status == JobStatus.SUCCEEDED  # type: ignore[union-attr]
+
+
+def test_a_personal_job_is_managed_by_its_creator_only(world) -> None:  # type: ignore[no-untyped-def]
+    jobs.register_job_kind(
+        "core.test_personal", label="测试导出", run=lambda job: {}, perm=BenefitPerm.CAMPAIGN_MANAGE, personal=True
+    )
+    try:
+        job = jobs.job_create(kind="core.test_personal", organization=world.union_a, created_by=world.staff_a)
+        # Another administrator of union A holds the permission, yet the job is not theirs.
+        admin = grant(make_user("job_admin_a"), world.union_a, Role.ADMIN)
+        with pytest.raises(PermissionDenied, match="只有发起人"):
+            jobs.job_cancel(actor=admin, job=job)
+        assert Job.objects.get(pk=job.pk).status == JobStatus.QUEUED
+        jobs.job_cancel(actor=world.staff_a, job=job)
+        assert Job.objects.get(pk=job.pk).status == JobStatus.CANCELLED
+    finally:
+        jobs._kinds.pop("core.test_personal", None)

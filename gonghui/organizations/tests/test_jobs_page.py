@@ -99,3 +99,22 @@ def test_the_list_runs_a_fixed_number_of_queries(world: World) -> None:
     with CaptureQueriesContext(connection) as many:
         client.get(URL)
     assert len(many) == len(one)
+
+
+def test_a_personal_job_shows_to_its_creator_only(world: World) -> None:
+    jobs.register_job_kind(
+        "organizations.test_personal",
+        label="测试导出",
+        run=lambda job: {},
+        perm=BenefitPerm.CAMPAIGN_MANAGE,
+        personal=True,
+    )
+    try:
+        mine = _job(world.union_a, "organizations.test_personal", created_by=world.staff_a)
+        colleague = grant(make_user("colleague_a"), world.union_a, Role.ADMIN, Role.HANDLER)
+        assert mine.pk in _shown(world.client_for(world.staff_a))
+        assert mine.pk not in _shown(world.client_for(colleague))
+        assert world.client_for(colleague).post(URL + "%d/cancel/" % mine.pk).status_code == 404
+        assert Job.objects.get(pk=mine.pk).status == JobStatus.QUEUED
+    finally:
+        jobs._kinds.pop("organizations.test_personal", None)
