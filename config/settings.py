@@ -218,6 +218,8 @@ MEMBER_CARD_TOKEN_TTL_SECONDS = env_int("MEMBER_CARD_TOKEN_TTL_SECONDS", 60)
 MEMBER_IMPORT_WORKERS = env_int("MEMBER_IMPORT_WORKERS", min(2, os.cpu_count() or 1))  # encryption processes
 MEMBER_IMPORT_STALE_SECONDS = env_int("MEMBER_IMPORT_STALE_SECONDS", 60)  # no progress: interrupted
 MEMBER_IMPORT_UPLOAD_KEEP_HOURS = env_int("MEMBER_IMPORT_UPLOAD_KEEP_HOURS", 72)  # unconfirmed uploads
+# A health results file not imported by then (failed, waiting) is deleted and its job expires.
+HEALTH_IMPORT_UPLOAD_KEEP_HOURS = env_int("HEALTH_IMPORT_UPLOAD_KEEP_HOURS", 72)
 # A background job (health import, 定向发放, member import commit) still running after this long
 # without a heartbeat has lost its worker: housekeeping queues it again to resume (core.jobs:
 # 定向发放; a member import until its third attempt, then fails it) or fails it (health import).

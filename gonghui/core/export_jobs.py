@@ -87,6 +87,7 @@ def register_export(name: str, *, label: str, perm: str, action: str, build: Bui
         perm=perm,
         max_attempts=2,
         on_expire=_delete_file,
+        personal=True,
     )
     registry.audit_labels({"export.download": "下载导出文件"}, details=DETAIL_LABELS)
 

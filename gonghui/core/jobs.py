@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
@@ -108,6 +108,8 @@ class JobKind:
     resumable: Callable[[Job], str | None] | None = None
     # Deletes what an expired job left behind (an upload, an output file).
     on_expire: Callable[[Job], None] | None = None
+    # A personal job (an export for the person who asked) is seen and managed by its creator only.
+    personal: bool = False
 
     @property
     def stale_seconds(self) -> int:
@@ -131,12 +133,13 @@ def register_job_kind(
     crash_message: str = CRASHED,
     resumable: Callable[[Job], str | None] | None = None,
     on_expire: Callable[[Job], None] | None = None,
+    personal: bool = False,
 ) -> JobKind:
     """Declare a job kind (registering it again replaces it, as `ready()` may run twice) and
     the Chinese labels of its audit actions."""
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
-    kind = JobKind(name, label, run, perm, stale_after, max_attempts, crash_message, resumable, on_expire)
+    kind = JobKind(name, label, run, perm, stale_after, max_attempts, crash_message, resumable, on_expire, personal)
     _kinds[name] = kind
     registry.audit_labels(
         {kind.action(event): "%(kind)s：%(event)s" % {"kind": label, "event": text} for event, text in EVENTS.items()},
@@ -202,7 +205,10 @@ def _record(job: Job, event: str, *, actor: Any = None, result: str = AuditResul
 
 
 def _may_manage(actor: Any, job: Job) -> None:
-    if not authorizer().has_perm(actor, job_kind(job.kind).perm, job.organization):
+    kind = job_kind(job.kind)
+    if kind.personal and job.created_by_id != getattr(actor, "pk", None):
+        raise PermissionDenied("只有发起人可以管理该后台任务")
+    if not authorizer().has_perm(actor, kind.perm, job.organization):
         raise PermissionDenied("无权管理该后台任务")
 
 
@@ -215,6 +221,23 @@ def _lock(job_id: int, *, skip_locked: bool = False) -> Job | None:
     )
 
 
+def _lock_for_staff(job_id: int) -> Job:
+    """Lock a job for a request: a worker holds its row only while it commits a batch, so a
+    request that finds it held says so rather than waiting for the batch."""
+    try:
+        job = (
+            Job.objects.select_for_update(nowait=True, of=("self",))
+            .select_related("organization")
+            .filter(pk=job_id)
+            .first()
+        )
+    except DatabaseError:
+        raise Conflict("该任务正在写入数据，请稍后再试") from None
+    if job is None:
+        raise NotFound("后台任务不存在")
+    return job
+
+
 def job_create(
     *,
     kind: str,
@@ -224,9 +247,11 @@ def job_create(
     params: Mapping[str, Any] | None = None,
     total: int = 0,
     expires_at: dt.datetime | None = None,
+    enqueue: bool = True,
 ) -> Job:
-    """Queue a job; its task is enqueued when the caller's transaction commits. Raises
-    `Conflict` if a job of this kind with this `key` is already queued or running."""
+    """Queue a job; its task is enqueued when the caller's transaction commits (unless the
+    caller runs it itself, `enqueue=False`, as a command does). Raises `Conflict` if a job of
+    this kind with this `key` is already queued or running."""
     declared = job_kind(kind)
     now = timezone.now()
     try:
@@ -244,7 +269,8 @@ def job_create(
             _record(job, "queued", actor=created_by)
     except IntegrityError:
         raise Conflict("%(kind)s已有一项正在进行" % {"kind": declared.label}) from None
-    _enqueue_on_commit(job.pk)
+    if enqueue:
+        _enqueue_on_commit(job.pk)
     return job
 
 
@@ -362,9 +388,7 @@ def job_cancel(*, actor: Any, job: Job) -> Job:
     what it finished before stays done."""
     _may_manage(actor, job)
     with transaction.atomic():
-        locked = _lock(job.pk)
-        if locked is None:
-            raise NotFound("后台任务不存在")
+        locked = _lock_for_staff(job.pk)
         if not locked.is_active:
             raise Conflict("该任务已结束，不能取消")
         previous = locked.status
@@ -382,9 +406,7 @@ def job_resume(*, actor: Any, job: Job) -> Job:
     kind = job_kind(job.kind)
     try:
         with transaction.atomic():
-            locked = _lock(job.pk)
-            if locked is None:
-                raise NotFound("后台任务不存在")
+            locked = _lock_for_staff(job.pk)
             if locked.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
                 raise Conflict("只有失败或已取消的任务可以继续")
             if locked.expired_at is not None:

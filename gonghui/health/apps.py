@@ -7,13 +7,12 @@ class HealthConfig(AppConfig):
     verbose_name = "职工体检"
 
     def ready(self) -> None:
-        from gonghui.core import housekeeping, registry
+        from gonghui.core import jobs, registry
         from gonghui.core.policies import register_policy_kind
-        from gonghui.health import audit_labels, devices
+        from gonghui.health import audit_labels, devices, services
         from gonghui.health.dashboard import register_cards
         from gonghui.health.permissions import GRANTS, LABELS, HealthPerm
         from gonghui.health.policies import CRITICAL_DEFAULT, CRITICAL_POLICY, CriticalLimitsBody
-        from gonghui.health.services import import_batches_recover
 
         registry.permissions("health", LABELS)
         registry.grants(GRANTS)
@@ -26,8 +25,17 @@ class HealthConfig(AppConfig):
         )
         registry.tile(registry.Tile("health", "体检报告", "heart-pulse", "/h5/health/", 30))
         register_cards()
-        housekeeping.register(
-            "health_import_recover", "后台中断的体检导入（标记失败并删除文件）", import_batches_recover
+        # An import is all or nothing in one transaction: one whose worker died stored nothing and
+        # is queued again by the kernel's jobs_recover (failed after 3 attempts); its file is
+        # deleted once imported, refused, or expired.
+        jobs.register_job_kind(
+            services.IMPORT_JOB,
+            label="体检结果导入",
+            run=services.import_batch_job,
+            perm=HealthPerm.HEALTH_MANAGE,
+            crash_message=services.IMPORT_CRASHED,
+            resumable=services.import_batch_resumable,
+            on_expire=services.import_batch_expire,
         )
         # Health staff set critical values for their sub-tree alone, as before versioning.
         register_policy_kind(

@@ -22,7 +22,7 @@ def health_card(actor: Any) -> Card:
     ]
     todos += [
         Todo(
-            "%(file)s：%(status)s" % {"file": b.filename, "status": b.get_status_display()},
+            "%(file)s：%(status)s" % {"file": b.filename, "status": b.job.get_status_display()},
             url=reverse("health:import_detail", args=[b.pk]),
         )
         for b in work.imports_running

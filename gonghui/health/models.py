@@ -26,6 +26,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from gonghui.core.fields import EncryptedTextField
+from gonghui.core.models import Job
 from gonghui.members.models import Member, Sex
 from gonghui.organizations.models import Organization, PolicyVersion
 
@@ -308,15 +309,10 @@ class ImportFormat(models.TextChoices):
     FHIR = "fhir", "FHIR R4"
 
 
-class ImportStatus(models.TextChoices):
-    QUEUED = "queued", "排队中"
-    RUNNING = "running", "导入中"
-    DONE = "done", "已完成"
-    FAILED = "failed", "失败"
-
-
 class ImportBatch(models.Model):
-    """One uploaded results file. The file is kept encrypted only until it has been processed;
+    """One uploaded results file. Its lifecycle (queued, running, finished, retries after a dead
+    worker, expiry of the upload) is its `job` (`gonghui.core.jobs`, kind `health.import`). The
+    file is kept encrypted until it has been imported, was refused, or its job expired;
     `summary` holds counts and the problems found (row/segment locations and reasons, never
     values)."""
 
@@ -324,6 +320,7 @@ class ImportBatch(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    job = models.OneToOneField(Job, on_delete=models.PROTECT, related_name="health_import")
     format = models.CharField(max_length=5, choices=ImportFormat.choices)
     filename = models.CharField(max_length=200)
     mapping = models.JSONField(default=dict, blank=True)
@@ -332,12 +329,9 @@ class ImportBatch(models.Model):
         "ImportMapping", on_delete=models.PROTECT, null=True, blank=True, related_name="batches"
     )
     dry_run = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
     payload_encrypted = EncryptedTextField(blank=True, purpose="health.import_file")
     summary = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]

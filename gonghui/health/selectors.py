@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from gonghui.core.aggregates import SMALL_GROUP_POLICY, suppress_groups
 from gonghui.core.errors import NotFound
-from gonghui.core.models import Device
+from gonghui.core.models import JOB_ACTIVE, Device, JobStatus
 from gonghui.core.permissions import Perm
 from gonghui.health import devices as health_devices
 from gonghui.health.models import (
@@ -21,7 +21,6 @@ from gonghui.health.models import (
     CheckupKind,
     Flag,
     ImportBatch,
-    ImportStatus,
     Programme,
     ProgrammeStatus,
     Result,
@@ -63,7 +62,7 @@ def centre_get_for_actor(*, actor: Any, pk: int | str, perm: str = HealthPerm.HE
 
 def imports_for_actor(*, actor: Any) -> QuerySet[ImportBatch]:
     return ImportBatch.objects.filter(scope_q(actor, HealthPerm.HEALTH_VIEW)).select_related(
-        "organization", "created_by"
+        "organization", "created_by", "job"
     )
 
 
@@ -357,8 +356,6 @@ def health_work_for_actor(*, actor: Any, today: dt.date, limit: int = 8) -> Heal
     return HealthWork(
         critical_count=critical.count(),
         critical_recent=list(critical.order_by("-exam_date", "-id")[:limit]),
-        imports_running=list(
-            batches.filter(status__in=(ImportStatus.QUEUED, ImportStatus.RUNNING)).order_by("id")[:limit]
-        ),
-        imports_failed_count=batches.filter(status=ImportStatus.FAILED, created_at__gte=failed_since).count(),
+        imports_running=list(batches.filter(job__status__in=JOB_ACTIVE).order_by("id")[:limit]),
+        imports_failed_count=batches.filter(job__status=JobStatus.FAILED, created_at__gte=failed_since).count(),
     )

@@ -11,12 +11,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
-from gonghui.core import audit, crypto, parsing
+from gonghui.core import audit, crypto, jobs, parsing
 from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from gonghui.core.models import AuditResult, Device
+from gonghui.core.models import AuditResult, Device, Job
 from gonghui.core.permissions import Perm
 from gonghui.core.signing import device_register
 from gonghui.health import devices as health_devices
@@ -43,7 +43,6 @@ from gonghui.health.models import (
     ImportBatch,
     ImportFormat,
     ImportMapping,
-    ImportStatus,
     Indicator,
     Package,
     PackageItem,
@@ -669,8 +668,10 @@ def import_batch_create(
     dry_run: bool = False,
     enqueue: bool = True,
 ) -> ImportBatch:
-    """Record an uploaded file (kept encrypted until processed) and queue its import. A check-up
-    centre's `saved_mapping` stands for `mapping`; the batch keeps the version it used."""
+    """Record an uploaded file (kept encrypted until processed, at most
+    HEALTH_IMPORT_UPLOAD_KEEP_HOURS) and queue its import job (`enqueue=False`: the caller runs
+    it, as the command does). A check-up centre's `saved_mapping` stands for `mapping`; the
+    batch keeps the version it used."""
     if actor is not None:
         _require(actor, HealthPerm.HEALTH_MANAGE, organization, "无权为该组织导入体检结果")
         if saved_mapping is not None:
@@ -688,9 +689,18 @@ def import_batch_create(
     except FileRefused as exc:
         raise ValidationFailed(exc.reason, fields={"mapping": exc.reason}) from None
     with transaction.atomic():
+        job = jobs.job_create(
+            kind=IMPORT_JOB,
+            organization=organization,
+            created_by=actor,
+            params={"format": fmt, "dry_run": dry_run},
+            expires_at=timezone.now() + dt.timedelta(hours=settings.HEALTH_IMPORT_UPLOAD_KEEP_HOURS),
+            enqueue=enqueue,
+        )
         batch = ImportBatch.objects.create(
             organization=organization,
             created_by=actor,
+            job=job,
             format=fmt,
             filename=clean_prose(filename)[:200] or "upload",
             mapping=mapping or {},
@@ -702,63 +712,85 @@ def import_batch_create(
         if saved_mapping is not None:
             detail.update(centre=saved_mapping.centre_id, mapping_version=saved_mapping.version)
         audit.record(actor=actor, action="health.import_upload", obj=batch, organization=organization, detail=detail)
-        if enqueue:
-            from gonghui.health.tasks import import_batch_task
-
-            batch_id = batch.pk
-            transaction.on_commit(lambda: import_batch_task.enqueue(batch_id))
     return batch
 
 
-IMPORT_CRASHED = "导入时发生系统错误，未导入任何结果，上传的文件已删除；请重新上传，如再次出现请联系管理员"
-IMPORT_ABANDONED = "后台任务中断（超过 %(minutes)d 分钟没有完成），未导入任何结果，上传的文件已删除；请重新上传"
+IMPORT_JOB = "health.import"
+IMPORT_CRASHED = (
+    "导入时发生系统错误，未导入任何结果；上传的文件保留到过期为止，可点击“重新导入”再试，如再次出现请联系管理员"
+)
+IMPORT_FILE_GONE = "上传的文件已删除，未导入任何结果；请重新上传"
+IMPORT_COUNTS = ("imported", "checkups", "members", "skipped_existing", "problems")
 
 
-def import_batch_run(*, batch_id: int) -> dict[str, Any]:
-    """Parse, match, interpret and store one batch (idempotent: a finished batch is returned as
-    it is). The batch always ends done or failed, and the file is deleted once read, whatever
-    the outcome: a refused file and an unexpected error alike mark it failed with a reason (an
-    unexpected error is raised again for the worker's log)."""
-    with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().select_related("organization").get(pk=batch_id)
-        if batch.status in (ImportStatus.DONE, ImportStatus.FAILED):
-            return batch.summary
-        batch.status = ImportStatus.RUNNING
-        batch.started_at = timezone.now()
-        batch.save(update_fields=["status", "started_at"])
-    summary: dict[str, Any] = {"batch_id": batch.pk, "format": batch.format, "dry_run": batch.dry_run}
-    try:
-        return _import_batch_process(batch, summary)
-    except FileRefused as exc:
-        return _import_batch_fail(batch, summary, exc.reason)
-    except Exception:
-        _import_batch_fail(batch, summary, IMPORT_CRASHED)
-        raise
-
-
-def _import_batch_fail(batch: ImportBatch, summary: dict[str, Any], reason: str) -> dict[str, Any]:
-    """Mark a batch failed with `reason` and drop its file, in a transaction of its own."""
-    summary = {**summary, "status": ImportStatus.FAILED, "error": reason[:500]}
-    with transaction.atomic():
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            status=ImportStatus.FAILED, summary=summary, payload_encrypted="", finished_at=timezone.now()
-        )
-        audit.record(
-            actor=batch.created_by,
-            action="health.import",
-            obj=batch,
-            organization=batch.organization,
-            result=AuditResult.FAILED,
-            detail={"error": summary["error"]},
-        )
+def import_batch_summary(batch: ImportBatch) -> dict[str, Any]:
+    """The batch's report with where its job stands (`status`, and `error` once it failed)."""
+    summary: dict[str, Any] = {
+        "batch_id": batch.pk,
+        "format": batch.format,
+        "dry_run": batch.dry_run,
+        **(batch.summary or {}),
+        "status": batch.job.status,
+    }
+    if batch.job.error:
+        summary["error"] = batch.job.error
     return summary
 
 
-def _import_batch_process(batch: ImportBatch, summary: dict[str, Any]) -> dict[str, Any]:
+def import_batch_run(*, batch_id: int) -> dict[str, Any]:
+    """Run the batch's job now, as the worker does (`jobs.job_execute`), and return its report;
+    a batch already finished is returned as it is. An unexpected error fails the job (the file
+    is kept for a retry until it expires) and is raised again for the worker's log."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    jobs.job_execute(job_id=batch.job_id)
+    return import_batch_summary(ImportBatch.objects.select_related("job").get(pk=batch_id))
+
+
+def import_batch_job(job: Job) -> dict[str, Any]:
+    """The runner of a `health.import` job: parse, match, interpret and store the batch in one
+    transaction, all or nothing, so a run that dies stored nothing and can simply run again. A
+    refused file fails the job and is deleted at once (reading it again cannot help)."""
+    batch = ImportBatch.objects.select_related("organization", "created_by").get(job=job)
+    if not batch.payload_encrypted:
+        raise jobs.JobFailed(IMPORT_FILE_GONE)
+    try:
+        return _import_batch_process(batch, job)
+    except FileRefused as exc:
+        ImportBatch.objects.filter(pk=batch.pk).update(payload_encrypted="")
+        raise jobs.JobFailed(exc.reason) from exc
+
+
+def import_batch_resumable(job: Job) -> str | None:
+    """A batch runs again only while it still holds its file."""
+    holds_file = ImportBatch.objects.filter(job=job).exclude(payload_encrypted="").exists()
+    return None if holds_file else IMPORT_FILE_GONE
+
+
+def import_batch_expire(job: Job) -> None:
+    """The upload of an expired batch is deleted (its job can then no longer be resumed)."""
+    ImportBatch.objects.filter(job=job).update(payload_encrypted="")
+
+
+def import_batch_retry(*, actor: Any, batch: ImportBatch) -> ImportBatch:
+    """重新导入 a failed or cancelled batch from its kept file."""
+    _require(actor, HealthPerm.HEALTH_MANAGE, batch.organization, "无权为该组织导入体检结果")
+    batch.job = jobs.job_resume(actor=actor, job=batch.job)
+    return batch
+
+
+def import_batch_cancel(*, actor: Any, batch: ImportBatch) -> ImportBatch:
+    """Cancel a batch that has not been imported yet; its file is kept until it expires."""
+    _require(actor, HealthPerm.HEALTH_MANAGE, batch.organization, "无权为该组织导入体检结果")
+    batch.job = jobs.job_cancel(actor=actor, job=batch.job)
+    return batch
+
+
+def _import_batch_process(batch: ImportBatch, job: Job) -> dict[str, Any]:
     catalogue = current_catalogue()
     with transaction.atomic():
-        # Held until COMMIT: housekeeping tells a live run (locked) from one whose worker died.
-        ImportBatch.objects.select_for_update().filter(pk=batch.pk).exists()
+        # Holds the job's row until COMMIT: housekeeping tells this live run from one whose
+        # worker died, and the results commit only while the job is still this worker's.
+        jobs.job_heartbeat(job, message="正在导入")
         content = base64.b64decode(crypto.decrypt(batch.payload_encrypted, purpose=PAYLOAD_PURPOSE))
         prepared = prepare_import(
             parse_file(batch.format, content, batch.mapping, catalogue),
@@ -774,62 +806,27 @@ def _import_batch_process(batch: ImportBatch, summary: dict[str, Any]) -> dict[s
             checkups_count = len(outcome.checkup_ids)
         skipped = sum(len(c.results) for c in outcome.skipped_checkups)
         problems = [p.as_dict() for p in prepared.problems]
-        summary.update(
-            {
-                "status": ImportStatus.DONE,
-                "observations": prepared.observations,
-                "imported": outcome.results,
-                "checkups": checkups_count,
-                "members": len({c.member.pk for c in prepared.checkups}),
-                "skipped_existing": skipped,
-                "problems": len(problems),
-                "warnings": len(prepared.warnings),
-                "by_reason": prepared.problem_counts(),
-                "flags": dict(outcome.flags),
-                "problem_list": problems[:PROBLEM_LIST_CAP],
-                "warning_list": [w.as_dict() for w in prepared.warnings[:PROBLEM_LIST_CAP]],
-                "skipped_reports": [c.external_id for c in outcome.skipped_checkups][:PROBLEM_LIST_CAP],
-            }
-        )
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            status=ImportStatus.DONE, summary=summary, payload_encrypted="", finished_at=timezone.now()
-        )
-        audit.record(
-            actor=batch.created_by,
-            action="health.import_dry_run" if batch.dry_run else "health.import",
-            obj=batch,
-            organization=batch.organization,
-            detail={k: summary[k] for k in ("imported", "checkups", "members", "skipped_existing", "problems")},
-        )
+        summary = {
+            "observations": prepared.observations,
+            "imported": outcome.results,
+            "checkups": checkups_count,
+            "members": len({c.member.pk for c in prepared.checkups}),
+            "skipped_existing": skipped,
+            "problems": len(problems),
+            "warnings": len(prepared.warnings),
+            "by_reason": prepared.problem_counts(),
+            "flags": dict(outcome.flags),
+            "problem_list": problems[:PROBLEM_LIST_CAP],
+            "warning_list": [w.as_dict() for w in prepared.warnings[:PROBLEM_LIST_CAP]],
+            "skipped_reports": [c.external_id for c in outcome.skipped_checkups][:PROBLEM_LIST_CAP],
+        }
+        ImportBatch.objects.filter(pk=batch.pk).update(summary=summary, payload_encrypted="")
+        result = {"dry_run": batch.dry_run, **{k: summary[k] for k in IMPORT_COUNTS}}
+        jobs.job_heartbeat(job, done=prepared.observations, total=prepared.observations, message="")
+        jobs.job_succeed(job=job, result=result)
         if not batch.dry_run:
             _after_commit_summaries(outcome.checkup_ids)
-    return summary
-
-
-def import_batches_recover(*, now: dt.datetime | None = None) -> int:
-    """Fail the imports whose worker died (running for longer than JOB_STALE_SECONDS and not
-    held by a live run) and delete their files; returns how many. Housekeeping runs it."""
-    now = now or timezone.now()
-    stale = dt.timedelta(seconds=settings.JOB_STALE_SECONDS)
-    reason = IMPORT_ABANDONED % {"minutes": settings.JOB_STALE_SECONDS // 60}
-    recovered = 0
-    candidates = ImportBatch.objects.filter(status=ImportStatus.RUNNING).filter(
-        Q(started_at__lt=now - stale) | Q(started_at__isnull=True, created_at__lt=now - stale)
-    )
-    for batch_id in candidates.values_list("pk", flat=True):
-        with transaction.atomic():
-            batch = (
-                ImportBatch.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("organization", "created_by")
-                .filter(pk=batch_id, status=ImportStatus.RUNNING)
-                .first()
-            )
-            if batch is None:
-                continue
-            summary = {"batch_id": batch.pk, "format": batch.format, "dry_run": batch.dry_run}
-            _import_batch_fail(batch, summary, reason)
-        recovered += 1
-    return recovered
+    return result
 
 
 def _after_commit_summaries(checkup_ids: list[int]) -> None:

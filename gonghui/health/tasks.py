@@ -2,12 +2,7 @@
 
 from django.tasks import task
 
-from gonghui.health import llm, services
-
-
-@task()
-def import_batch_task(batch_id: int) -> None:
-    services.import_batch_run(batch_id=batch_id)
+from gonghui.health import llm
 
 
 @task()

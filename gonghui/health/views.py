@@ -17,6 +17,7 @@ from gonghui.core.access import requires_perm
 from gonghui.core.errors import DomainError, NotFound, ValidationFailed
 from gonghui.core.exports import csv_export, download
 from gonghui.core.filenames import attachment_header
+from gonghui.core.models import JobStatus
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm
 from gonghui.health import export_names, import_templates, mappings, selectors, services
@@ -28,7 +29,6 @@ from gonghui.health.models import (
     Flag,
     ImportFormat,
     ImportMapping,
-    ImportStatus,
     Indicator,
     ProgrammeStatus,
     ReferenceInterval,
@@ -589,14 +589,46 @@ def centre_mapping(request: HttpRequest, pk: int) -> HttpResponse:
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = selectors.import_get_for_actor(actor=request.user, pk=pk)
     labels = dict(Flag.choices)
+    can_manage = has_perm_on(request.user, HealthPerm.HEALTH_MANAGE, batch.organization)
     context = {
         "batch": batch,
-        "pending": batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
+        "pending": batch.job.is_active,
+        "can_retry": can_manage
+        and batch.job.status in (JobStatus.FAILED, JobStatus.CANCELLED)
+        and bool(batch.payload_encrypted)
+        and batch.job.expired_at is None,
+        "can_cancel": can_manage and batch.job.status == JobStatus.QUEUED,
         "flags": [(labels.get(flag, flag), n) for flag, n in (batch.summary.get("flags") or {}).items()],
     }
     if request.headers.get("HX-Request"):
         return render(request, "health/_import_status.html", context)
     return render(request, "health/import_detail.html", context)
+
+
+@require_POST
+@requires_perm(HealthPerm.HEALTH_MANAGE)
+def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = selectors.import_get_for_actor(actor=request.user, pk=pk)
+    try:
+        services.import_batch_retry(actor=request.user, batch=batch)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已重新排队，将用保留的文件重新导入")
+    return redirect("health:import_detail", pk=batch.pk)
+
+
+@require_POST
+@requires_perm(HealthPerm.HEALTH_MANAGE)
+def import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = selectors.import_get_for_actor(actor=request.user, pk=pk)
+    try:
+        services.import_batch_cancel(actor=request.user, batch=batch)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已取消导入")
+    return redirect("health:import_detail", pk=batch.pk)
 
 
 # ---- console: members' reports ------------------------------------------------------------------

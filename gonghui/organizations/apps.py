@@ -24,3 +24,5 @@ class OrganizationsConfig(AppConfig):
         registry.nav(
             registry.NavItem("policies", "政策与参数", "sliders", "organizations:policy_list", (Perm.POLICY_VIEW,), 900)
         )
+        # Every staff user may open it; it lists only the jobs their roles let them see.
+        registry.nav(registry.NavItem("jobs", "后台任务", "hourglass-split", "organizations:job_list", order=950))

@@ -8,8 +8,9 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from gonghui.core import registry
+from gonghui.core import jobs, registry
 from gonghui.core.errors import NotFound, PermissionDenied
+from gonghui.core.models import Job
 from gonghui.organizations.models import Level, Organization, RoleAssignment
 from gonghui.organizations.permissions import OrgPerm
 
@@ -232,3 +233,26 @@ def transfer_target_by_code(*, code: str) -> Organization | None:
     if not code:
         return None
     return Organization.objects.filter(code=code, level=Level.GRASSROOTS, is_active=True).first()
+
+
+def jobs_for_actor(*, actor: Any) -> QuerySet[Job]:
+    """Background jobs the actor may see: of each registered kind, those of organisations in
+    the actor's sub-tree for that kind's permission (a health officer sees health imports,
+    not 定向发放); of a personal kind (an export), only the actor's own."""
+    condition = Q(pk__in=[])
+    for kind in jobs.job_kinds():
+        paths = scope_paths(actor, kind.perm)
+        if paths:
+            in_scope = Q()
+            for path in paths:
+                in_scope |= Q(organization__path__startswith=path)
+            mine = Q(created_by_id=getattr(actor, "pk", None)) if kind.personal else Q()
+            condition |= Q(kind=kind.name) & in_scope & mine
+    return Job.objects.filter(condition).select_related("organization", "created_by")
+
+
+def job_get_for_actor(*, actor: Any, pk: int | str) -> Job:
+    job = jobs_for_actor(actor=actor).filter(pk=pk).first()
+    if job is None:
+        raise NotFound("后台任务不存在或无权访问")
+    return job

@@ -7,9 +7,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.accounts.models import User
-from gonghui.core import parsing
+from gonghui.core import jobs, parsing
 from gonghui.core.access import requires_perm
 from gonghui.core.errors import DomainError, ValidationFailed
+from gonghui.core.models import JOB_ACTIVE, JobStatus
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm, Role
 from gonghui.core.policies import policy_body_diff, policy_body_text, policy_kind, policy_kinds
@@ -287,3 +288,59 @@ def policy_decide(request: HttpRequest, pk: int) -> HttpResponse:
             request, "第 %(v)s 版%(status)s" % {"v": decided.version, "status": decided.get_status_display()}
         )
     return redirect("organizations:policy_detail", pk=version.pk)
+
+
+# ---- background jobs ---------------------------------------------------------------------------
+
+
+@require_GET
+def job_list(request: HttpRequest) -> HttpResponse:
+    """后台任务: the jobs of the actor's sub-tree, newest first, with 取消 / 重试 where allowed."""
+    status = request.GET.get("status", "")
+    qs = selectors.jobs_for_actor(actor=request.user)
+    if status in JobStatus.values:
+        qs = qs.filter(status=status)
+    page = paginate(request, qs.order_by("-id"), per_page=50)
+    rows = []
+    for job in page.items:
+        kind = jobs.job_kind(job.kind)
+        may_manage = selectors.has_perm_on(request.user, kind.perm, job.organization)
+        rows.append(
+            {
+                "job": job,
+                "label": kind.label,
+                "can_cancel": may_manage and job.status in JOB_ACTIVE,
+                "can_retry": may_manage
+                and job.status in (JobStatus.FAILED, JobStatus.CANCELLED)
+                and job.expired_at is None,
+            }
+        )
+    return render(
+        request,
+        "organizations/job_list.html",
+        {"page": page, "rows": rows, "status": status, "statuses": JobStatus.choices},
+    )
+
+
+@require_POST
+def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    job = selectors.job_get_for_actor(actor=request.user, pk=pk)
+    try:
+        jobs.job_cancel(actor=request.user, job=job)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已取消；正在运行的任务会在处理完当前一批后停止")
+    return redirect("organizations:job_list")
+
+
+@require_POST
+def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    job = selectors.job_get_for_actor(actor=request.user, pk=pk)
+    try:
+        jobs.job_resume(actor=request.user, job=job)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已重新排队，任务将从中断处继续")
+    return redirect("organizations:job_list")

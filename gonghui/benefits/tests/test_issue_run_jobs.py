@@ -151,3 +151,17 @@ def test_a_cancelled_run_stops_before_its_next_batch_and_resumes_after_its_curso
         5,
         5,
     )
+
+
+def test_the_run_page_offers_cancel_while_active_and_resume_after(world, point_a) -> None:  # type: ignore[no-untyped-def]
+    run = services.issue_run_start(actor=world.staff_a, campaign=_targeted(world, point_a))
+    client = world.client_for(world.staff_a)
+    page = client.get("/console/benefits/runs/%d/" % run.pk).content.decode()
+    assert 'data-testid="run-cancel"' in page and 'data-testid="run-resume"' not in page
+    assert world.client_for(world.staff_b).post("/console/benefits/runs/%d/cancel/" % run.pk).status_code == 404
+    assert Job.objects.get(pk=run.job_id).status == JobStatus.QUEUED
+    client.post("/console/benefits/runs/%d/cancel/" % run.pk)
+    assert Job.objects.get(pk=run.job_id).status == JobStatus.CANCELLED
+    page = client.get("/console/benefits/runs/%d/" % run.pk).content.decode()
+    assert 'data-testid="run-resume"' in page and 'data-testid="run-cancel"' not in page
+    assert 'data-status="cancelled"' in page

@@ -50,7 +50,6 @@ def test_housekeeping_prunes_what_is_past_its_keep_time_and_nothing_else(world: 
     removed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["removed"]
     assert removed == {
         "device_nonces": 1,
-        "health_import_recover": 0,
         "idempotent_responses": 1,
         "jobs_expire": 0,
         "jobs_recover": 0,

@@ -8,13 +8,15 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from gonghui.benefits.permissions import BenefitPerm
 from gonghui.core import housekeeping, jobs, registry
 from gonghui.core.errors import Conflict, PermissionDenied
 from gonghui.core.models import AuditEvent, Job, JobStatus
+from gonghui.core.permissions import Role
+from gonghui.site.testing import grant, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -348,3 +350,60 @@ def test_of_many_workers_given_the_same_job_exactly_one_claims_it(world, script)
     assert len(claims) == 6 and sum(1 for c in claims if c is not None) == 1
     assert Job.objects.values_list("status", "attempts").get(pk=job.pk) == (JobStatus.RUNNING, 1)
     assert AuditEvent.objects.filter(action="job.%s.started" % KIND).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_cancelling_while_a_worker_commits_a_batch_says_so_instead_of_waiting(world, script) -> None:  # type: ignore[no-untyped-def]
+    job = _create(world)
+    claimed = jobs.job_claim(job_id=job.pk)
+    assert claimed is not None
+    holding, release = threading.Event(), threading.Event()
+
+    def worker_mid_batch() -> None:
+        try:
+            with transaction.atomic():
+                jobs.job_heartbeat(claimed, done=1)  # holds the job's row until the batch commits
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=worker_mid_batch)
+    worker.start()
+    try:
+        assert holding.wait(10)
+        with pytest.raises(Conflict, match="正在写入数据"):
+            jobs.job_cancel(actor=world.staff_a, job=job)
+    finally:
+        release.set()
+        worker.join()
+    assert Job.objects.values_list("status", "done").get(pk=job.pk) == (JobStatus.RUNNING, 1)
+    jobs.job_cancel(actor=world.staff_a, job=job)
+    assert Job.objects.get(pk=job.pk).status == JobStatus.CANCELLED
+
+
+def test_a_job_created_without_enqueueing_is_left_for_its_caller(
+    world, script, enqueued, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=True):
+        job = _create(world, enqueue=False)
+    assert enqueued == []
+    assert jobs.job_execute(job_id=job.pk).status == JobStatus.SUCCEEDED  # type: ignore[union-attr]
+
+
+def test_a_personal_job_is_managed_by_its_creator_only(world) -> None:  # type: ignore[no-untyped-def]
+    jobs.register_job_kind(
+        "core.test_personal", label="测试导出", run=lambda job: {}, perm=BenefitPerm.CAMPAIGN_MANAGE, personal=True
+    )
+    try:
+        job = jobs.job_create(kind="core.test_personal", organization=world.union_a, created_by=world.staff_a)
+        # Another administrator of union A holds the permission, yet the job is not theirs.
+        admin = grant(make_user("job_admin_a"), world.union_a, Role.ADMIN)
+        with pytest.raises(PermissionDenied, match="只有发起人"):
+            jobs.job_cancel(actor=admin, job=job)
+        assert Job.objects.get(pk=job.pk).status == JobStatus.QUEUED
+        jobs.job_cancel(actor=world.staff_a, job=job)
+        assert Job.objects.get(pk=job.pk).status == JobStatus.CANCELLED
+    finally:
+        jobs._kinds.pop("core.test_personal", None)

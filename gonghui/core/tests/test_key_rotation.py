@@ -217,7 +217,7 @@ def test_rotation_then_dropping_the_old_key_leaves_every_value_readable(
     report = load_workbook(io.BytesIO(import_error_report(actor=world.staff_a, batch=batch).content)).worksheets[0]
     assert [row[1] for row in report.iter_rows(values_only=True)] == [batch.columns[0], "王小明"]
     health.import_batch_run(batch_id=written["pending_health_import"].pk)
-    assert ImportBatch.objects.get(pk=written["pending_health_import"].pk).status == "done"
+    assert ImportBatch.objects.get(pk=written["pending_health_import"].pk).job.status == "succeeded"
 
 
 @pytest.mark.django_db

@@ -49,7 +49,7 @@ def test_import_then_member_reads_report_and_downloads_pdf(live_server, browser,
     page.click("[data-testid=import-submit]")
     page.wait_for_selector("[data-testid=import-status][data-status=queued]")
     call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
-    page.wait_for_selector("[data-testid=import-status][data-status=done]", timeout=20_000)
+    page.wait_for_selector("[data-testid=import-status][data-status=succeeded]", timeout=20_000)
     assert page.inner_text("[data-testid=import-imported]") == "15"
     assert page.inner_text("[data-testid=import-problems]") == "7"
     assert "项目编码与单位不一致：项目“14771-0”，单位“mg/dL”" in page.content()

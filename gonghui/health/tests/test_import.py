@@ -11,9 +11,9 @@ from django.core.management import call_command
 from openpyxl import Workbook
 
 from gonghui.core.errors import PermissionDenied
-from gonghui.core.models import AuditEvent
+from gonghui.core.models import AuditEvent, JobStatus
 from gonghui.health import services
-from gonghui.health.models import Checkup, ImportBatch, ImportStatus, Indicator, Result
+from gonghui.health.models import Checkup, ImportBatch, Indicator, Result
 from gonghui.health.tests.samples import fhir_bundle, messy_hl7
 from gonghui.organizations.models import PolicyVersion
 from gonghui.site.testing import World
@@ -53,7 +53,7 @@ def counts(summary: dict) -> dict:  # type: ignore[type-arg]
 def test_messy_hl7_imports_what_is_valid_and_reports_the_rest(world: World, ids: dict[str, str]) -> None:
     summary = run(world, "hl7", messy_hl7(ids["a"], ids["b"]))
     assert counts(summary) == {
-        "status": "done",
+        "status": "succeeded",
         "observations": 21,
         "imported": 15,
         "checkups": 2,
@@ -105,7 +105,7 @@ def test_messy_hl7_imports_what_is_valid_and_reports_the_rest(world: World, ids:
     assert latest.centre_name == "苏州市体检中心"
     assert not Result.objects.filter(member=world.member_b).exists()
     batch = ImportBatch.objects.get(pk=summary["batch_id"])
-    assert batch.payload_encrypted == "" and batch.status == ImportStatus.DONE
+    assert batch.payload_encrypted == "" and batch.job.status == JobStatus.SUCCEEDED
 
 
 @pytest.mark.django_db
@@ -140,14 +140,15 @@ def test_dry_run_stores_nothing(world: World, ids: dict[str, str]) -> None:
     assert (summary["imported"], summary["checkups"], summary["problems"]) == (15, 2, 7)
     assert summary["flags"] == {"high": 5, "normal": 10}
     assert not Checkup.objects.exists()
-    assert AuditEvent.objects.filter(action="health.import_dry_run").count() == 1
+    event = AuditEvent.objects.get(action="job.health.import.succeeded")
+    assert (event.detail["dry_run"], event.detail["imported"]) == (True, 15)
 
 
 @pytest.mark.django_db
 def test_fhir_bundle(world: World, ids: dict[str, str]) -> None:
     summary = run(world, "fhir", fhir_bundle(ids["a"]))
     assert counts(summary) == {
-        "status": "done",
+        "status": "succeeded",
         "observations": 10,
         "imported": 9,
         "checkups": 1,
@@ -272,7 +273,7 @@ def test_csv_without_required_columns_is_refused(world: World) -> None:
     summary = run(world, "csv", "姓名,结果\n张三,5\n".encode())
     assert summary["status"] == "failed"
     assert summary["error"] == "缺少必需的列：身份证号、体检日期、项目代码/项目名称 + 结果（或每个项目一列）"
-    assert AuditEvent.objects.filter(action="health.import", result="failed").count() == 1
+    assert AuditEvent.objects.filter(action="job.health.import.failed", result="failed").count() == 1
 
 
 @pytest.mark.django_db
@@ -322,7 +323,7 @@ def test_command_prints_a_json_summary_line(world: World, ids: dict[str, str], t
     )
     last = json.loads(out.getvalue().strip().splitlines()[-1])
     assert {k: last[k] for k in ("status", "format", "dry_run", "imported", "checkups", "problems")} == {
-        "status": "done",
+        "status": "succeeded",
         "format": "fhir",
         "dry_run": False,
         "imported": 9,
@@ -363,10 +364,10 @@ def test_console_upload_runs_in_the_background() -> None:
     )
     batch = ImportBatch.objects.get()
     assert response.status_code == 302 and response["Location"] == "/console/health/imports/%d/" % batch.pk
-    assert batch.status == ImportStatus.QUEUED and batch.payload_encrypted
+    assert batch.job.status == JobStatus.QUEUED and batch.payload_encrypted
     call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
-    batch.refresh_from_db()
-    assert (batch.status, batch.summary["imported"], batch.payload_encrypted) == (ImportStatus.DONE, 15, "")
+    batch = ImportBatch.objects.select_related("job").get(pk=batch.pk)
+    assert (batch.job.status, batch.summary["imported"], batch.payload_encrypted) == (JobStatus.SUCCEEDED, 15, "")
     page = client.get("/console/health/imports/%d/" % batch.pk)
     assert page.status_code == 200
     assert "结果已取消（OBX-11=X）" in page.content.decode()

@@ -7,10 +7,10 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from gonghui.core.models import AuditEvent
+from gonghui.core.models import AuditEvent, JobStatus
 from gonghui.health import services
 from gonghui.health.import_templates import SAMPLE_ID_NUMBER, TABULAR_HEADER
-from gonghui.health.models import CheckupCentre, ImportBatch, ImportMapping, ImportStatus
+from gonghui.health.models import CheckupCentre, ImportBatch, ImportMapping
 from gonghui.members.identity import identity_from_raw
 from gonghui.members.models import Member
 from gonghui.site.testing import World, make_member
@@ -57,7 +57,7 @@ def test_each_template_downloads_and_imports_cleanly(world: World, fmt: str, fil
         enqueue=False,
     )
     summary = services.import_batch_run(batch_id=batch.pk)
-    assert (summary["status"], summary["imported"], summary["problems"]) == ("done", 1, 0)
+    assert (summary["status"], summary["imported"], summary["problems"]) == ("succeeded", 1, 0)
     assert member.health_checkups.get().result_count == 1
 
 
@@ -163,7 +163,7 @@ def test_the_background_notice_is_in_the_status_panel_until_done(world: World) -
     assert 'data-testid="import-pending"' in body and 'hx-trigger="every 2s"' in body
     batch = ImportBatch.objects.get()
     services.import_batch_run(batch_id=batch.pk)  # what the worker runs
-    batch.refresh_from_db()
-    assert batch.status == ImportStatus.DONE
+    batch.job.refresh_from_db()
+    assert batch.job.status == JobStatus.SUCCEEDED
     panel = client.get("/console/health/imports/%s/" % batch.pk, HTTP_HX_REQUEST="true").content.decode()
     assert "正在后台导入" not in panel and "hx-trigger" not in panel

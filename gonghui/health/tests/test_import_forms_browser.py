@@ -49,7 +49,7 @@ def test_upload_with_a_saved_mapping_and_the_notice_goes_away(live_server, deskt
     assert ImportBatch.objects.get().saved_mapping.version == 1  # type: ignore[union-attr]
 
     call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
-    page.wait_for_selector("[data-testid=import-status][data-status=done]", timeout=20_000)
+    page.wait_for_selector("[data-testid=import-status][data-status=succeeded]", timeout=20_000)
     assert page.locator("[data-testid=import-pending]").count() == 0
     assert "正在后台导入" not in page.inner_text("body")
     assert page.inner_text("[data-testid=import-imported]") == "1"

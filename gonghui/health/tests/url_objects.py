@@ -4,6 +4,7 @@ site/tests/test_url_access.py)."""
 import datetime as dt
 from typing import Any
 
+from gonghui.core import jobs
 from gonghui.core.signing import device_register
 from gonghui.health import devices as health_devices
 from gonghui.health.models import (
@@ -17,6 +18,7 @@ from gonghui.health.models import (
     Quota,
     Slot,
 )
+from gonghui.health.services import IMPORT_JOB
 from gonghui.site.testing import World
 
 
@@ -48,8 +50,9 @@ def checkup_pk(world: World) -> dict[str, Any]:
 
 
 def batch_pk(world: World) -> dict[str, Any]:
+    job = jobs.job_create(kind=IMPORT_JOB, organization=world.union_a, created_by=world.staff_a, enqueue=False)
     batch = ImportBatch.objects.create(
-        organization=world.union_a, created_by=world.staff_a, format="csv", filename="a.csv"
+        organization=world.union_a, created_by=world.staff_a, format="csv", filename="a.csv", job=job
     )
     return {"pk": batch.pk}
 
@@ -104,6 +107,8 @@ URL_OBJECTS = {
     "health:programme_status": programme_pk,
     "health:appointments_export": programme_pk,
     "health:import_detail": batch_pk,
+    "health:import_retry": batch_pk,
+    "health:import_cancel": batch_pk,
     "health:member_detail": member_pk,
     "health:report": checkup_pk,
     "health:report_pdf": checkup_pk,

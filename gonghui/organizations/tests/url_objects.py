@@ -1,6 +1,7 @@
 from typing import Any
 
 from gonghui.core.aggregates import SMALL_GROUP_POLICY
+from gonghui.core.models import Job
 from gonghui.organizations.models import PolicyVersion
 
 
@@ -14,7 +15,13 @@ def _union_a_policy(w: Any) -> dict[str, int]:
     return {"pk": version.pk}
 
 
+def _union_a_job(w: Any) -> dict[str, int]:
+    return {"pk": Job.objects.create(kind="benefits.issue_run", organization=w.union_a, created_by=w.staff_a).pk}
+
+
 URL_OBJECTS = {
+    "organizations:job_cancel": _union_a_job,
+    "organizations:job_retry": _union_a_job,
     "organizations:detail": lambda w: {"pk": w.union_a.pk},
     "organizations:create_child": lambda w: {"pk": w.union_a.pk},
     "organizations:role_grant": lambda w: {"pk": w.union_a.pk},

@@ -13,9 +13,10 @@ from django.utils import timezone
 from gonghui.benefits.models import CouponStatus, Redemption
 from gonghui.benefits.tests.factories import make_campaign, make_coupon, make_point, make_redemption
 from gonghui.core import audit, dashboard
-from gonghui.core.models import AuditChainHead, AuditEvent
+from gonghui.core.models import AuditChainHead, AuditEvent, Job, JobStatus
 from gonghui.core.permissions import Role
-from gonghui.health.models import Checkup, ImportBatch, ImportFormat, ImportStatus
+from gonghui.health.models import Checkup, ImportBatch, ImportFormat
+from gonghui.health.services import IMPORT_JOB
 from gonghui.members.services import member_reveal_id_number
 from gonghui.site.testing import World, grant, make_member, make_user
 
@@ -161,12 +162,13 @@ def test_health_manager_sees_critical_reports_and_imports_of_its_subtree(world: 
             result_count=critical,
         )
     for org, status in (
-        (world.union_a, ImportStatus.RUNNING),
-        (world.union_a, ImportStatus.FAILED),
-        (world.union_a, ImportStatus.DONE),
-        (world.union_b, ImportStatus.QUEUED),
+        (world.union_a, JobStatus.RUNNING),
+        (world.union_a, JobStatus.FAILED),
+        (world.union_a, JobStatus.SUCCEEDED),
+        (world.union_b, JobStatus.QUEUED),
     ):
-        ImportBatch.objects.create(organization=org, format=ImportFormat.CSV, filename="%s.csv" % status, status=status)
+        job = Job.objects.create(kind=IMPORT_JOB, organization=org, status=status)
+        ImportBatch.objects.create(organization=org, format=ImportFormat.CSV, filename="%s.csv" % status, job=job)
     response = world.client_for(health_a).get(reverse("site:dashboard"))
     assert _keys(response) == ["health.work"]
     assert _figures(response, "health.work") == {
@@ -176,7 +178,7 @@ def test_health_manager_sees_critical_reports_and_imports_of_its_subtree(world: 
     }
     assert _todos(response, "health.work") == [
         "%s 张* 的体检报告有 2 项危急值，请核实并通知本人" % (today - dt.timedelta(days=3)).isoformat(),
-        "running.csv：导入中",
+        "running.csv：进行中",
         "近 7 天有 1 个导入批次失败，请查看原因后重新导入",
     ]
 
