@@ -19,6 +19,13 @@ class BenefitsConfig(AppConfig):
             registry.device_kind(code, label)
         registry.audit_labels(audit_labels.ACTIONS, details=audit_labels.DETAILS)
         registry.describe_by("benefits.campaign", lambda c: "活动：%s" % c.name, only=("name",))
+        # A coupon's code is what a clerk redeems: its name never shows it.
+        registry.describe_by(
+            "benefits.coupon",
+            lambda c: "%s的券（%s）" % (c.member.name_masked, c.campaign.name),
+            related=("member", "campaign"),
+        )
+        registry.describe_by("benefits.redemption", lambda r: "核销：%s" % r.campaign.name, related=("campaign",))
         registry.describe_by("benefits.redemptionpoint", lambda p: "核销点：%s" % p.name, only=("name",))
         campaign_perms = (BenefitPerm.CAMPAIGN_MANAGE, BenefitPerm.CAMPAIGN_REPORT)
         registry.nav(

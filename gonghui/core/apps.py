@@ -24,6 +24,7 @@ class CoreConfig(AppConfig):
         for role_code, perms in ROLE_PERMISSIONS.items():
             registry.grant(role_code, *perms)
         registry.audit_labels(audit_labels.ACTIONS, details=audit_labels.DETAILS)
+        registry.describe_by("core.device", lambda d: "终端：%s" % d.name, only=("name",))
         registry.nav(registry.NavItem("exports", "我的导出", "file-earmark-arrow-down", "core:export_list", (), 990))
         registry.nav(registry.NavItem("audit", "审计日志", "shield-check", "core:audit_list", (Perm.AUDIT_READ,), 1000))
         post_migrate.connect(_create_audit_chain_heads, sender=self)

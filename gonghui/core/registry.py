@@ -275,9 +275,16 @@ def seeders() -> list[Seeder]:
     return sorted(_seeders.values(), key=lambda s: (s.order, s.name))
 
 
-def describe_by(model_label: str, render: Callable[[Any], str], *, only: tuple[str, ...] = ()) -> None:
+def describe_by(
+    model_label: str,
+    render: Callable[[Any], str],
+    *,
+    only: tuple[str, ...] = (),
+    related: tuple[str, ...] = (),
+) -> None:
     """A describer reading the objects of `model_label` by primary key and naming each with
-    `render(obj)`; `only` lists the fields `render` reads (what is fetched, nothing more)."""
+    `render(obj)`; `only` lists the fields `render` reads (what is fetched, nothing more) and
+    `related` the foreign keys it follows (fetched in the same query)."""
 
     def describe(pks: Iterable[str]) -> Mapping[str, str]:
         model = django_apps.get_model(model_label)
@@ -285,6 +292,8 @@ def describe_by(model_label: str, render: Callable[[Any], str], *, only: tuple[s
         if not wanted:
             return {}
         rows = model._default_manager.filter(pk__in=wanted)
+        if related:
+            rows = rows.select_related(*related)
         if only:
             rows = rows.only(*only)
         return {str(obj.pk): render(obj) for obj in rows}

@@ -19,6 +19,15 @@ class HealthConfig(AppConfig):
         for code, label in devices.DEVICE_KINDS.items():
             registry.device_kind(code, label)
         registry.audit_labels(audit_labels.ACTIONS, details=audit_labels.DETAILS)
+        registry.describe_by("health.programme", lambda p: "体检项目：%s" % p.name, only=("name",))
+        registry.describe_by("health.package", lambda p: "体检套餐：%s" % p.name, only=("name",))
+        registry.describe_by("health.checkupcentre", lambda c: "体检机构：%s" % c.name, only=("name",))
+        registry.describe_by("health.quota", lambda q: "体检名额：%s" % q.programme.name, related=("programme",))
+        registry.describe_by(
+            "health.appointment",
+            lambda a: "%s的体检预约（%s）" % (a.member.name_masked, a.programme.name),
+            related=("member", "programme"),
+        )
         registry.describe_by("health.importbatch", lambda b: "体检导入：%s" % b.filename, only=("filename",))
         registry.nav(
             registry.NavItem("health", "职工体检", "heart-pulse", "/console/health/", (HealthPerm.HEALTH_VIEW,), 80)

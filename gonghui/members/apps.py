@@ -10,6 +10,7 @@ class MembersConfig(AppConfig):
         from gonghui.core import export_jobs, housekeeping, registry
         from gonghui.members import audit_labels, exports
         from gonghui.members.dashboard import register_cards
+        from gonghui.members.identity import mask_name
         from gonghui.members.imports import import_batches_expire, import_batches_recover
         from gonghui.members.permissions import GRANTS, LABELS, MemberPerm
         from gonghui.organizations.selectors import PickerPurpose, register_picker_purpose
@@ -20,6 +21,13 @@ class MembersConfig(AppConfig):
         registry.describe_by(
             "members.member", lambda m: "%s（%s）" % (m.name_masked, m.member_no), only=("name", "member_no")
         )
+        registry.describe_by(
+            "members.consent",
+            lambda c: "%s的%s授权" % (c.member.name_masked, c.get_purpose_display()),
+            related=("member",),
+        )
+        registry.describe_by("members.joinapplication", lambda a: "入会申请：%s" % mask_name(a.name), only=("name",))
+        registry.describe_by("members.transfer", lambda t: "转会：%s" % t.member.name_masked, related=("member",))
         registry.describe_by("members.importbatch", lambda b: "会员导入：%s" % b.file_name, only=("file_name",))
         nav = registry.NavItem
         registry.nav(nav("members", "会员管理", "person-vcard", "members:list", (MemberPerm.MEMBER_VIEW,), 20))

@@ -39,6 +39,11 @@ def decrypt_id_number(encrypted: str) -> str:
     return crypto.decrypt(encrypted, purpose=ID_PURPOSE)
 
 
+def mask_name(name: str) -> str:
+    """张三丰 → 张**: the surname and one star per remaining character."""
+    return name[0] + "*" * (len(name) - 1) if name else ""
+
+
 def name_initials(name: str) -> str:
     """`张三` → `zs`; surnames read with their usual pronunciation."""
     return initials(name, max_length=20)

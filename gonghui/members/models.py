@@ -3,6 +3,7 @@ from django.db import models
 
 from gonghui.core.crypto import mask_phone
 from gonghui.core.fields import EncryptedTextField
+from gonghui.members.identity import mask_name
 from gonghui.organizations.models import Organization
 
 
@@ -185,7 +186,7 @@ class Member(models.Model):
 
     @property
     def name_masked(self) -> str:
-        return self.name[0] + "*" * (len(self.name) - 1) if self.name else ""
+        return mask_name(self.name)
 
 
 class MemberHistory(models.Model):

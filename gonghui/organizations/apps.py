@@ -18,6 +18,11 @@ class OrganizationsConfig(AppConfig):
         registry.grants(GRANTS)
         registry.audit_labels(audit_labels.ACTIONS)
         registry.describe_by("organizations.organization", lambda o: o.name, only=("name",))
+        registry.describe_by(
+            "organizations.roleassignment",
+            lambda a: "%s：%s" % (a.user.display_name or a.user.username, registry.role_label(a.role)),
+            related=("user",),
+        )
         registry.nav(
             registry.NavItem("organizations", "组织架构", "diagram-3", "organizations:list", (OrgPerm.ORG_VIEW,), 10)
         )
