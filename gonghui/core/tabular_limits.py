@@ -5,9 +5,11 @@ cheaply instead of being parsed.
 An XLSX is a zip archive: `xlsx_check` reads only its central directory (the member sizes the
 archive declares, and `zipfile` refuses to inflate a member past its declared size) and refuses
 a file whose members add up to more than TABULAR_MAX_UNCOMPRESSED_MB, or that expands more than
-TABULAR_MAX_COMPRESSION_RATIO times. `rows_within_limits` then wraps the row stream and stops
+TABULAR_MAX_COMPRESSION_RATIO times (`expansion_check`, which a Parquet file's metadata goes
+through too). `rows_within_limits` then wraps the row stream and stops
 at the first row past the row limit or the first cell longer than TABULAR_MAX_CELL_CHARS; CSV
-files are also held to TABULAR_MAX_CSV_MB. The limits are settings (see docs/operations.md);
+and Parquet files are also held to TABULAR_MAX_CSV_MB, and every row to TABULAR_MAX_COLUMNS
+columns (`gonghui/core/tabular.py`). The limits are settings (see docs/operations.md);
 a caller may ask for a lower row limit than the setting, never a higher one.
 
 `clip` shortens a text kept about a file (a problem report, a copy of a bad row) so that one
@@ -58,16 +60,21 @@ def xlsx_check(source: bytes | IO[bytes]) -> None:
         return
     finally:
         stream.seek(start)
-    expanded = sum(m.file_size for m in members)
-    packed = sum(m.compress_size for m in members)
+    expansion_check(expanded=sum(m.file_size for m in members), packed=sum(m.compress_size for m in members))
+
+
+def expansion_check(*, expanded: int, packed: int, resave: str = "普通 Excel 工作簿") -> None:
+    """Refuse a compressed file (an XLSX's zip, a Parquet file's pages) that declares more than
+    TABULAR_MAX_UNCOMPRESSED_MB of data, or more than TABULAR_MAX_COMPRESSION_RATIO times its
+    packed size (`resave`: what the message asks the user to save the file as)."""
     limit_mb = settings.TABULAR_MAX_UNCOMPRESSED_MB
     if expanded > limit_mb * _MB:
         raise TabularRefused("文件解压后过大（超过 %(limit)s MB），请拆分后再导入" % {"limit": limit_mb})
     ratio = settings.TABULAR_MAX_COMPRESSION_RATIO
     if expanded > _RATIO_FLOOR_BYTES and expanded > ratio * max(packed, 1):
         raise TabularRefused(
-            "文件压缩比异常（解压后超过原大小的 %(ratio)s 倍），可能是恶意构造的文件，请另存为普通 Excel 工作簿后再导入"
-            % {"ratio": ratio}
+            "文件压缩比异常（解压后超过原大小的 %(ratio)s 倍），可能是恶意构造的文件，请另存为%(resave)s后再导入"
+            % {"ratio": ratio, "resave": resave}
         )
 
 
@@ -85,6 +92,11 @@ def cell_refused(row_no: int | None = None) -> TabularRefused:
     return TabularRefused(
         "第 %(row)s 行有单元格超过 %(limit)s 个字符，请检查文件内容" % {"row": row_no, "limit": limit}
     )
+
+
+def columns_refused(row_no: int) -> TabularRefused:
+    limit = settings.TABULAR_MAX_COLUMNS
+    return TabularRefused("第 %(row)s 行超过 %(limit)s 列，请删除多余的列后再导入" % {"row": row_no, "limit": limit})
 
 
 def is_csv_field_limit(error: Exception) -> bool:
