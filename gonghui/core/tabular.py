@@ -44,9 +44,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import IO, Any
 
+import openpyxl
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from gonghui.core import exports, tabular_limits
@@ -416,7 +416,7 @@ class XlsxFile(TabularFile):
         super().__init__(max_rows=max_rows)
         tabular_limits.xlsx_check(stream)
         try:
-            self.workbook = load_workbook(stream, read_only=True, data_only=True)
+            self.workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
             sheet = self.workbook.worksheets[0]
             declared = sheet.max_row
         except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, IndexError):
