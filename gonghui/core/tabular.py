@@ -24,6 +24,11 @@ whether it is required; `ColumnSpec.resolve` maps a file's header row to the key
 mapping (`{key: header in the file}`) taking precedence, and refuses missing required and
 duplicated columns in Chinese.
 
+A union whose files name a column in a way no alias knows saves a mapping for the kind
+(`tabular_mapping_save`, versioned, audited, allowed to whoever holds the kind's permission);
+`tabular_mapping_for` returns the one in force for an organisation (its own, else its nearest
+ancestor's), to pass to `resolve`.
+
 `error_report` writes the per-row report of a dry run: the rows as uploaded, 行号 in front and
 an 错误原因 column after, every cell written as text and never as a formula."""
 
@@ -47,10 +52,12 @@ from typing import IO, Any
 import openpyxl
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
 from openpyxl.utils.exceptions import InvalidFileException
 
-from gonghui.core import exports, tabular_limits
-from gonghui.core.errors import ValidationFailed
+from gonghui.core import audit, exports, tabular_limits, workflow
+from gonghui.core.errors import Conflict, PermissionDenied, ValidationFailed
+from gonghui.core.models import TabularMapping
 
 _MB = 1024 * 1024
 SAMPLE_BYTES = 64 * 1024
@@ -58,6 +65,7 @@ CSV_BLOCK_BYTES = 1 << 20
 PARQUET_FETCH_ROWS = 512
 REPORT_ROW_NO = "行号"
 REPORT_ERROR = "错误原因"
+MAPPING_HEADER_CHARS = 100
 
 UNREADABLE_XLSX = "无法读取该 Excel 文件，请确认是 .xlsx 格式且未加密"
 OLD_XLS = "不支持旧版 .xls 文件，请另存为 .xlsx 或 CSV 后重新上传"
@@ -582,9 +590,10 @@ def normalise_header(text: str) -> str:
 class ColumnSpec:
     """The declared columns of one kind of file (see `register_columns`)."""
 
-    def __init__(self, kind: str, *, label: str, columns: Sequence[Column], missing_hint: str = ""):
+    def __init__(self, kind: str, *, label: str, columns: Sequence[Column], missing_hint: str = "", perm: str = ""):
         self.kind = kind
         self.label = label
+        self.perm = perm
         self.columns = tuple(columns)
         self.missing_hint = missing_hint or "请检查表头是否在第一行"
         self.by_key = {c.key: c for c in self.columns}
@@ -646,17 +655,51 @@ class ColumnSpec:
             )
         return HeaderMap(positions, headers, ignored)
 
+    def clean_mapping(self, columns: object) -> dict[str, str]:
+        """A mapping as submitted ({key: header in the file}), checked: known keys, headers as
+        short texts, no header given to two keys; a blank header drops its key."""
+        if not isinstance(columns, Mapping):
+            raise ValidationFailed("列对应必须是“字段: 文件中的列名”的对应表")
+        cleaned: dict[str, str] = {}
+        owners: dict[str, str] = {}
+        for key, header in columns.items():
+            if key not in self.by_key:
+                raise ValidationFailed("列映射中的字段“%(key)s”无法识别" % {"key": str(key)[:40]})
+            if not isinstance(header, str):
+                raise ValidationFailed("“%(column)s”对应的列名必须是文本" % {"column": self.by_key[key].header})
+            text = header.strip()
+            if not text:
+                continue
+            if len(text) > MAPPING_HEADER_CHARS:
+                raise ValidationFailed(
+                    "“%(column)s”对应的列名超过 %(n)s 个字符"
+                    % {"column": self.by_key[key].header, "n": MAPPING_HEADER_CHARS}
+                )
+            name = normalise_header(text)
+            if name in owners:
+                raise ValidationFailed(
+                    "文件中的列“%(header)s”不能同时对应“%(a)s”和“%(b)s”"
+                    % {"header": text, "a": self.by_key[owners[name]].header, "b": self.by_key[key].header}
+                )
+            owners[name] = key
+            cleaned[key] = text
+        return cleaned
+
 
 _SPECS: dict[str, ColumnSpec] = {}
 
 
-def register_columns(kind: str, *, label: str, columns: Sequence[Column], missing_hint: str = "") -> ColumnSpec:
+def register_columns(
+    kind: str, *, label: str, columns: Sequence[Column], missing_hint: str = "", perm: str = ""
+) -> ColumnSpec:
     """Declare the columns of a kind of file (`members.import`, `health.results`, …) once, at
-    import time of the app's module; the same declaration again returns the same spec."""
-    spec = ColumnSpec(kind, label=label, columns=columns, missing_hint=missing_hint)
+    import time of the app's module; the same declaration again returns the same spec. `perm`:
+    the permission that lets a user save the kind's column mapping for an organisation (none:
+    the kind has no saved mappings)."""
+    spec = ColumnSpec(kind, label=label, columns=columns, missing_hint=missing_hint, perm=perm)
     known = _SPECS.get(kind)
     if known is not None:
-        if known.columns != spec.columns or known.label != label:
+        if known.columns != spec.columns or known.label != label or known.perm != perm:
             raise ImproperlyConfigured("columns of %s are declared twice, differently" % kind)
         return known
     _SPECS[kind] = spec
@@ -672,6 +715,55 @@ def column_spec(kind: str) -> ColumnSpec:
 
 def column_specs() -> list[ColumnSpec]:
     return sorted(_SPECS.values(), key=lambda s: s.kind)
+
+
+# ---- saved mappings --------------------------------------------------------------------------
+
+
+def tabular_mapping_save(*, actor: Any, kind: str, organization: Any, columns: object) -> TabularMapping:
+    """Save a new version of `organization`'s column mapping for `kind` (audited)."""
+    spec = column_spec(kind)
+    if not spec.perm or not workflow.authorizer().has_perm(actor, spec.perm, organization):
+        raise PermissionDenied("无权修改该组织的“%(label)s”列对应" % {"label": spec.label})
+    cleaned = spec.clean_mapping(columns)
+    with transaction.atomic():
+        latest = (
+            TabularMapping.objects.filter(kind=kind, organization=organization)
+            .order_by("-version")
+            .values_list("version", flat=True)
+            .first()
+        )
+        try:
+            with transaction.atomic():
+                mapping = TabularMapping.objects.create(
+                    kind=kind, organization=organization, version=(latest or 0) + 1, columns=cleaned, created_by=actor
+                )
+        except IntegrityError:
+            raise Conflict("列对应刚被他人修改，请刷新后重试") from None
+        audit.record(
+            actor=actor,
+            action="tabular.mapping_save",
+            obj=mapping,
+            organization=organization,
+            detail={"kind": kind, "version": mapping.version, "columns": cleaned},
+        )
+    return mapping
+
+
+def tabular_mapping_for(*, kind: str, organization: Any) -> dict[str, str]:
+    """The mapping in force for `organization`'s files of `kind`: the newest version saved for
+    it, else for its nearest ancestor; {} if none was saved."""
+    lineage = [org.pk for org in workflow.authorizer().lineage(organization)]
+    newest: dict[int, dict[str, str]] = {}
+    saved = TabularMapping.objects.filter(kind=kind, organization_id__in=lineage).order_by(
+        "organization_id", "-version"
+    )
+    for org_id, columns in saved.values_list("organization_id", "columns"):
+        newest.setdefault(org_id, columns)
+    for org_id in reversed(lineage):
+        if org_id in newest:
+            return dict(newest[org_id])
+    return {}
 
 
 # ---- the per-row report --------------------------------------------------------------------

@@ -19,6 +19,7 @@ from gonghui.members.models import (
     ModelWorkerLevel,
     Tag,
 )
+from gonghui.members.permissions import MemberPerm
 from gonghui.members.services import EDITABLE_FIELDS
 
 UPLOAD_PURPOSE = "members.import_upload"
@@ -129,7 +130,11 @@ COLUMNS: tuple[Column, ...] = (
     ),
 )
 MEMBER_COLUMNS = tabular.register_columns(
-    "members.import", label="会员信息", columns=COLUMNS, missing_hint="请使用导入模板，表头放在第一行"
+    "members.import",
+    label="会员信息",
+    columns=COLUMNS,
+    missing_hint="请使用导入模板，表头放在第一行",
+    perm=MemberPerm.MEMBER_IMPORT,
 )
 COLUMN_BY_KEY = MEMBER_COLUMNS.by_key
 
@@ -236,7 +241,7 @@ FILE_KEY_FIELDS = {"name": ("name", "name_initials")} | {
 }
 
 
-def map_header(header: list[str]) -> HeaderMap:
-    """The member keys of a file's header row; missing required and duplicated columns are
-    refused in Chinese."""
-    return MEMBER_COLUMNS.resolve(header)
+def map_header(header: list[str], mapping: dict[str, str] | None = None) -> HeaderMap:
+    """The member keys of a file's header row (`mapping`: a saved one, which wins over the
+    aliases); missing required and duplicated columns are refused in Chinese."""
+    return MEMBER_COLUMNS.resolve(header, mapping=mapping)
