@@ -208,16 +208,32 @@ class TabularFile(abc.ABC):
     @abc.abstractmethod
     def _raw_rows(self) -> Iterator[Sequence[Any]]: ...
 
+    def _checked_rows(self) -> Iterator[Sequence[Any]]:
+        """The raw rows, refused at the row, cell-length and column limits (in one pass: this
+        is the hot loop of a large XLSX import)."""
+        allowed = self.max_rows
+        cell_chars = settings.TABULAR_MAX_CELL_CHARS
+        columns = settings.TABULAR_MAX_COLUMNS
+        for index, row in enumerate(self._raw_rows()):
+            if index >= allowed:
+                raise tabular_limits.rows_refused(allowed)
+            if len(row) > columns:
+                _check_width(row, index + 2)
+            for value in row:
+                if value.__class__ is str and len(value) > cell_chars:
+                    raise tabular_limits.cell_refused(index + 2)
+            yield row
+
     def rows(self) -> Iterator[list[Any]]:
-        for index, row in enumerate(
-            tabular_limits.rows_within_limits(self._raw_rows(), limit=self.max_rows, first_row_no=2)
-        ):
-            _check_width(row, index + 2)
+        """The data rows from row 2, as lists of cell values."""
+        for row in self._checked_rows():
             yield list(row)
 
     def text_rows(self) -> Iterator[list[str]]:
-        for row in self.rows():
-            yield [cell_text(v) for v in row]
+        """The data rows from row 2, every cell as text (`cell_text`)."""
+        text = cell_text
+        for row in self._checked_rows():
+            yield [value if value.__class__ is str else text(value) for value in row]
 
     def close(self) -> None:
         return None
@@ -425,9 +441,13 @@ class XlsxFile(TabularFile):
         tabular_limits.xlsx_check(stream)
         try:
             self.workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
+            raise ValidationFailed(UNREADABLE_XLSX) from None
+        try:
             sheet = self.workbook.worksheets[0]
             declared = sheet.max_row
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, IndexError):
+        except (IndexError, KeyError, ValueError, OSError):
+            self.close()
             raise ValidationFailed(UNREADABLE_XLSX) from None
         # The declared dimensions are the file's word, not its content: a sheet that claims
         # A1:XFD1048576 would otherwise be padded to 16,384 columns and a million rows.

@@ -6,10 +6,10 @@ An XLSX is a zip archive: `xlsx_check` reads only its central directory (the mem
 archive declares, and `zipfile` refuses to inflate a member past its declared size) and refuses
 a file whose members add up to more than TABULAR_MAX_UNCOMPRESSED_MB, or that expands more than
 TABULAR_MAX_COMPRESSION_RATIO times (`expansion_check`, which a Parquet file's metadata goes
-through too). `rows_within_limits` then wraps the row stream and stops
-at the first row past the row limit or the first cell longer than TABULAR_MAX_CELL_CHARS; CSV
-and Parquet files are also held to TABULAR_MAX_CSV_MB, and every row to TABULAR_MAX_COLUMNS
-columns (`gonghui/core/tabular.py`). The limits are settings (see docs/operations.md);
+through too). The tabular reader (`gonghui/core/tabular.py`) then stops at the first row past
+the row limit (`max_rows`), the first cell longer than TABULAR_MAX_CELL_CHARS (`check_cells`)
+or the first row wider than TABULAR_MAX_COLUMNS; CSV and Parquet files are also held to
+TABULAR_MAX_CSV_MB. The limits are settings (see docs/operations.md);
 a caller may ask for a lower row limit than the setting, never a higher one.
 
 `clip` shortens a text kept about a file (a problem report, a copy of a bad row) so that one
@@ -17,8 +17,8 @@ huge cell cannot make a huge stored row."""
 
 import io
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, Any, TypeVar
+from collections.abc import Iterable
+from typing import IO, Any
 
 from django.conf import settings
 
@@ -28,8 +28,6 @@ STORED_TEXT_CHARS = 500
 # Below this much uncompressed data a high ratio is harmless (a nearly empty template).
 _RATIO_FLOOR_BYTES = 8 * 1024 * 1024
 _MB = 1024 * 1024
-
-Row = TypeVar("Row", bound=Sequence[Any])
 
 
 class TabularRefused(ValidationFailed):
@@ -110,17 +108,6 @@ def check_cells(cells: Iterable[Any], *, row_no: int) -> None:
     for value in cells:
         if isinstance(value, str) and len(value) > limit:
             raise cell_refused(row_no)
-
-
-def rows_within_limits(rows: Iterable[Row], *, limit: int | None = None, first_row_no: int = 1) -> Iterator[Row]:
-    """`rows` as they come, refused at the first row past `max_rows(limit)` or the first cell
-    that is too long (row numbers as the user sees them, starting at `first_row_no`)."""
-    allowed = max_rows(limit)
-    for index, row in enumerate(rows):
-        if index >= allowed:
-            raise rows_refused(allowed)
-        check_cells(row, row_no=first_row_no + index)
-        yield row
 
 
 def clip(text: str, limit: int = STORED_TEXT_CHARS) -> str:
