@@ -238,6 +238,7 @@ TABULAR_MAX_COMPRESSION_RATIO = env_int("TABULAR_MAX_COMPRESSION_RATIO", 100)  #
 TABULAR_MAX_CSV_MB = env_int("TABULAR_MAX_CSV_MB", 1024)
 TABULAR_MAX_ROWS = env_int("TABULAR_MAX_ROWS", 1_100_000)  # data rows; callers may ask for fewer
 TABULAR_MAX_CELL_CHARS = env_int("TABULAR_MAX_CELL_CHARS", 32_767)  # Excel's own cell limit
+TABULAR_MAX_COLUMNS = env_int("TABULAR_MAX_COLUMNS", 500)
 
 # Coupon redemption: the guessing throttle (per device and per point) and its lock.
 BENEFITS_DEVICE_WRONG_CODES_PER_MINUTE = env_int("BENEFITS_DEVICE_WRONG_CODES_PER_MINUTE", 10)

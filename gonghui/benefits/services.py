@@ -3,11 +3,9 @@ writes its audit event inside it. Claiming lives in `claiming.py`, redemption in
 `redemption.py`."""
 
 import re
-import zipfile
 from collections.abc import Iterable
 from typing import IO, Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -32,7 +30,7 @@ from gonghui.benefits.models import (
 )
 from gonghui.benefits.permissions import BenefitPerm
 from gonghui.benefits.workflows import CAMPAIGN
-from gonghui.core import audit, jobs, signing, tabular_limits, workflow
+from gonghui.core import audit, jobs, signing, tabular, workflow
 from gonghui.core.crypto import mask_middle
 from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.identifiers import ID_PATTERN, IdentifierError, normalize_id_number, parse_resident_id
@@ -316,33 +314,12 @@ def _classify(value: str) -> tuple[str, str] | None:
 
 
 def target_list_read(*, file_name: str, stream: IO[bytes]) -> list[str]:
-    """The first column of an uploaded member list (XLSX, or CSV/text in UTF-8 or GB18030),
-    held to the kernel's file limits before and while it is read."""
-    if file_name.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        tabular_limits.xlsx_check(stream)
-        try:
-            sheet = load_workbook(stream, read_only=True, data_only=True).worksheets[0]
-        except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-            raise ValidationFailed("无法读取该 XLSX 文件") from None
-        rows = tabular_limits.rows_within_limits(sheet.iter_rows(values_only=True), limit=TARGET_LIST_MAX_ROWS + 1)
-        return [str(row[0]).strip() if row and row[0] is not None else "" for row in rows]
-    tabular_limits.csv_check_size(getattr(stream, "size", None))
-    raw = stream.read(settings.TABULAR_MAX_CSV_MB * 1024 * 1024 + 1)
-    tabular_limits.csv_check_size(len(raw))
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValidationFailed("无法识别文件编码，请另存为 UTF-8 的 CSV")
-    lines = tabular_limits.rows_within_limits(
-        ([line.split(",")[0].strip().strip('"')] for line in text.splitlines()), limit=TARGET_LIST_MAX_ROWS + 1
-    )
-    return [cells[0] for cells in lines]
+    """The first column of every row of an uploaded member list (XLSX, Parquet, or CSV/text in
+    UTF-8, GB18030 or UTF-16), the first row included (a list may have no header), read by the
+    kernel's tabular reader and so held to its file limits before and while it is read."""
+    with tabular.open_tabular(stream, file_name=file_name, max_rows=TARGET_LIST_MAX_ROWS) as table:
+        first = [table.header[0].strip() if table.header else ""]
+        return first + [tabular.cell_text(row[0]).strip() if row else "" for row in table.rows()]
 
 
 def campaign_target_list_upload(*, actor: Any, campaign: Campaign, rows: Iterable[str]) -> dict[str, Any]:

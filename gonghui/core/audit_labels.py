@@ -16,6 +16,7 @@ ACTIONS = {
     "policy.approve": "批准政策参数",
     "policy.reject": "驳回政策参数",
     "demo.seed_complete": "演示数据生成完毕",
+    "tabular.mapping_save": "保存导入文件的列对应",
 }
 
 # Keys that appear in the details of many apps' events.

@@ -256,3 +256,24 @@ class Job(models.Model):
         if self.status == JobStatus.SUCCEEDED:
             return 100
         return min(100, int(self.done * 100 / self.total)) if self.total else 0
+
+
+class TabularMapping(models.Model):
+    """How one organisation's files of one kind (`core.tabular.register_columns`) name the
+    columns the aliases do not recognise: `columns` is {canonical key: the header in its files}.
+    Saving makes a new version; the newest version of the organisation, or else of its nearest
+    ancestor, is the one applied (`core.tabular.tabular_mapping_for`)."""
+
+    kind = models.CharField("文件种类", max_length=60)
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField()
+    columns = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "organization_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "organization", "version"], name="tabular_mapping_version_once"),
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="tabular_mapping_version_positive"),
+        ]

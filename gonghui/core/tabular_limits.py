@@ -5,9 +5,11 @@ cheaply instead of being parsed.
 An XLSX is a zip archive: `xlsx_check` reads only its central directory (the member sizes the
 archive declares, and `zipfile` refuses to inflate a member past its declared size) and refuses
 a file whose members add up to more than TABULAR_MAX_UNCOMPRESSED_MB, or that expands more than
-TABULAR_MAX_COMPRESSION_RATIO times. `rows_within_limits` then wraps the row stream and stops
-at the first row past the row limit or the first cell longer than TABULAR_MAX_CELL_CHARS; CSV
-files are also held to TABULAR_MAX_CSV_MB. The limits are settings (see docs/operations.md);
+TABULAR_MAX_COMPRESSION_RATIO times (`expansion_check`, which a Parquet file's metadata goes
+through too). The tabular reader (`gonghui/core/tabular.py`) then stops at the first row past
+the row limit (`max_rows`), the first cell longer than TABULAR_MAX_CELL_CHARS (`check_cells`)
+or the first row wider than TABULAR_MAX_COLUMNS; CSV and Parquet files are also held to
+TABULAR_MAX_CSV_MB. The limits are settings (see docs/operations.md);
 a caller may ask for a lower row limit than the setting, never a higher one.
 
 `clip` shortens a text kept about a file (a problem report, a copy of a bad row) so that one
@@ -15,8 +17,8 @@ huge cell cannot make a huge stored row."""
 
 import io
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, Any, TypeVar
+from collections.abc import Iterable
+from typing import IO, Any
 
 from django.conf import settings
 
@@ -26,8 +28,6 @@ STORED_TEXT_CHARS = 500
 # Below this much uncompressed data a high ratio is harmless (a nearly empty template).
 _RATIO_FLOOR_BYTES = 8 * 1024 * 1024
 _MB = 1024 * 1024
-
-Row = TypeVar("Row", bound=Sequence[Any])
 
 
 class TabularRefused(ValidationFailed):
@@ -58,16 +58,21 @@ def xlsx_check(source: bytes | IO[bytes]) -> None:
         return
     finally:
         stream.seek(start)
-    expanded = sum(m.file_size for m in members)
-    packed = sum(m.compress_size for m in members)
+    expansion_check(expanded=sum(m.file_size for m in members), packed=sum(m.compress_size for m in members))
+
+
+def expansion_check(*, expanded: int, packed: int, resave: str = "普通 Excel 工作簿") -> None:
+    """Refuse a compressed file (an XLSX's zip, a Parquet file's pages) that declares more than
+    TABULAR_MAX_UNCOMPRESSED_MB of data, or more than TABULAR_MAX_COMPRESSION_RATIO times its
+    packed size (`resave`: what the message asks the user to save the file as)."""
     limit_mb = settings.TABULAR_MAX_UNCOMPRESSED_MB
     if expanded > limit_mb * _MB:
         raise TabularRefused("文件解压后过大（超过 %(limit)s MB），请拆分后再导入" % {"limit": limit_mb})
     ratio = settings.TABULAR_MAX_COMPRESSION_RATIO
     if expanded > _RATIO_FLOOR_BYTES and expanded > ratio * max(packed, 1):
         raise TabularRefused(
-            "文件压缩比异常（解压后超过原大小的 %(ratio)s 倍），可能是恶意构造的文件，请另存为普通 Excel 工作簿后再导入"
-            % {"ratio": ratio}
+            "文件压缩比异常（解压后超过原大小的 %(ratio)s 倍），可能是恶意构造的文件，请另存为%(resave)s后再导入"
+            % {"ratio": ratio, "resave": resave}
         )
 
 
@@ -87,6 +92,11 @@ def cell_refused(row_no: int | None = None) -> TabularRefused:
     )
 
 
+def columns_refused(row_no: int) -> TabularRefused:
+    limit = settings.TABULAR_MAX_COLUMNS
+    return TabularRefused("第 %(row)s 行超过 %(limit)s 列，请删除多余的列后再导入" % {"row": row_no, "limit": limit})
+
+
 def is_csv_field_limit(error: Exception) -> bool:
     """Whether `csv` refused a cell longer than its own field limit (131,072 characters)."""
     return "field larger than field limit" in str(error)
@@ -98,17 +108,6 @@ def check_cells(cells: Iterable[Any], *, row_no: int) -> None:
     for value in cells:
         if isinstance(value, str) and len(value) > limit:
             raise cell_refused(row_no)
-
-
-def rows_within_limits(rows: Iterable[Row], *, limit: int | None = None, first_row_no: int = 1) -> Iterator[Row]:
-    """`rows` as they come, refused at the first row past `max_rows(limit)` or the first cell
-    that is too long (row numbers as the user sees them, starting at `first_row_no`)."""
-    allowed = max_rows(limit)
-    for index, row in enumerate(rows):
-        if index >= allowed:
-            raise rows_refused(allowed)
-        check_cells(row, row_no=first_row_no + index)
-        yield row
 
 
 def clip(text: str, limit: int = STORED_TEXT_CHARS) -> str:

@@ -53,3 +53,16 @@ def test_an_ordinary_list_is_read() -> None:
     content = xlsx_of([["身份证号"], ["HY00000000000001"], [None]])
     stream = io.BytesIO(content)
     assert services.target_list_read(file_name="名单.xlsx", stream=stream) == ["身份证号", "HY00000000000001", ""]
+
+
+@pytest.mark.parametrize("codec", ["utf-8-sig", "gbk", "utf-16", "utf-16-le"])
+def test_a_text_list_is_read_in_any_encoding_chinese_systems_export(codec: str) -> None:
+    content = '身份证号,备注\r\nHY00000000000001,"甲,乙"\r\n\r\n'.encode(codec)
+    stream = SimpleUploadedFile("名单.csv", content)
+    assert services.target_list_read(file_name="名单.csv", stream=stream) == ["身份证号", "HY00000000000001", ""]
+
+
+def test_an_old_excel_file_is_refused_in_chinese() -> None:
+    assert _refused("名单.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") == (
+        "不支持旧版 .xls 文件，请另存为 .xlsx 或 CSV 后重新上传"
+    )

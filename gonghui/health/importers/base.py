@@ -5,6 +5,8 @@ FHIR). Parsers never decide whether a value is importable; `gonghui.health.impor
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from gonghui.core import tabular
+from gonghui.core.errors import ValidationFailed
 from gonghui.core.tabular_limits import clip
 
 
@@ -48,11 +50,9 @@ class FileRefused(ValueError):
 
 
 def decode_text(content: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 — the two encodings Chinese systems export."""
+    """The text of a whole HL7 or FHIR file, in the encoding the kernel's reader detects (UTF-8
+    with or without BOM, UTF-16, GB18030/GBK)."""
     try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return content.decode("gb18030")
-        except UnicodeDecodeError as exc:
-            raise FileRefused("文件编码无法识别（支持 UTF-8 和 GB18030/GBK）") from exc
+        return tabular.decode_text(content)
+    except ValidationFailed as exc:
+        raise FileRefused(exc.message) from None

@@ -11,15 +11,15 @@ Headers are recognised by the usual Chinese and English names; a mapping overrid
 `{"fields": {"id_number": "证件号", ...}, "columns": {"FBG": {"code": "GLU", "unit": "mmol/L"}},
 "centre": "某体检中心"}`."""
 
-import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from gonghui.core import tabular_limits
+from gonghui.core import tabular
+from gonghui.core.errors import ValidationFailed
 from gonghui.health.cleaning import clean_text
-from gonghui.health.importers.base import FileRefused, Observation, ParseStream, Problem, decode_text
+from gonghui.health.importers.base import FileRefused, Observation, ParseStream, Problem
 
 FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
     "id_number": ("身份证号", "身份证号码", "身份证", "证件号码", "证件号", "id_number", "idcard", "id"),
@@ -32,6 +32,13 @@ FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
     "report_no": ("体检编号", "体检号", "报告编号", "报告号", "report_no", "report"),
     "centre": ("体检机构", "体检中心", "机构", "centre", "center"),
 }
+# The long-layout fields, declared once in the kernel: the first synonym is the template's header
+# (`import_templates.TABULAR_HEADER`), the others are aliases, in order of preference.
+RESULT_COLUMNS = tabular.register_columns(
+    "health.results",
+    label="体检结果",
+    columns=[tabular.Column(key, synonyms[0], aliases=synonyms[1:]) for key, synonyms in FIELD_SYNONYMS.items()],
+)
 _UNIT_IN_HEADER = re.compile(r"^(?P<name>.+?)\s*[（(](?P<unit>[^()（）]*)[)）]$")
 MAX_ROWS = 500_000
 
@@ -86,19 +93,11 @@ def _layout(
 ) -> tuple[dict[str, int], dict[int, tuple[str, str]]]:
     """Column positions of the long-layout fields and of the wide-layout item columns."""
     positions = {_norm(h): i for i, h in enumerate(headers) if _norm(h)}
-    fields: dict[str, int] = {}
-    overrides = mapping.get("fields") or {}
-    for field, synonyms in FIELD_SYNONYMS.items():
-        wanted = overrides.get(field)
-        if wanted:
-            if _norm(wanted) not in positions:
-                raise FileRefused("映射中的列“%(col)s”在文件中不存在" % {"col": wanted})
-            fields[field] = positions[_norm(wanted)]
-            continue
-        for synonym in synonyms:
-            if synonym.lower() in positions:
-                fields[field] = positions[synonym.lower()]
-                break
+    overrides = {key: column for key, column in (mapping.get("fields") or {}).items() if column}
+    try:
+        fields = RESULT_COLUMNS.resolve(headers, mapping=overrides, strict=False).positions
+    except ValidationFailed as exc:
+        raise FileRefused(exc.message) from None
     used = set(fields.values())
     wide: dict[int, tuple[str, str]] = {}
     configured = {_norm(k): v for k, v in (mapping.get("columns") or {}).items()}
@@ -196,51 +195,28 @@ def rows_to_observations(
                 )
 
 
-def _within_limits(rows: Iterable[list[Any]]) -> Iterator[list[Any]]:
-    """`rows`, refused (as `FileRefused`) at the kernel's row or cell-length limit."""
+def _open(content: bytes, file_format: tabular.Format) -> tabular.TabularFile:
+    """The file opened by the kernel's tabular reader (encoding, delimiter, limits), refused
+    now if it cannot be read at all."""
     try:
-        yield from tabular_limits.rows_within_limits(rows)
-    except tabular_limits.TabularRefused as exc:
+        return tabular.open_tabular(io.BytesIO(content), file_format=file_format, delimiters=",;\t|")
+    except ValidationFailed as exc:
         raise FileRefused(exc.message) from None
-    except csv.Error as exc:
-        if tabular_limits.is_csv_field_limit(exc):
-            raise FileRefused(tabular_limits.cell_refused().message) from None
-        raise FileRefused("CSV 格式有误：%(error)s" % {"error": exc}) from None
+
+
+def _rows(table: tabular.TabularFile) -> Iterator[list[Any]]:
+    """Every row of the file, the header first; a limit the reader hits is `FileRefused`."""
+    with table:
+        yield table.header
+        try:
+            yield from table.rows()
+        except ValidationFailed as exc:
+            raise FileRefused(exc.message) from None
 
 
 def parse_csv(content: bytes, mapping: dict[str, Any], is_known_code: Callable[[str], bool]) -> ParseStream:
-    try:
-        tabular_limits.csv_check_size(len(content))
-    except tabular_limits.TabularRefused as exc:
-        raise FileRefused(exc.message) from None
-    text = decode_text(content)
-    sample = text[:4096]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    return rows_to_observations(_within_limits(reader), mapping, is_known_code)
+    return rows_to_observations(_rows(_open(content, tabular.Format.CSV)), mapping, is_known_code)
 
 
 def parse_xlsx(content: bytes, mapping: dict[str, Any], is_known_code: Callable[[str], bool]) -> ParseStream:
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        tabular_limits.xlsx_check(content)
-    except tabular_limits.TabularRefused as exc:
-        raise FileRefused(exc.message) from None
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise FileRefused("不是有效的 XLSX 文件") from exc
-    sheet = workbook.worksheets[0]
-
-    def rows() -> Iterator[list[Any]]:
-        for values in sheet.iter_rows(values_only=True):
-            yield list(values)
-
-    return rows_to_observations(_within_limits(rows()), mapping, is_known_code)
+    return rows_to_observations(_rows(_open(content, tabular.Format.XLSX)), mapping, is_known_code)

@@ -256,6 +256,27 @@ def test_csv_in_gbk_with_long_and_wide_columns(world: World, ids: dict[str, str]
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-8-sig"])
+def test_csv_in_utf16_or_with_a_bom_reads_the_same(world: World, ids: dict[str, str], codec: str) -> None:
+    bad = ids["a"][:17] + ("0" if ids["a"][17] != "0" else "1")
+    content = CSV_GBK.format(a=ids["a"], b=ids["b"], bad=bad).encode(codec)
+    summary = run(world, "csv", content)
+    assert (summary["imported"], summary["checkups"], summary["problems"]) == (5, 1, 4)
+    assert stored(world.member_a)[("2025-06-03", "CREA")] == ("high", "115")
+
+
+@pytest.mark.django_db
+def test_a_mapped_column_wins_over_a_recognised_header(world: World, ids: dict[str, str]) -> None:
+    # Both 证件号码 and 身份证号 are ID headers; the mapping names the one to use, and a file
+    # holding both is not refused (the better-known header wins without a mapping).
+    content = ("身份证号,证件号码,体检日期,项目代码,结果,单位\nX,%s,2025-07-01,TC,212,mg/dL\n" % ids["a"]).encode()
+    summary = run(world, "csv", content, mapping={"fields": {"id_number": "证件号码"}})
+    assert (summary["imported"], summary["problems"]) == (1, 0)
+    unmapped = run(world, "csv", content)
+    assert [p["code"] for p in unmapped["problem_list"]] == ["id_invalid"]
+
+
+@pytest.mark.django_db
 def test_csv_with_an_explicit_mapping(world: World, ids: dict[str, str]) -> None:
     content = ("ID;DAY;ITEM;RES;U\n%s;2025-07-01;TC;212;mg/dL\n" % ids["a"]).encode()
     mapping = {

@@ -17,10 +17,11 @@ Speed (a province imports hundreds of thousands of rows at a time):
 - progress goes to the cache (file cache in the demo, Redis in production), so a page can
   show it while the import transaction is still open.
 
-The package, in the order a row travels: `columns` (headers, choices, limits), `readers` (CSV and
-XLSX in chunks), `rows` (validation and encryption, in worker processes), `sinks` (the database
-writes), `run` (one pass over a file), `batches` (the batch's life: upload, dry run, commit task,
-progress, resume, cancel, expiry), `spreadsheets` (template and error report). Callers use the
+The package, in the order a row travels: `columns` (the kernel column spec `members.import`:
+headers, aliases, choices; limits), `readers` (the kernel's tabular reader as chunk tasks),
+`rows` (validation and encryption, in worker processes), `sinks` (the database writes), `run`
+(one pass over a file), `batches` (the batch's life: upload, dry run, commit task, progress,
+resume, cancel, expiry), `spreadsheets` (template and error report). Callers use the
 names exported here.
 """
 

@@ -1,13 +1,14 @@
-"""The columns of an import file: headers, aliases, choices, and the member columns an import
-writes; limits of the import."""
+"""The columns of an import file (declared to the kernel's tabular reader as the kind
+`members.import`: headers, aliases, choices), and the member columns an import writes; limits
+of the import."""
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 
-from gonghui.core.errors import ValidationFailed
+from gonghui.core import tabular
+from gonghui.core.tabular import Column, HeaderMap
 from gonghui.members.models import (
     ETHNICITIES,
     Education,
@@ -18,6 +19,7 @@ from gonghui.members.models import (
     ModelWorkerLevel,
     Tag,
 )
+from gonghui.members.permissions import MemberPerm
 from gonghui.members.services import EDITABLE_FIELDS
 
 UPLOAD_PURPOSE = "members.import_upload"
@@ -25,7 +27,7 @@ ROW_PURPOSE = "members.import_row"
 WEB_MAX_BYTES = 30 * 1024 * 1024
 WEB_MAX_ROWS = 300_000
 MAX_ISSUES_KEPT = 50_000
-CSV_BLOCK_BYTES = 1 << 20
+CSV_BLOCK_BYTES = tabular.CSV_BLOCK_BYTES
 XLSX_CHUNK_ROWS = 4000
 POOL_MIN_ROWS = 20_000
 POOL_IN_FLIGHT = 6
@@ -43,18 +45,6 @@ def default_workers() -> int:
 
 
 # ---- the columns of the file ------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    key: str
-    header: str
-    required: bool = False
-    aliases: tuple[str, ...] = ()
-    help: str = ""
-    choices: tuple[str, ...] = ()
-    width: int = 14
-    text: bool = False
 
 
 def _labels(choices: Any, *, skip_blank: bool = True) -> tuple[str, ...]:
@@ -139,18 +129,14 @@ COLUMNS: tuple[Column, ...] = (
         width=14,
     ),
 )
-COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
-_HEADER_CLEAN = re.compile(r"[\s*＊:：]|（必填）|\(必填\)|（选填）|\(选填\)")
-
-
-def _normalise_header(text: str) -> str:
-    return _HEADER_CLEAN.sub("", text.replace("\ufeff", ""))
-
-
-_HEADER_LOOKUP: dict[str, str] = {}
-for _column in COLUMNS:
-    for _alias in (_column.header, *_column.aliases):
-        _HEADER_LOOKUP[_normalise_header(_alias)] = _column.key
+MEMBER_COLUMNS = tabular.register_columns(
+    "members.import",
+    label="会员信息",
+    columns=COLUMNS,
+    missing_hint="请使用导入模板，表头放在第一行",
+    perm=MemberPerm.MEMBER_IMPORT,
+)
+COLUMN_BY_KEY = MEMBER_COLUMNS.by_key
 
 
 def _choice_map(choices: Any, extra: dict[str, str]) -> dict[str, str]:
@@ -255,32 +241,7 @@ FILE_KEY_FIELDS = {"name": ("name", "name_initials")} | {
 }
 
 
-@dataclass
-class HeaderMap:
-    positions: dict[str, int]
-    headers: dict[str, str]
-    ignored: list[str]
-
-
-def map_header(header: list[str]) -> HeaderMap:
-    positions: dict[str, int] = {}
-    headers: dict[str, str] = {c.key: c.header for c in COLUMNS}
-    ignored: list[str] = []
-    for i, text in enumerate(header):
-        label = (text or "").strip()
-        if not label:
-            continue
-        key = _HEADER_LOOKUP.get(_normalise_header(label))
-        if key is None:
-            ignored.append(label)
-            continue
-        if key in positions:
-            raise ValidationFailed("表头中“%(column)s”出现了两次" % {"column": COLUMN_BY_KEY[key].header})
-        positions[key] = i
-        headers[key] = label
-    missing = [c.header for c in COLUMNS if c.required and c.key not in positions]
-    if missing:
-        raise ValidationFailed(
-            "文件缺少必填列：%(columns)s。请使用导入模板，表头放在第一行" % {"columns": "、".join(missing)}
-        )
-    return HeaderMap(positions, headers, ignored)
+def map_header(header: list[str], mapping: dict[str, str] | None = None) -> HeaderMap:
+    """The member keys of a file's header row (`mapping`: a saved one, which wins over the
+    aliases); missing required and duplicated columns are refused in Chinese."""
+    return MEMBER_COLUMNS.resolve(header, mapping=mapping)

@@ -1,10 +1,8 @@
 """Validation, encryption and blind indexing of rows, runnable in a worker process without the
 database."""
 
-import csv
 import ctypes
 import datetime as dt
-import io
 import os
 import re
 import signal
@@ -16,7 +14,8 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.db import connections
 
-from gonghui.core import crypto, tabular_limits
+from gonghui.core import crypto, tabular, tabular_limits
+from gonghui.core.errors import ValidationFailed
 from gonghui.core.identifiers import ID_CHECK_CHARS, ID_WEIGHTS, IdentifierError, parse_resident_id
 from gonghui.members.identity import ID_PURPOSE, name_initials
 from gonghui.members.imports.columns import (
@@ -350,17 +349,9 @@ class RowTransformer:
         kind, payload, encoding = task
         if kind == "csv":
             try:
-                text = payload.decode(encoding)
-            except UnicodeDecodeError:
-                return ChunkResult(
-                    0, 0, [], [], [], [], [], "文件编码无法识别，请另存为“CSV UTF-8”或 Excel 工作簿后重新上传"
-                )
-            try:
-                rows = list(csv.reader(io.StringIO(text, newline="")))
-            except csv.Error as exc:
-                if tabular_limits.is_csv_field_limit(exc):
-                    return ChunkResult(0, 0, [], [], [], [], [], tabular_limits.cell_refused().message)
-                return ChunkResult(0, 0, [], [], [], [], [], "CSV 格式有误：%(error)s" % {"error": exc})
+                rows = tabular.decode_chunk(payload, encoding)
+            except ValidationFailed as exc:
+                return ChunkResult(0, 0, [], [], [], [], [], exc.message)
             return self.run(rows)
         return self.run(payload)
 

@@ -10,7 +10,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from gonghui.core import crypto, exports
+from gonghui.core import crypto, exports, tabular
 from gonghui.members.import_models import ImportBatch
 from gonghui.members.imports.batches import _check_import_perm
 from gonghui.members.imports.columns import COLUMNS, ROW_PURPOSE
@@ -89,21 +89,22 @@ def import_template() -> bytes:
 
 
 def import_error_report(*, actor: Any, batch: ImportBatch) -> exports.Export:
-    """The rows that failed, as uploaded, with 行号 in front and an error column after: fix
-    them in place and upload the file again. Uploaded cells are written back as text, never as
-    formulas."""
+    """The rows that failed, as uploaded, with 行号 in front and an error column after
+    (`tabular.error_report`): fix them in place and upload the file again. Uploaded cells are
+    written back as text, never as formulas."""
     _check_import_perm(actor, batch.organization)
 
-    def rows() -> Iterator[list[Any]]:
+    def rows() -> Iterator[tabular.RowError]:
         for issue in batch.issues.order_by("row_no").iterator(chunk_size=2000):
             cells = json.loads(crypto.decrypt(issue.raw_encrypted, purpose=ROW_PURPOSE))
-            yield [issue.row_no, *cells, "；".join(issue.messages)]
+            yield tabular.RowError(issue.row_no, cells, "；".join(issue.messages))
 
-    return exports.xlsx_export(
+    return tabular.error_report(
         actor=actor,
         action="member.import_report",
         filename="导入问题行_批次%(id)s.xlsx" % {"id": batch.pk},
-        sheets=[exports.Sheet(title="未通过校验的行", header=["行号", *batch.columns, "错误原因"], rows=rows())],
+        header=batch.columns,
+        rows=rows(),
         obj=batch,
         organization=batch.organization,
     )

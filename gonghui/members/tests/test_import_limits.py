@@ -4,6 +4,7 @@ a Chinese message, and nothing is stored; problem rows are stored clipped (issue
 import json
 import time
 
+import openpyxl
 import pytest
 from django.conf import LazySettings
 
@@ -32,7 +33,7 @@ def no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("the spreadsheet was parsed")
 
-    monkeypatch.setattr(readers, "load_workbook", never)
+    monkeypatch.setattr(openpyxl, "load_workbook", never)
 
 
 def _upload(world: World, name: str, content: bytes) -> ImportBatch:
@@ -109,7 +110,7 @@ def test_a_csv_larger_than_the_limit_is_refused(world: World, settings: LazySett
             return self.buffer.read(n)
 
     with pytest.raises(ValidationFailed) as refused:
-        readers._CsvReader(Sized(content))  # type: ignore[arg-type]
+        readers._open_reader(Sized(content), "csv")  # type: ignore[arg-type]
     assert refused.value.message == "文件超过 1 MB，请拆分后再导入"
 
 

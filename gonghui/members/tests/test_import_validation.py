@@ -183,6 +183,34 @@ def test_gbk_csv_quoted_newlines_blank_rows_and_header_aliases(world: World) -> 
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig"])
+def test_utf16_and_bom_files_with_chinese_headers_are_read(world: World, encoding: str) -> None:
+    header = ["＊会员姓名（必填）", "身份证号码", "手机号码", "入会时间"]
+    rows = [
+        {
+            "＊会员姓名（必填）": "钱七",
+            "身份证号码": person(1)["证件号码"],
+            "手机号码": "13900000001",
+            "入会时间": "2020-05-01",
+        },
+        {"＊会员姓名（必填）": "孙八", "身份证号码": "123", "手机号码": "13900000002", "入会时间": "2020-05-01"},
+    ]
+    batch = upload(world, rows, header=header, encoding=encoding)
+    assert (batch.rows_total, batch.rows_valid) == (2, 1)
+    assert list(issues_of(batch)) == [3]
+    assert batch.columns == header
+
+
+@pytest.mark.django_db
+def test_a_parquet_file_is_refused_in_chinese(world: World) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        imports.import_batch_upload(
+            actor=world.staff_a, organization=world.union_a, file_name="会员.parquet", content=b"PAR1\x15\x04"
+        )
+    assert refused.value.message == "会员导入支持 CSV 和 Excel 工作簿（.xlsx），请另存为其中一种后重新上传"
+
+
+@pytest.mark.django_db
 def test_chunk_boundaries_inside_quoted_cells_do_not_split_records(world: World) -> None:
     rows = [person(i, 工作单位=f'苏州"恒通",物流{i}') for i in range(300)]
     outcome = imports.ImportRun(
@@ -395,7 +423,7 @@ def test_csv_chunks_end_on_record_boundaries(records: list[list[str]], block: in
     writer.writerow(["h1", "h2"])
     writer.writerows(records)
     data = buffer.getvalue().encode()
-    reader = import_readers._CsvReader(io.BytesIO(data), block_bytes=block)
+    reader = import_readers._open_reader(io.BytesIO(data), "csv", block_bytes=block)
     parsed = []
     for _kind, chunk, encoding in reader.tasks():
         parsed += list(csv.reader(io.StringIO(chunk.decode(encoding), newline="")))
