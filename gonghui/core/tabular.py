@@ -480,7 +480,7 @@ class ParquetFile(TabularFile):
     format = Format.PARQUET
 
     def __init__(self, stream: IO[bytes], *, max_rows: int | None = None):
-        import duckdb  # heavy, and only Parquet needs it
+        import duckdb  # noqa: PLC0415 - heavy to load, and only a Parquet upload needs it
 
         super().__init__(max_rows=max_rows)
         tabular_limits.csv_check_size(_stream_size(stream))

@@ -9,7 +9,7 @@ class HealthConfig(AppConfig):
     def ready(self) -> None:
         from gonghui.core import jobs, registry
         from gonghui.core.policies import register_policy_kind
-        from gonghui.health import audit_labels, devices, services
+        from gonghui.health import audit_labels, devices, services, tasks
         from gonghui.health.dashboard import register_cards
         from gonghui.health.permissions import GRANTS, LABELS, HealthPerm
         from gonghui.health.policies import CRITICAL_DEFAULT, CRITICAL_POLICY, CriticalLimitsBody
@@ -33,6 +33,7 @@ class HealthConfig(AppConfig):
             registry.NavItem("health", "职工体检", "heart-pulse", "/console/health/", (HealthPerm.HEALTH_VIEW,), 80)
         )
         registry.tile(registry.Tile("health", "体检报告", "heart-pulse", "/h5/health/", 30))
+        services.on_checkups_imported(tasks.queue_summaries)
         register_cards()
         # An import is all or nothing in one transaction: one whose worker died stored nothing and
         # is queued again by the kernel's jobs_recover (failed after 3 attempts); its file is

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from gonghui.health.cleaning import code_key, unit_key
+from gonghui.health.models import CatalogueRelease, Indicator, ReferenceInterval
 
 CATALOGUE_FILE = Path(__file__).resolve().parent / "data" / "catalogue.json"
 MAX_AGE = 130
@@ -245,7 +246,6 @@ _cached: Catalogue | None = None
 def current_catalogue() -> Catalogue:
     """The snapshot of the latest loaded release (rebuilt when a newer release appears)."""
     global _cached  # noqa: PLW0603 - a process-wide cache of immutable data
-    from gonghui.health.models import CatalogueRelease, Indicator, ReferenceInterval
 
     release = CatalogueRelease.objects.order_by("-id").first()
     if release is None:

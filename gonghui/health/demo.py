@@ -22,7 +22,7 @@ from gonghui.health import devices as health_devices
 from gonghui.health import services
 from gonghui.health.catalogue import IndicatorSpec, current_catalogue
 from gonghui.health.cleaning import age_on, unit_key
-from gonghui.health.importing import PreparedCheckup, PreparedResult
+from gonghui.health.importing import PreparedCheckup, PreparedResult, critical_limits_by_org
 from gonghui.health.interpret import interpret
 from gonghui.health.models import CheckupKind, Programme
 from gonghui.members.models import ConsentPurpose, Member, MembershipStatus
@@ -279,8 +279,6 @@ def _levels(member: Member, rng: random.Random) -> dict[str, float]:
 
 
 def _history(city: Organization, rng: random.Random, stdout: Any) -> None:
-    from gonghui.health.importing import critical_limits_by_org
-
     today = timezone.localdate()
     named = list(
         Member.objects.filter(

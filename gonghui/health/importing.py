@@ -15,7 +15,16 @@ from typing import Any
 from gonghui.core.crypto import mask_middle
 from gonghui.core.identifiers import parse_resident_id
 from gonghui.health.catalogue import Catalogue, IndicatorSpec, UnitRefused, UnknownCode
-from gonghui.health.cleaning import Unreadable, age_on, clean_prose, clean_text, parse_date, parse_decimal, parse_range
+from gonghui.health.cleaning import (
+    Unreadable,
+    age_on,
+    clean_prose,
+    clean_text,
+    code_key,
+    parse_date,
+    parse_decimal,
+    parse_range,
+)
 from gonghui.health.importers.base import FileRefused, Observation, ParseStream, Problem
 from gonghui.health.importers.fhir import parse_fhir
 from gonghui.health.importers.hl7v2 import parse_hl7
@@ -59,8 +68,6 @@ class PreparedImport:
 
 def parse_file(fmt: str, content: bytes, mapping: dict[str, Any], catalogue: Catalogue) -> ParseStream:
     def is_known_code(text: str) -> bool:
-        from gonghui.health.cleaning import code_key
-
         return code_key(text) in catalogue.index
 
     if fmt == "csv":

@@ -33,7 +33,7 @@ from gonghui.members.identity import id_blind_index
 from gonghui.members.models import Member, Tag
 from gonghui.organizations.models import Organization
 from gonghui.organizations.policies import ResolvedPolicy, policy_for
-from gonghui.organizations.selectors import scope_q
+from gonghui.organizations.selectors import scope_paths, scope_q
 
 # ---- staff ----------------------------------------------------------------------------------
 
@@ -305,8 +305,6 @@ def abnormal_share(
 
 
 def _paths(actor: Any) -> list[str]:
-    from gonghui.organizations.selectors import scope_paths
-
     return scope_paths(actor, HealthPerm.HEALTH_VIEW)
 
 

@@ -4,7 +4,7 @@ import base64
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -21,7 +21,7 @@ from gonghui.core.permissions import Perm
 from gonghui.core.signing import device_register
 from gonghui.health import devices as health_devices
 from gonghui.health.catalogue import UnitRefused, UnknownCode, current_catalogue
-from gonghui.health.cleaning import Unreadable, age_on, clean_prose, clean_text, parse_decimal
+from gonghui.health.cleaning import Unreadable, age_on, clean_prose, clean_text, code_key, parse_decimal
 from gonghui.health.importers.base import FileRefused
 from gonghui.health.importers.tabular import validate_mapping
 from gonghui.health.importing import (
@@ -56,7 +56,7 @@ from gonghui.health.permissions import HealthPerm
 from gonghui.health.policies import CRITICAL_POLICY, critical_policies_by_org
 from gonghui.members.models import ConsentPurpose, Member, MembershipStatus, Sex, Tag
 from gonghui.members.services import consent_grant, consent_withdraw, has_consent
-from gonghui.organizations.models import Organization, PolicyVersion
+from gonghui.organizations.models import PATH_STEP, Organization, PolicyVersion
 from gonghui.organizations.policies import policy_for, policy_propose
 from gonghui.organizations.selectors import has_perm_on
 
@@ -311,7 +311,6 @@ def package_save(
     if errors:
         raise ValidationFailed("套餐信息有误", fields=errors)
     catalogue = current_catalogue()
-    from gonghui.health.cleaning import code_key
 
     with transaction.atomic():
         locked = Programme.objects.select_for_update().get(pk=programme.pk)
@@ -473,7 +472,6 @@ def appointment_book(*, member: Member, programme: Programme, slot: Slot) -> App
     package = Package.objects.filter(programme=programme, sex=member.sex).first()
     if package is None:
         raise ValidationFailed("本次体检没有适合您的套餐")
-    from gonghui.organizations.models import PATH_STEP
 
     step = PATH_STEP + 1
     prefixes = [member.organization.path[:i] for i in range(step, len(member.organization.path) + 1, step)]
@@ -829,15 +827,21 @@ def _import_batch_process(batch: ImportBatch, job: Job) -> dict[str, Any]:
     return result
 
 
+# What runs once an import has written check-ups (the plain-language summaries, wired in
+# HealthConfig.ready(), so that this module needs neither the summary writer nor its task).
+_imported_hooks: list[Callable[[list[int]], None]] = []
+
+
+def on_checkups_imported(hook: Callable[[list[int]], None]) -> None:
+    if hook not in _imported_hooks:
+        _imported_hooks.append(hook)
+
+
 def _after_commit_summaries(checkup_ids: list[int]) -> None:
-    from gonghui.health import llm
-
-    if not checkup_ids or not llm.enabled():
+    if not checkup_ids:
         return
-    from gonghui.health.tasks import checkup_llm_summary_task
-
-    ids = list(checkup_ids)
-    transaction.on_commit(lambda: [checkup_llm_summary_task.enqueue(i) for i in ids])
+    for hook in _imported_hooks:
+        hook(list(checkup_ids))
 
 
 # ---- 健康小屋 kiosks ----------------------------------------------------------------------------

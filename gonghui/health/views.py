@@ -35,7 +35,7 @@ from gonghui.health.models import (
 )
 from gonghui.health.pdf import render_report_pdf
 from gonghui.health.permissions import HealthPerm
-from gonghui.health.report import build_report, fmt
+from gonghui.health.report import build_report, fmt, range_text
 from gonghui.members.models import ConsentPurpose, Member, Sex, Tag
 from gonghui.members.selectors import member_of_user, member_search_q
 from gonghui.members.services import has_consent
@@ -150,8 +150,6 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 
 def _range(iv: ReferenceInterval) -> str:
-    from gonghui.health.report import range_text
-
     return range_text(iv.low, iv.high, iv.lower_rule, iv.upper_rule)
 
 

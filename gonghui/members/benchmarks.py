@@ -46,6 +46,7 @@ from gonghui.core.middleware import SESSION_OTP_OK
 from gonghui.core.models import JobStatus
 from gonghui.core.permissions import Role
 from gonghui.members import exports, imports, selectors
+from gonghui.members.identity import decrypt_id_number
 from gonghui.members.models import (
     Education,
     HardshipClass,
@@ -438,7 +439,6 @@ def run_pages(*, stdout: Any, members: int, unions: int, repeat: int, workers: i
     sample = Member.objects.filter(organization=union).order_by("id").first()
     if sample is None:
         raise SystemExit("the sample union has no members")
-    from gonghui.members.identity import decrypt_id_number
 
     full_id = decrypt_id_number(sample.id_number_encrypted)
     users = {

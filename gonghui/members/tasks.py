@@ -1,14 +1,8 @@
-"""Background work of the members domain. Tasks take ids and are safe to run twice."""
+"""Background work of the members domain. Tasks take ids and are safe to run twice.
 
-from typing import Any
+The import commit's task lives beside the batch it commits (`imports.batches`), so that queuing
+it needs no import of this module back from the import package; it is named here as well."""
 
-from django.tasks import task
+from gonghui.members.imports.batches import import_batch_commit_task
 
-from gonghui.members import imports
-
-
-@task()
-def import_batch_commit_task(batch_id: int) -> dict[str, Any]:
-    """Commit a checked import batch (all-or-nothing unless the batch keeps good rows only).
-    A second delivery finds the batch no longer queued and does nothing."""
-    return imports.import_batch_run(batch_id=batch_id)
+__all__ = ["import_batch_commit_task"]

@@ -84,3 +84,16 @@ def test_the_export_holds_what_the_page_shows_and_is_itself_audited(world: World
     exported = AuditEvent.objects.get(action="audit.export")
     assert exported.actor_id == world.auditor_b.pk
     assert exported.detail["rows"] == 1
+
+
+@pytest.mark.django_db
+def test_a_coupon_is_named_by_its_holder_and_campaign_never_by_its_code(world: World) -> None:
+    from gonghui.benefits.tests.factories import make_campaign, make_coupon
+
+    campaign = make_campaign(world.union_b, world.staff_b, name="夏日清凉券")
+    coupon = make_coupon(campaign, world.member_b, code="12345678901234")
+    audit.record(actor=world.staff_b, action="coupon.redeem", obj=coupon, organization=world.union_b)
+    body = _page(world)
+    objects = re.findall(r'data-testid="audit-object">([^<]*)<', body)
+    assert "李*的券（夏日清凉券）" in objects
+    assert "12345678901234" not in body

@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, transaction
 from django.db.models import F, QuerySet
+from django.tasks import task
 from django.utils import timezone
 
 from gonghui.core import audit, crypto
@@ -248,9 +249,14 @@ def import_batch_commit(*, actor: Any, batch: ImportBatch, keep_good_rows: bool)
     return locked
 
 
-def _enqueue_on_commit(batch: ImportBatch) -> None:
-    from gonghui.members.tasks import import_batch_commit_task
+@task()
+def import_batch_commit_task(batch_id: int) -> dict[str, Any]:
+    """Commit a checked import batch (all-or-nothing unless the batch keeps good rows only).
+    A second delivery finds the batch no longer queued and does nothing."""
+    return import_batch_run(batch_id=batch_id)
 
+
+def _enqueue_on_commit(batch: ImportBatch) -> None:
     _write_progress(batch, done=0, total=batch.rows_total, phase="排队等待后台任务")
     batch_id = batch.pk
     transaction.on_commit(lambda: import_batch_commit_task.enqueue(batch_id))

@@ -81,7 +81,7 @@ def test_housekeeping_queues_again_a_commit_whose_worker_died_and_leaves_a_live_
         status=ImportStatus.RUNNING, started_at=now - dt.timedelta(minutes=5), attempts=1
     )
     queued: list[int] = []
-    monkeypatch.setattr(tasks, "import_batch_commit_task", SimpleNamespace(enqueue=queued.append))
+    monkeypatch.setattr(batches, "import_batch_commit_task", SimpleNamespace(enqueue=queued.append))
     with django_capture_on_commit_callbacks(execute=True):
         assert _chore().run() == 1
     assert queued == [dead.pk]

@@ -1,6 +1,7 @@
 """Build the demo province: organisations, staff accounts for every role, 20,000 members by
 default, and each domain's own demo data (campaigns, check-ups …) from `<app>/demo.py`."""
 
+import datetime as dt
 import importlib
 import random
 import time
@@ -181,6 +182,4 @@ class Command(BaseCommand):
 
 
 def _birth(rng: random.Random) -> Any:
-    import datetime as dt
-
     return dt.date(1975, 1, 1) + dt.timedelta(days=rng.randint(0, 25 * 365))
