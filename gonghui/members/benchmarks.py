@@ -130,7 +130,7 @@ def synthetic_rows(
             rng.choice(educations),
             rng.choice(households),
             rng.choice(UNITS),
-            (dt.date(2000, 1, 1) + dt.timedelta(days=rng.randrange(9000))).isoformat(),
+            _join_date(birth, rng).isoformat(),
             rng.choice(methods),
             tags,
             ModelWorkerLevel.CITY.label if rng.random() < 0.01 else "",
@@ -139,6 +139,20 @@ def synthetic_rows(
         if org_codes is not None:
             row.insert(0, org_codes[i % len(org_codes)])
         yield row
+
+
+JOIN_FROM, JOIN_UNTIL = dt.date(2000, 1, 1), dt.date(2024, 8, 1)
+
+
+def _join_date(birth: dt.date, rng: random.Random) -> dt.date:
+    """A day between 2000 and mid-2024, and never before the member turned 16 (the import
+    refuses that, as a real registry would)."""
+    try:
+        sixteen = birth.replace(year=birth.year + 16)
+    except ValueError:  # born on 29 February
+        sixteen = dt.date(birth.year + 16, 3, 1)
+    first = max(JOIN_FROM, sixteen)
+    return first + dt.timedelta(days=rng.randrange(max(1, (JOIN_UNTIL - first).days)))
 
 
 def write_csv(
