@@ -5,15 +5,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
-from django.contrib import messages
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from gonghui.core import export_jobs, jobs, registry, selectors
 from gonghui.core.access import public, requires_perm
+from gonghui.core.actions import button
 from gonghui.core.errors import ValidationFailed
 from gonghui.core.exports import Sheet, download, xlsx_export
 from gonghui.core.models import AuditEvent
@@ -183,6 +183,10 @@ def export_file(request: HttpRequest, pk: int) -> HttpResponseBase:
 @require_POST
 def export_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     job = export_jobs.export_job_get_for_actor(actor=request.user, pk=pk)
-    jobs.job_cancel(actor=request.user, job=job)
-    messages.info(request, "已取消导出")
-    return redirect("core:export_detail", pk=job.pk)
+    return button(
+        request,
+        lambda: jobs.job_cancel(actor=request.user, job=job),
+        done="已取消导出",
+        then="core:export_detail",
+        pk=job.pk,
+    )

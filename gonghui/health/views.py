@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gonghui.core import parsing
 from gonghui.core.access import requires_perm
+from gonghui.core.actions import button
 from gonghui.core.errors import DomainError, NotFound, ValidationFailed
 from gonghui.core.exports import csv_export, download
 from gonghui.core.filenames import attachment_header
@@ -607,26 +608,26 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @requires_perm(HealthPerm.HEALTH_MANAGE)
 def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
     batch = selectors.import_get_for_actor(actor=request.user, pk=pk)
-    try:
-        services.import_batch_retry(actor=request.user, batch=batch)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "已重新排队，将用保留的文件重新导入")
-    return redirect("health:import_detail", pk=batch.pk)
+    return button(
+        request,
+        lambda: services.import_batch_retry(actor=request.user, batch=batch),
+        done="已重新排队，将用保留的文件重新导入",
+        then="health:import_detail",
+        pk=batch.pk,
+    )
 
 
 @require_POST
 @requires_perm(HealthPerm.HEALTH_MANAGE)
 def import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     batch = selectors.import_get_for_actor(actor=request.user, pk=pk)
-    try:
-        services.import_batch_cancel(actor=request.user, batch=batch)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "已取消导入")
-    return redirect("health:import_detail", pk=batch.pk)
+    return button(
+        request,
+        lambda: services.import_batch_cancel(actor=request.user, batch=batch),
+        done="已取消导入",
+        then="health:import_detail",
+        pk=batch.pk,
+    )
 
 
 # ---- console: members' reports ------------------------------------------------------------------

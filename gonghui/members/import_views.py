@@ -3,14 +3,14 @@ progress bar, resume, cancel, template and error-report downloads."""
 
 from collections.abc import Callable
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from gonghui.core.access import requires_perm
+from gonghui.core.actions import button
 from gonghui.core.downloads import xlsx_response
-from gonghui.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from gonghui.core.errors import DomainError, NotFound, ValidationFailed
 from gonghui.core.exports import download
 from gonghui.core.pagination import paginate
 from gonghui.members import imports
@@ -114,13 +114,7 @@ def _act_on_batch(request: HttpRequest, pk: int, act: Callable[[ImportBatch], ob
     (the batch is in the wrong state, the file is gone) become a message; a permission refusal
     stays a 403."""
     batch = imports.import_batch_get_for_actor(actor=request.user, pk=pk)
-    try:
-        act(batch)
-    except (ValidationFailed, Conflict) as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
-    return redirect("members:import_detail", pk=batch.pk)
+    return button(request, lambda: act(batch), done=done, then="members:import_detail", pk=batch.pk)
 
 
 @require_POST

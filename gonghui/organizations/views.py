@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gonghui.accounts.models import User
 from gonghui.core import jobs, parsing
 from gonghui.core.access import requires_perm
+from gonghui.core.actions import button
 from gonghui.core.errors import DomainError, ValidationFailed
 from gonghui.core.models import JOB_ACTIVE, JobStatus
 from gonghui.core.pagination import paginate
@@ -162,10 +163,10 @@ def role_revoke(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRespon
 
 
 @require_GET
-@requires_perm(*{rule.perm for rule in selectors.PICKER_PURPOSES.values()})
 def organization_picker(request: HttpRequest) -> HttpResponse:
     """The union picker's answers (htmx): at most ten lines of name and code, of the unions
-    the actor may choose for `?purpose=`."""
+    the actor may choose for `?purpose=`. The purposes are registered by the apps that use the
+    picker, so the selector checks the purpose's permission (403) per request."""
     options = selectors.organization_picker_for_actor(
         actor=request.user, purpose=request.GET.get("purpose", ""), query=request.GET.get("q", "")
     )
@@ -325,22 +326,20 @@ def job_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     job = selectors.job_get_for_actor(actor=request.user, pk=pk)
-    try:
-        jobs.job_cancel(actor=request.user, job=job)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "已取消；正在运行的任务会在处理完当前一批后停止")
-    return redirect("organizations:job_list")
+    return button(
+        request,
+        lambda: jobs.job_cancel(actor=request.user, job=job),
+        done="已取消；正在运行的任务会在处理完当前一批后停止",
+        then="organizations:job_list",
+    )
 
 
 @require_POST
 def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
     job = selectors.job_get_for_actor(actor=request.user, pk=pk)
-    try:
-        jobs.job_resume(actor=request.user, job=job)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "已重新排队，任务将从中断处继续")
-    return redirect("organizations:job_list")
+    return button(
+        request,
+        lambda: jobs.job_resume(actor=request.user, job=job),
+        done="已重新排队，任务将从中断处继续",
+        then="organizations:job_list",
+    )

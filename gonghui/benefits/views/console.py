@@ -33,6 +33,7 @@ from gonghui.benefits.redemption import redemption_reverse
 from gonghui.benefits.workflows import CAMPAIGN
 from gonghui.core import parsing, workflow
 from gonghui.core.access import requires_perm
+from gonghui.core.actions import button
 from gonghui.core.errors import DomainError, ValidationFailed
 from gonghui.core.exports import download
 from gonghui.core.models import JobStatus
@@ -342,26 +343,26 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @requires_perm(BenefitPerm.CAMPAIGN_MANAGE)
 def run_resume(request: HttpRequest, pk: int) -> HttpResponse:
     run = selectors.issue_run_get_for_actor(actor=request.user, pk=pk)
-    try:
-        services.issue_run_resume(actor=request.user, run=run)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "已重新排队，发放将从中断处继续")
-    return redirect("benefits:run_detail", pk=run.pk)
+    return button(
+        request,
+        lambda: services.issue_run_resume(actor=request.user, run=run),
+        done="已重新排队，发放将从中断处继续",
+        then="benefits:run_detail",
+        pk=run.pk,
+    )
 
 
 @require_POST
 @requires_perm(BenefitPerm.CAMPAIGN_MANAGE)
 def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     run = selectors.issue_run_get_for_actor(actor=request.user, pk=pk)
-    try:
-        services.issue_run_cancel(actor=request.user, run=run)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "已取消发放，已发放的券照常有效；可从中断处继续发放")
-    return redirect("benefits:run_detail", pk=run.pk)
+    return button(
+        request,
+        lambda: services.issue_run_cancel(actor=request.user, run=run),
+        done="已取消发放，已发放的券照常有效；可从中断处继续发放",
+        then="benefits:run_detail",
+        pk=run.pk,
+    )
 
 
 @require_GET

@@ -44,6 +44,9 @@ def test_handler_imports_members_through_the_console(live_server, desktop_page, 
     upload = tmp_path / "会员信息.csv"
     upload.write_bytes(csv_bytes(rows))
     page.click("a:has-text('会员导入')")
+    # Typing before htmx has bound the picker's input sends no search at all.
+    page.wait_for_url("**/console/members/import/")
+    page.wait_for_load_state("load")
     page.fill("[data-testid=import-org-search]", world.union_a.code)
     page.click("[data-testid=org-option]:has-text('%s')" % world.union_a.name)
     page.set_input_files("[data-testid=import-file]", str(upload))
