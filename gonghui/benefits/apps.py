@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -33,6 +35,7 @@ class BenefitsConfig(AppConfig):
         )
         redeem_perms = (BenefitPerm.COUPON_REDEEM,)
         registry.nav(registry.NavItem("redeem", "扫码核销", "qr-code-scan", "/clerk/redeem/", redeem_perms, 70))
+        registry.seeder("benefits", order=20, run=_seed_demo, label="普惠与惠工券")
         registry.tile(registry.Tile("coupons", "我的券", "ticket-perforated", "/h5/coupons/", 20))
         register_cards()
         housekeeping.register("wrong_code_attempts", "输错券码的记录", prune_wrong_code_attempts)
@@ -45,3 +48,10 @@ class BenefitsConfig(AppConfig):
             crash_message=services.ISSUE_RUN_CRASHED,
             resumable=services.issue_run_resumable,
         )
+
+
+def _seed_demo(context: Any) -> None:
+    """The demo's campaigns, redemption points and devices (loaded only when seeding)."""
+    from gonghui.benefits import demo
+
+    demo.seed(rng=context.rng, stdout=context.stdout)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -32,6 +34,7 @@ class HealthConfig(AppConfig):
         registry.nav(
             registry.NavItem("health", "职工体检", "heart-pulse", "/console/health/", (HealthPerm.HEALTH_VIEW,), 80)
         )
+        registry.seeder("health", order=30, run=_seed_demo, label="职工体检")
         registry.tile(registry.Tile("health", "体检报告", "heart-pulse", "/h5/health/", 30))
         services.on_checkups_imported(tasks.queue_summaries)
         register_cards()
@@ -56,3 +59,10 @@ class HealthConfig(AppConfig):
             manage_perm=HealthPerm.HEALTH_MANAGE,
             four_eyes=False,
         )
+
+
+def _seed_demo(context: Any) -> None:
+    """The demo's check-up programme, imported reports and kiosk (loaded only when seeding)."""
+    from gonghui.health import demo
+
+    demo.seed(rng=context.rng, stdout=context.stdout)

@@ -1,14 +1,13 @@
 """Build the demo province: organisations, staff accounts for every role, 20,000 members by
-default, and each domain's own demo data (campaigns, check-ups …) from `<app>/demo.py`."""
+default, and each domain's own demo data (campaigns, check-ups …) from the seeders the apps
+register in their AppConfig.ready() (`core.registry.seeder`)."""
 
 import datetime as dt
-import importlib
 import random
 import time
 from pathlib import Path
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -139,17 +138,6 @@ class Command(BaseCommand):
             phones=phone_numbers(rng, set(Member.objects.values_list("phone", flat=True))),
         )
         self.stdout.write(f"入会申请：{applications} 份待审核")
-        for config in apps.get_app_configs():
-            if not config.name.startswith("gonghui.") or config.label in {"organizations", "members"}:
-                continue
-            try:
-                module = importlib.import_module(f"{config.name}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name == f"{config.name}.demo":
-                    continue
-                raise
-            module.seed(rng=rng, stdout=self.stdout)
-            self.stdout.write(f"{config.verbose_name}：演示数据已生成")
         context = registry.SeedContext(
             rng=rng, stdout=self.stdout, today=timezone.localdate(), shared={"tree": tree, "union": union}
         )
