@@ -76,6 +76,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
         "org": org,
         "can_create": has_perm_on_any_grassroots(request),
         "can_export_cards": has_perm_anywhere(request.user, MemberPerm.MEMBER_EDIT),
+        "export_sync_rows": settings.EXPORT_SYNC_ROWS,
     }
     template = "members/_member_rows.html" if request.headers.get("HX-Request") else "members/member_list.html"
     return render(request, template, context)
