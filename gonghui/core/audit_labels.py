@@ -16,6 +16,7 @@ ACTIONS = {
     "policy.approve": "批准政策参数",
     "policy.reject": "驳回政策参数",
     "demo.seed_complete": "演示数据生成完毕",
+    "export.download": "下载导出文件",
     "tabular.mapping_save": "保存导入文件的列对应",
 }
 
@@ -64,4 +65,7 @@ DETAILS = {
     "failures": "失败次数",
     "truncated": "已截断",
     "request_id": "请求编号",
+    "sheets": "工作表数",
+    "size": "文件大小（字节）",
+    "filename": "文件名",
 }

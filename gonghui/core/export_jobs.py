@@ -37,7 +37,7 @@ from django.http import FileResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
-from gonghui.core import audit, jobs, registry
+from gonghui.core import audit, jobs
 from gonghui.core.downloads import XLSX
 from gonghui.core.errors import Conflict, NotFound, PermissionDenied
 from gonghui.core.exports import Sheet, xlsx_write
@@ -89,10 +89,6 @@ def register_export(name: str, *, label: str, perm: str, action: str, build: Bui
         on_expire=_delete_file,
         personal=True,
     )
-    registry.audit_labels({"export.download": "下载导出文件"}, details=DETAIL_LABELS)
-
-
-DETAIL_LABELS = {"export_name": "导出内容", "size": "文件大小（字节）", "sheets": "工作表数"}
 
 
 def _definition(job: Job) -> ExportDef:
@@ -172,10 +168,18 @@ def _run(job: Job) -> dict[str, Any]:
     return {"file": path.name, "filename": plan.filename, "rows": rows, "size": size}
 
 
-def _delete_file(job: Job) -> None:
+def _stored_file(job: Job) -> Path | None:
+    """Where the job's file lies in EXPORT_DIR (a bare name it wrote itself), if it has one."""
     name = str(job.result.get("file", ""))
-    if name and "/" not in name and not name.startswith("."):
-        (export_dir() / name).unlink(missing_ok=True)
+    if not name or "/" in name or name.startswith("."):
+        return None
+    return export_dir() / name
+
+
+def _delete_file(job: Job) -> None:
+    path = _stored_file(job)
+    if path is not None:
+        path.unlink(missing_ok=True)
 
 
 def export_job_get_for_actor(*, actor: Any, pk: int) -> Job:
@@ -213,9 +217,8 @@ def export_download(*, actor: Any, pk: int) -> FileResponse:
         raise Conflict("导出文件已过期并删除，请重新导出")
     if job.status != JobStatus.SUCCEEDED:
         raise Conflict("导出尚未完成")
-    name = str(job.result.get("file", ""))
-    path = export_dir() / name
-    if not name or "/" in name or not path.is_file():
+    path = _stored_file(job)
+    if path is None or not path.is_file():
         raise Conflict("导出文件已不存在，请重新导出")
     with transaction.atomic():
         audit.record(

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from gonghui.core import export_jobs, jobs, registry, selectors
+from gonghui.core import export_jobs, jobs, parsing, registry, selectors
 from gonghui.core.access import public, requires_perm
 from gonghui.core.actions import button
 from gonghui.core.errors import ValidationFailed
@@ -142,12 +142,13 @@ def _audit_export(actor: Any, qs: Any) -> Any:
 
 
 def _date(value: str | None, label: str) -> dt.date | None:
+    """An optional date filter: empty means none; anything else must parse (core.parsing)."""
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed("%s格式不正确，应为 YYYY-MM-DD" % label) from None
+        return parsing.parse_date(value, label=label)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc)) from None
 
 
 # ---- large exports (background jobs) --------------------------------------------------------

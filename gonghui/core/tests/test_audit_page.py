@@ -63,7 +63,7 @@ def test_bad_filters_get_a_chinese_message_not_a_500(world: World) -> None:
     client = world.client_for(world.auditor_b)
     response = client.get("/console/audit/?date_from=2026-13-40")
     assert response.status_code == 422
-    assert "起始日期格式不正确" in response.content.decode()
+    assert "起始日期格式应为 YYYY-MM-DD" in response.content.decode()
     response = client.get("/console/audit/?q=" + "登" * 51)
     assert response.status_code == 422
     assert "搜索内容不能超过" in response.content.decode()
