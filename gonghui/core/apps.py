@@ -34,7 +34,7 @@ class CoreConfig(AppConfig):
             "jobs_recover", "后台中断的任务（从中断处重新排队，多次中断则标记失败）", jobs.jobs_recover
         )
         housekeeping.register("jobs_expire", "过期的后台任务（删除未确认的上传和过期的下载文件）", jobs.jobs_expire)
-        registry.describer("core.job", jobs.describe_jobs)
+        registry.describe_by("core.job", jobs.job_name, only=("kind",))
         register_policy_kind(
             SMALL_GROUP_POLICY, label="统计小组抑制阈值", schema=SmallGroupBody, default=SMALL_GROUP_DEFAULT
         )

@@ -27,7 +27,7 @@ raised again for the worker's log.
 """
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,13 +164,9 @@ def job_kind_label(name: str) -> str:
     return kind.label if kind else name
 
 
-def describe_jobs(pks: Iterable[str]) -> dict[str, str]:
-    """Names of jobs for the audit page: "定向发放 #12"."""
-    ids = [int(pk) for pk in pks if str(pk).isdigit()]
-    return {
-        str(pk): "%(kind)s #%(id)s" % {"kind": job_kind_label(kind), "id": pk}
-        for pk, kind in Job.objects.filter(pk__in=ids).values_list("pk", "kind")
-    }
+def job_name(job: Job) -> str:
+    """A job's name for the audit page: "定向发放 #12"."""
+    return "%(kind)s #%(id)s" % {"kind": job_kind_label(job.kind), "id": job.pk}
 
 
 # ---- the task every job runs in ------------------------------------------------------------

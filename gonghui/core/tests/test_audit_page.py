@@ -97,3 +97,13 @@ def test_a_coupon_is_named_by_its_holder_and_campaign_never_by_its_code(world: W
     objects = re.findall(r'data-testid="audit-object">([^<]*)<', body)
     assert "李*的券（夏日清凉券）" in objects
     assert "12345678901234" not in body
+
+
+@pytest.mark.django_db
+def test_a_job_is_named_by_its_kind(world: World) -> None:
+    from gonghui.core.models import Job
+
+    job = Job.objects.create(kind="export.members.list", organization=world.union_b, created_by=world.staff_b)
+    audit.record(actor=world.staff_b, action="export.download", obj=job, organization=world.union_b)
+    objects = re.findall(r'data-testid="audit-object">([^<]*)<', _page(world))
+    assert "会员名册导出 #%d" % job.pk in objects
