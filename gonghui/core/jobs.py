@@ -101,7 +101,9 @@ class JobKind:
     label: str
     run: Runner
     perm: str
-    stale_after: int | None = None
+    # Seconds without a heartbeat before a running job counts as dead (or a callable that reads
+    # them from the settings each time).
+    stale_after: int | Callable[[], int] | None = None
     max_attempts: int = 3
     crash_message: str = CRASHED
     # A reason (Chinese) why a job may not continue now — then recovery fails it instead.
@@ -110,10 +112,16 @@ class JobKind:
     on_expire: Callable[[Job], None] | None = None
     # A personal job (an export for the person who asked) is seen and managed by its creator only.
     personal: bool = False
+    # Called in the transaction of every state change (queued, started, succeeded, failed,
+    # cancelled, resumed, recovered, expired) with the job as it now stands, so that a domain
+    # row that shows its job's state in its own lists follows it.
+    on_change: Callable[[Job], None] | None = None
 
     @property
     def stale_seconds(self) -> int:
-        return self.stale_after if self.stale_after is not None else settings.JOB_STALE_SECONDS
+        if self.stale_after is None:
+            return settings.JOB_STALE_SECONDS
+        return self.stale_after() if callable(self.stale_after) else self.stale_after
 
     def action(self, event: str) -> str:
         return "job.%(kind)s.%(event)s" % {"kind": self.name, "event": event}
@@ -128,18 +136,21 @@ def register_job_kind(
     label: str,
     run: Runner,
     perm: str,
-    stale_after: int | None = None,
+    stale_after: int | Callable[[], int] | None = None,
     max_attempts: int = 3,
     crash_message: str = CRASHED,
     resumable: Callable[[Job], str | None] | None = None,
     on_expire: Callable[[Job], None] | None = None,
     personal: bool = False,
+    on_change: Callable[[Job], None] | None = None,
 ) -> JobKind:
     """Declare a job kind (registering it again replaces it, as `ready()` may run twice) and
     the Chinese labels of its audit actions."""
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
-    kind = JobKind(name, label, run, perm, stale_after, max_attempts, crash_message, resumable, on_expire, personal)
+    kind = JobKind(
+        name, label, run, perm, stale_after, max_attempts, crash_message, resumable, on_expire, personal, on_change
+    )
     _kinds[name] = kind
     registry.audit_labels(
         {kind.action(event): "%(kind)s：%(event)s" % {"kind": label, "event": text} for event, text in EVENTS.items()},
@@ -190,9 +201,13 @@ def _enqueue_on_commit(job_id: int) -> None:
 
 
 def _record(job: Job, event: str, *, actor: Any = None, result: str = AuditResult.OK, **detail: Any) -> None:
+    """Audit a state change of `job` (saved by the caller, in its transaction) and tell its kind."""
+    kind = job_kind(job.kind)
+    if kind.on_change is not None:
+        kind.on_change(job)
     audit.record(
         actor=actor,
-        action=job_kind(job.kind).action(event),
+        action=kind.action(event),
         obj=job,
         organization=job.organization,
         result=result,
@@ -397,13 +412,22 @@ def job_cancel(*, actor: Any, job: Job) -> Job:
 
 def job_resume(*, actor: Any, job: Job) -> Job:
     """Queue a failed or cancelled job again; its runner continues from the checkpoint. The
-    automatic attempts start again from zero."""
+    automatic attempts start again from zero. A running job whose worker died (no heartbeat
+    for its kind's stale-after, and no live run holding its row) is queued again at once,
+    without waiting for housekeeping; it keeps its attempt count, so that the dead attempt
+    could never write again."""
     _may_manage(actor, job)
     kind = job_kind(job.kind)
+    now = timezone.now()
     try:
         with transaction.atomic():
             locked = _lock_for_staff(job.pk)
-            if locked.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+            dead = locked.status == JobStatus.RUNNING and (
+                locked.heartbeat_at is None or locked.heartbeat_at < now - dt.timedelta(seconds=kind.stale_seconds)
+            )
+            if locked.status == JobStatus.RUNNING and not dead:
+                raise Conflict("该任务仍在运行，无需继续")
+            if locked.status not in (JobStatus.FAILED, JobStatus.CANCELLED) and not dead:
                 raise Conflict("只有失败或已取消的任务可以继续")
             if locked.expired_at is not None:
                 raise Conflict("该任务已过期，相关文件已删除，不能继续")
@@ -414,8 +438,9 @@ def job_resume(*, actor: Any, job: Job) -> Job:
             locked.status = JobStatus.QUEUED
             locked.error = ""
             locked.finished_at = None
-            locked.attempts = 0
-            locked.heartbeat_at = timezone.now()
+            if not dead:
+                locked.attempts = 0
+            locked.heartbeat_at = now
             locked.save(update_fields=["status", "error", "finished_at", "attempts", "heartbeat_at"])
             _record(locked, "resumed", actor=actor, previous_status=previous)
             _enqueue_on_commit(locked.pk)

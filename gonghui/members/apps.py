@@ -7,11 +7,10 @@ class MembersConfig(AppConfig):
     verbose_name = "会员"
 
     def ready(self) -> None:
-        from gonghui.core import export_jobs, housekeeping, registry
-        from gonghui.members import audit_labels, exports
+        from gonghui.core import export_jobs, housekeeping, jobs, registry
+        from gonghui.members import audit_labels, exports, imports
         from gonghui.members.dashboard import register_cards
         from gonghui.members.identity import mask_name
-        from gonghui.members.imports import import_batches_expire, import_batches_recover
         from gonghui.members.permissions import GRANTS, LABELS, MemberPerm
         from gonghui.organizations.selectors import PickerPurpose, register_picker_purpose
 
@@ -67,9 +66,14 @@ class MembersConfig(AppConfig):
             build=exports.cards_export_plan,
         )
         register_cards()
-        housekeeping.register("member_import_uploads", "超时未确认的会员导入批次", import_batches_expire)
-        housekeeping.register(
-            "member_import_recover",
-            "后台中断的会员导入（重新排队，多次中断则标记失败并删除文件）",
-            import_batches_recover,
+        housekeeping.register("member_import_uploads", "超时未确认的会员导入批次", imports.import_batches_expire)
+        jobs.register_job_kind(
+            imports.IMPORT_JOB,
+            label="会员导入",
+            run=imports.import_batch_job,
+            perm=MemberPerm.MEMBER_IMPORT,
+            stale_after=imports.stale_after_seconds,
+            crash_message=imports.IMPORT_CRASHED,
+            resumable=imports.import_job_resumable,
+            on_change=imports.import_job_changed,
         )

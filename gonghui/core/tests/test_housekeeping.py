@@ -53,7 +53,6 @@ def test_housekeeping_prunes_what_is_past_its_keep_time_and_nothing_else(world: 
         "idempotent_responses": 1,
         "jobs_expire": 0,
         "jobs_recover": 0,
-        "member_import_recover": 0,
         "member_import_uploads": 1,
         "sms_codes": 1,
         "wrong_code_attempts": 1,

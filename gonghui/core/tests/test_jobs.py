@@ -1,6 +1,7 @@
 """The job lifecycle (gonghui/core/jobs.py): claim exactly once, heartbeats, cooperative
 cancellation, resume from the checkpoint, recovery of a dead worker, expiry."""
 
+import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Iterator
@@ -407,3 +408,40 @@ def test_a_personal_job_is_managed_by_its_creator_only(world) -> None:  # type: 
         assert Job.objects.get(pk=job.pk).status == JobStatus.CANCELLED
     finally:
         jobs._kinds.pop("core.test_personal", None)
+
+
+def test_staff_resume_a_running_job_only_once_its_worker_is_dead_and_keep_its_attempts(
+    world, script, enqueued, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    job = _create(world)
+    claimed = jobs.job_claim(job_id=job.pk)
+    assert claimed is not None
+    with pytest.raises(Conflict, match="仍在运行"):
+        jobs.job_resume(actor=world.staff_a, job=claimed)
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - dt.timedelta(seconds=601))
+    with django_capture_on_commit_callbacks(execute=True):
+        resumed = jobs.job_resume(actor=world.staff_a, job=claimed)
+    assert (resumed.status, resumed.attempts, enqueued) == (JobStatus.QUEUED, 1, [job.pk])
+    # The dead attempt can never write again; the next claim is the second attempt.
+    with pytest.raises(jobs.JobLost):
+        jobs.job_heartbeat(claimed, done=1)
+    again = jobs.job_claim(job_id=job.pk)
+    assert again is not None and again.attempts == 2
+    assert _actions(job) == ["queued", "started", "resumed", "started"]
+
+
+def test_the_kind_hears_of_every_state_change_in_its_transaction(world, script) -> None:  # type: ignore[no-untyped-def]
+    seen: list[tuple[str, str]] = []
+    kind = jobs.job_kind(KIND)
+    jobs._kinds[KIND] = dataclasses.replace(kind, on_change=lambda j: seen.append((j.status, j.error)))
+    job = _create(world, items=1)
+    jobs.job_execute(job_id=job.pk)
+    other = _create(world, items=1)
+    jobs.job_cancel(actor=world.staff_a, job=other)
+    assert seen == [
+        (JobStatus.QUEUED, ""),
+        (JobStatus.RUNNING, ""),
+        (JobStatus.SUCCEEDED, ""),
+        (JobStatus.QUEUED, ""),
+        (JobStatus.CANCELLED, ""),
+    ]

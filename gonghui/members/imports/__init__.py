@@ -17,26 +17,33 @@ Speed (a province imports hundreds of thousands of rows at a time):
 - progress goes to the cache (file cache in the demo, Redis in production), so a page can
   show it while the import transaction is still open.
 
+The commit is a `core.Job` of kind `members.import` (queued, claimed by one worker, recovered
+after a dead worker, shown on 后台任务); see `batches`.
+
 The package, in the order a row travels: `columns` (the kernel column spec `members.import`:
 headers, aliases, choices; limits), `readers` (the kernel's tabular reader as chunk tasks),
 `rows` (validation and encryption, in worker processes), `sinks` (the database writes), `run`
-(one pass over a file), `batches` (the batch's life: upload, dry run, commit task, progress,
+(one pass over a file), `batches` (the batch's life: upload, dry run, commit job, progress,
 resume, cancel, expiry), `spreadsheets` (template and error report). Callers use the
 names exported here.
 """
 
 from gonghui.members.imports.batches import (
+    IMPORT_CRASHED,
+    IMPORT_JOB,
     commit_stream,
     import_batch_cancel,
     import_batch_commit,
     import_batch_get_for_actor,
+    import_batch_job,
     import_batch_list_for_actor,
     import_batch_resume,
     import_batch_run,
     import_batch_upload,
     import_batches_expire,
-    import_batches_recover,
     import_file,
+    import_job_changed,
+    import_job_resumable,
     import_progress,
 )
 from gonghui.members.imports.columns import (
@@ -47,6 +54,7 @@ from gonghui.members.imports.columns import (
     WEB_MAX_ROWS,
     default_workers,
     map_header,
+    stale_after_seconds,
 )
 from gonghui.members.imports.rows import RowTransformer, TransformSpec, fast_luhn_check_digit
 from gonghui.members.imports.run import ImportRun, Outcome, Rejected
@@ -56,6 +64,8 @@ from gonghui.members.imports.spreadsheets import import_error_report, import_tem
 __all__ = [
     "COLUMNS",
     "CSV_BLOCK_BYTES",
+    "IMPORT_CRASHED",
+    "IMPORT_JOB",
     "ROW_PURPOSE",
     "WEB_MAX_BYTES",
     "WEB_MAX_ROWS",
@@ -72,15 +82,18 @@ __all__ = [
     "import_batch_cancel",
     "import_batch_commit",
     "import_batch_get_for_actor",
+    "import_batch_job",
     "import_batch_list_for_actor",
     "import_batch_resume",
     "import_batch_run",
     "import_batch_upload",
     "import_batches_expire",
-    "import_batches_recover",
     "import_error_report",
     "import_file",
+    "import_job_changed",
+    "import_job_resumable",
     "import_progress",
     "import_template",
     "map_header",
+    "stale_after_seconds",
 ]

@@ -1,5 +1,15 @@
-"""An import batch step by step: upload and dry run, commit as a task, progress, resume,
-cancel, expiry; reads for an actor."""
+"""An import batch step by step: upload and dry run, commit as a background job, progress,
+resume, cancel, expiry; reads for an actor.
+
+The dry run happens in the request; the batch then waits for its uploader's decision (commit,
+with or without the rows that failed, or cancel) and expires if nobody decides. The commit is
+a `core.Job` of kind `members.import`: the kernel queues it, gives it to exactly one worker,
+counts its attempts, queues it again when its worker died (housekeeping's `jobs_recover`, or
+继续导入 on the page) and shows it on 后台任务. The commit writes the whole file in ONE
+transaction and takes the job's row at its start, so the row stays locked while the run is
+alive: recovery skips a held job and takes over one whose transaction the database rolled
+back. The rows it writes, and so its progress, are invisible until COMMIT: the page reads the
+progress from the cache. The batch's `status` follows its job (`import_job_changed`)."""
 
 import binascii
 import datetime as dt
@@ -14,14 +24,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, transaction
-from django.db.models import F, QuerySet
-from django.tasks import task
+from django.db import transaction
+from django.db.models import Case, F, QuerySet, Value, When
 from django.utils import timezone
 
-from gonghui.core import audit, crypto
+from gonghui.core import audit, crypto, jobs
 from gonghui.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
-from gonghui.core.models import AuditResult
+from gonghui.core.models import AuditResult, Job, JobStatus
 from gonghui.core.tabular_limits import clip
 from gonghui.members.import_models import ImportBatch, ImportIssue, ImportSource, ImportStatus
 from gonghui.members.imports.columns import (
@@ -84,7 +93,8 @@ def import_progress(batch: ImportBatch) -> Progress:
     if batch.status != ImportStatus.RUNNING:
         phase = entry.get("phase", "") if batch.status == ImportStatus.QUEUED else ""
         return Progress(batch.status, 0, total, 0, phase, False)
-    heartbeat = float(entry.get("at") or 0) or (batch.started_at.timestamp() if batch.started_at else 0)
+    started = batch.job.started_at if batch.job is not None else None
+    heartbeat = float(entry.get("at") or 0) or (started.timestamp() if started else 0)
     interrupted = time.time() - heartbeat > stale_after_seconds()
     percent = min(99, done * 100 // total) if total else 0
     return Progress(batch.status, done, total, percent, entry.get("phase", "正在导入"), interrupted)
@@ -233,11 +243,11 @@ def import_batch_commit(*, actor: Any, batch: ImportBatch, keep_good_rows: bool)
                 "有 %(n)s 行未通过校验：请修正后重新上传，或勾选“只导入校验通过的行”" % {"n": locked.rows_invalid},
                 fields={"keep_good_rows": "整批导入要求所有行都通过校验"},
             )
-        locked.status = ImportStatus.QUEUED
         locked.keep_good_rows = keep_good_rows
-        locked.queued_at = timezone.now()
         locked.error_message = ""
-        locked.save(update_fields=["status", "keep_good_rows", "queued_at", "error_message"])
+        locked.job = _queue_job(locked, actor)
+        locked.status = ImportStatus.QUEUED
+        locked.save(update_fields=["status", "keep_good_rows", "error_message", "job"])
         audit.record(
             actor=actor,
             action="member.import_queue",
@@ -245,54 +255,105 @@ def import_batch_commit(*, actor: Any, batch: ImportBatch, keep_good_rows: bool)
             organization=locked.organization,
             detail=_audit_detail(locked, None),
         )
-        _enqueue_on_commit(locked)
+        _write_progress(locked, done=0, total=locked.rows_total, phase="排队等待后台任务")
     return locked
 
 
-@task()
-def import_batch_commit_task(batch_id: int) -> dict[str, Any]:
-    """Commit a checked import batch (all-or-nothing unless the batch keeps good rows only).
-    A second delivery finds the batch no longer queued and does nothing."""
-    return import_batch_run(batch_id=batch_id)
+# ---- the commit as a job -------------------------------------------------------------------
 
-
-def _enqueue_on_commit(batch: ImportBatch) -> None:
-    _write_progress(batch, done=0, total=batch.rows_total, phase="排队等待后台任务")
-    batch_id = batch.pk
-    transaction.on_commit(lambda: import_batch_commit_task.enqueue(batch_id))
-
-
+IMPORT_JOB = "members.import"
 IMPORT_UNREADABLE = "系统无法读取保存的上传文件，登记库没有任何改动，文件已删除；请重新上传"
+IMPORT_CRASHED = "导入时发生系统错误，登记库没有任何改动，请稍后重试"
+IMPORT_JOB_CANCELLED = "后台导入已取消，登记库没有任何改动；可重新导入或取消该批次"
+
+# The batch's status while its job is at each stage of its life.
+_FOLLOWS = {
+    JobStatus.QUEUED: ImportStatus.QUEUED,
+    JobStatus.RUNNING: ImportStatus.RUNNING,
+    JobStatus.SUCCEEDED: ImportStatus.SUCCEEDED,
+    JobStatus.FAILED: ImportStatus.FAILED,
+    JobStatus.CANCELLED: ImportStatus.FAILED,
+}
 
 
-def import_batch_run(*, batch_id: int, workers: int | None = None) -> dict[str, Any]:
-    """The commit, run by the task worker. Claims the batch (queued → running) first, so a task
-    delivered twice runs once."""
-    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+def _queue_job(batch: ImportBatch, actor: Any, *, enqueue: bool = True) -> Job:
+    return jobs.job_create(
+        kind=IMPORT_JOB,
+        organization=batch.organization,
+        created_by=actor,
+        key="batch:%(id)s" % {"id": batch.pk},
+        params={"batch": batch.pk},
+        total=batch.rows_total,
+        enqueue=enqueue,
     )
-    if not claimed:
-        return {"batch": batch_id, "skipped": True}
-    batch = ImportBatch.objects.select_related("organization", "uploader").get(pk=batch_id)
+
+
+def import_job_changed(job: Job) -> None:
+    """The kernel changed the state of a batch's job (claimed it, queued it again after a dead
+    worker, failed it, cancelled it): the batch's status follows. A batch already imported
+    stays imported; a failure's reason is the runner's when it gave one."""
+    batch = ImportBatch.objects.filter(job=job)
+    status = _FOLLOWS[JobStatus(job.status)]
+    if status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        batch.exclude(status=ImportStatus.SUCCEEDED).update(status=status)
+    elif status == ImportStatus.FAILED:
+        reason = (job.error if job.status == JobStatus.FAILED else IMPORT_JOB_CANCELLED)[:500]
+        batch.exclude(status=ImportStatus.SUCCEEDED).update(
+            status=status,
+            finished_at=job.finished_at or timezone.now(),
+            error_message=Case(When(error_message="", then=Value(reason)), default=F("error_message")),
+        )
+    else:
+        batch.update(status=status)
+
+
+def import_job_resumable(job: Job) -> str | None:
+    """A commit runs again only while the batch still holds its upload."""
+    holds_file = ImportBatch.objects.filter(job=job).exclude(stored_file="").exists()
+    return None if holds_file else "上传的文件已清除，请重新上传"
+
+
+def import_batch_job(job: Job) -> dict[str, Any]:
+    """The runner of a `members.import` job: commit the batch (all-or-nothing unless it keeps
+    the good rows only). A failure before the commit starts (the uploader lost the right to
+    import, the kept file is gone or unreadable) fails it and removes what is left of the
+    upload; a refused file fails it with its problems, and the uploader decides again."""
+    batch = ImportBatch.objects.select_related("organization", "uploader").get(job=job)
+    if batch.status == ImportStatus.SUCCEEDED:  # committed just before its worker was given up
+        return {"batch": batch.pk, "created": batch.created, "updated": batch.updated}
     actor = batch.uploader
-    # A failure before the commit starts (the uploader lost the right to import, the kept file
-    # is gone or unreadable) ends the batch failed and removes what is left of the upload.
     try:
         _check_import_perm(actor, batch.organization)
         stream = io.BytesIO(_load_upload(batch))
     except DomainError as exc:
         _record_failure(batch, actor, exc.message, None)
         _discard_upload(batch)
-        return {"batch": batch_id, "status": ImportStatus.FAILED.value, "message": exc.message}
+        raise jobs.JobFailed(exc.message) from exc
     except Exception:
         _record_failure(batch, actor, IMPORT_UNREADABLE, None)
         _discard_upload(batch)
         raise
     try:
-        outcome = commit_stream(batch, actor=actor, stream=stream, workers=workers or default_workers())
+        outcome = commit_stream(batch, actor=actor, stream=stream, workers=default_workers(), job=job)
     except DomainError as exc:
-        return {"batch": batch_id, "status": ImportStatus.FAILED.value, "message": exc.message}
-    return {"batch": batch_id, "status": ImportStatus.SUCCEEDED.value, **outcome.as_json()}
+        raise jobs.JobFailed(exc.message) from exc
+    return {"batch": batch.pk, **outcome.as_json()}
+
+
+def import_batch_run(*, batch_id: int) -> dict[str, Any]:
+    """Run the batch's queued commit now, as the worker does (`jobs.job_execute`), and say how
+    it ended; a commit already taken or finished is left alone (`skipped`)."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.job_id is None or batch.status != ImportStatus.QUEUED:
+        return {"batch": batch_id, "skipped": True}
+    job = jobs.job_execute(job_id=batch.job_id)
+    batch.refresh_from_db()
+    summary: dict[str, Any] = {"batch": batch_id, "status": batch.status}
+    if job is not None and job.status == JobStatus.SUCCEEDED:
+        summary.update({k: v for k, v in job.result.items() if k != "batch"})
+    elif batch.error_message:
+        summary["message"] = batch.error_message
+    return summary
 
 
 def commit_stream(
@@ -304,9 +365,12 @@ def commit_stream(
     engine: str = "auto",
     block_bytes: int = CSV_BLOCK_BYTES,
     on_progress: ProgressFn | None = None,
+    job: Job | None = None,
 ) -> Outcome:
     """Validate and write every row of `stream` in one transaction; on any failure nothing is
-    written, the batch is marked failed (with its problems) and the error is raised again."""
+    written, the batch is marked failed (with its problems) and the error is raised again.
+    With the batch's `job`, the run holds the job's row until COMMIT and stops (`JobStopped`,
+    writing nothing) if the job is no longer this attempt's."""
 
     def progress(done: int, total: int) -> None:
         _write_progress(batch, done=done, total=total, phase="正在校验并写入登记库")
@@ -330,11 +394,15 @@ def commit_stream(
     _write_progress(batch, done=0, total=batch.rows_total, phase="正在读取文件")
     try:
         with transaction.atomic():
-            # Held until COMMIT: a second run of the same batch waits, and `import_batch_resume`
-            # can tell a live run from a dead one.
+            # Held until COMMIT: a second run of the same batch waits, and the kernel tells this
+            # live run from a dead one (it skips a job whose row is held).
             ImportBatch.objects.select_for_update().filter(pk=batch.pk).exists()
+            if job is not None:
+                jobs.job_heartbeat(job, message="正在校验并写入登记库")
             outcome = run.execute()
             _write_progress(batch, done=outcome.rows, total=outcome.rows, phase="正在提交")
+            if job is not None:
+                jobs.job_heartbeat(job, done=outcome.rows, total=outcome.rows, message="正在提交")
             _store_outcome(
                 batch,
                 actor,
@@ -346,6 +414,8 @@ def commit_stream(
                 updated=outcome.updated,
                 unchanged=outcome.unchanged,
             )
+    except jobs.JobStopped:
+        raise
     except Rejected as exc:
         _record_failure(batch, actor, exc.message, exc.outcome)
         raise
@@ -353,7 +423,7 @@ def commit_stream(
         _record_failure(batch, actor, exc.message, None)
         raise
     except Exception:
-        _record_failure(batch, actor, "导入时发生系统错误，登记库没有任何改动，请稍后重试", None)
+        _record_failure(batch, actor, IMPORT_CRASHED, None)
         raise
     batch.refresh_from_db()
     _write_progress(batch, done=outcome.rows, total=outcome.rows, phase="已完成")
@@ -419,73 +489,23 @@ def _record_failure(batch: ImportBatch, actor: Any, message: str, outcome: Outco
 
 
 def import_batch_resume(*, actor: Any, batch: ImportBatch) -> ImportBatch:
-    """Queue again a commit whose worker died (killed, machine restarted): its transaction was
-    rolled back by the database, so the import simply starts over from the kept file."""
+    """继续导入: queue again a commit whose worker died (killed, machine restarted) without
+    waiting for housekeeping. Its transaction was rolled back by the database, so the import
+    simply starts over from the kept file."""
     _check_import_perm(actor, batch.organization)
-    if batch.status != ImportStatus.RUNNING or not import_progress(batch).interrupted:
+    if batch.job is None or batch.status != ImportStatus.RUNNING or not import_progress(batch).interrupted:
         raise Conflict("导入仍在进行中或已结束，无需继续")
-    with transaction.atomic():
-        try:
-            locked = ImportBatch.objects.select_for_update(nowait=True).select_related("organization").get(pk=batch.pk)
-        except DatabaseError:
-            raise Conflict("导入仍在进行中，请稍候") from None
-        if locked.status != ImportStatus.RUNNING:
-            raise Conflict("导入仍在进行中或已结束，无需继续")
-        locked.status = ImportStatus.QUEUED
-        locked.queued_at = timezone.now()
-        locked.save(update_fields=["status", "queued_at"])
-        audit.record(
-            actor=actor,
-            action="member.import_resume",
-            obj=locked,
-            organization=locked.organization,
-            detail=_audit_detail(locked, None, attempts=locked.attempts),
-        )
-        _enqueue_on_commit(locked)
-    return locked
-
-
-RECOVER_MAX_ATTEMPTS = 3
-IMPORT_ABANDONED = "后台任务已中断 %(attempts)s 次，登记库没有任何改动，上传的文件已删除；请拆分文件后重新上传"
-
-
-def import_batches_recover(*, now: dt.datetime | None = None) -> int:
-    """Recover the commits whose worker died (running for longer than JOB_STALE_SECONDS and
-    not held by a live run, whose transaction keeps the row locked): queue them again, as
-    `import_batch_resume` does, or after RECOVER_MAX_ATTEMPTS tries fail them and delete their
-    upload. Returns how many; housekeeping runs it."""
-    now = now or timezone.now()
-    cutoff = now - dt.timedelta(seconds=settings.JOB_STALE_SECONDS)
-    recovered = 0
-    stale = ImportBatch.objects.filter(status=ImportStatus.RUNNING, started_at__lt=cutoff)
-    for batch_id in stale.values_list("pk", flat=True):
-        with transaction.atomic():
-            locked = (
-                ImportBatch.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("organization", "uploader")
-                .filter(pk=batch_id, status=ImportStatus.RUNNING)
-                .first()
-            )
-            if locked is None:  # a live run holds it, or it finished meanwhile
-                continue
-            if locked.attempts < RECOVER_MAX_ATTEMPTS:
-                locked.status = ImportStatus.QUEUED
-                locked.queued_at = now
-                locked.save(update_fields=["status", "queued_at"])
-                audit.record(
-                    actor=None,
-                    action="member.import_resume",
-                    obj=locked,
-                    organization=locked.organization,
-                    detail=_audit_detail(locked, None, attempts=locked.attempts),
-                )
-                _enqueue_on_commit(locked)
-            else:
-                _record_failure(locked, locked.uploader, IMPORT_ABANDONED % {"attempts": locked.attempts}, None)
-        if locked.status == ImportStatus.FAILED:
-            _discard_upload(locked)
-        recovered += 1
-    return recovered
+    jobs.job_resume(actor=actor, job=batch.job)
+    _write_progress(batch, done=0, total=batch.rows_total, phase="排队等待后台任务")
+    audit.record(
+        actor=actor,
+        action="member.import_resume",
+        obj=batch,
+        organization=batch.organization,
+        detail=_audit_detail(batch, None),
+    )
+    batch.refresh_from_db()
+    return batch
 
 
 def import_batch_cancel(*, actor: Any, batch: ImportBatch) -> ImportBatch:
@@ -563,17 +583,15 @@ def import_file(
             file_format=file_format,
             file_size=size,
             keep_good_rows=keep_good_rows,
-            status=ImportStatus.VALIDATED if dry_run else ImportStatus.RUNNING,
-            started_at=None if dry_run else timezone.now(),
-            attempts=0 if dry_run else 1,
         )
+        if not dry_run:
+            batch.job = _queue_job(batch, actor, enqueue=False)
+            batch.save(update_fields=["job"])
     with open(path, "rb") as stream:
         if not dry_run:
-            outcome = commit_stream(
+            return batch, _commit_here(
                 batch, actor=actor, stream=stream, workers=workers, engine=engine, on_progress=on_progress
             )
-            batch.refresh_from_db()
-            return batch, outcome
         outcome = ImportRun(
             organization=organization,
             stream=stream,
@@ -598,13 +616,32 @@ def import_file(
     return batch, outcome
 
 
+def _commit_here(batch: ImportBatch, *, actor: Any, stream: IO[bytes], **options: Any) -> Outcome:
+    """Run a command's commit in this process as its job's one worker."""
+    assert batch.job is not None
+    job = jobs.job_claim(job_id=batch.job.pk)
+    if job is None:
+        raise Conflict("该批次的导入已由其他进程执行")
+    try:
+        outcome = commit_stream(batch, actor=actor, stream=stream, job=job, **options)
+    except DomainError as exc:
+        jobs.job_fail(job=job, error=exc.message)
+        raise
+    except BaseException:
+        jobs.job_fail(job=job, error=IMPORT_CRASHED)
+        raise
+    jobs.job_succeed(job=job, result=outcome.as_json())
+    batch.refresh_from_db()
+    return outcome
+
+
 # ---- reads for an actor --------------------------------------------------------------------
 
 
 def import_batch_list_for_actor(*, actor: Any) -> QuerySet[ImportBatch]:
     return (
         ImportBatch.objects.filter(scope_q(actor, MemberPerm.MEMBER_IMPORT))
-        .select_related("organization", "uploader")
+        .select_related("organization", "uploader", "job")
         .order_by("-id")
     )
 

@@ -1,6 +1,7 @@
 """The import pages: upload and dry run, commit as a queued task, progress, report, cancel,
 resume, and who may do what."""
 
+import datetime as dt
 import io
 import time
 
@@ -13,11 +14,12 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from openpyxl import load_workbook
 
-from gonghui.core.models import AuditEvent
+from gonghui.core import jobs
+from gonghui.core.models import AuditEvent, Job
+from gonghui.members import imports
 from gonghui.members.import_models import ImportBatch, ImportStatus
 from gonghui.members.imports import batches as import_batches
 from gonghui.members.models import Member
-from gonghui.members.tasks import import_batch_commit_task
 from gonghui.members.tests.test_import_validation import HEADER, csv_bytes, person
 from gonghui.site.testing import World
 
@@ -86,12 +88,12 @@ def test_upload_dry_run_commit_and_report(world: World, django_capture_on_commit
     batch.refresh_from_db()
     assert (batch.status, batch.keep_good_rows) == (ImportStatus.QUEUED, True)
     task = DBTaskResult.objects.get()
-    assert task.args_kwargs["args"] == [batch.pk]
+    assert batch.job is not None and task.args_kwargs["args"] == [batch.job.pk]
     waiting = client.get(f"/console/members/import/{batch.pk}/progress/").content.decode()
     assert 'hx-trigger="every 1s"' in waiting
 
     before = Member.objects.count()
-    assert import_batch_commit_task.func(batch.pk) == {
+    assert imports.import_batch_run(batch_id=batch.pk) == {
         "batch": batch.pk,
         "status": "succeeded",
         "rows": 3,
@@ -100,7 +102,7 @@ def test_upload_dry_run_commit_and_report(world: World, django_capture_on_commit
         "created": 2,
         "updated": 0,
     }
-    assert import_batch_commit_task.func(batch.pk) == {"batch": batch.pk, "skipped": True}
+    assert imports.import_batch_run(batch_id=batch.pk) == {"batch": batch.pk, "skipped": True}
     assert Member.objects.count() == before + 2
     batch.refresh_from_db()
     assert (batch.status, batch.created, batch.stored_file) == (ImportStatus.SUCCEEDED, 2, "")
@@ -157,20 +159,27 @@ def test_resume_only_when_the_run_has_stopped(world: World, settings, django_cap
     client = world.client_for(world.staff_a)
     post_upload(client, world.union_a.code, csv_bytes([person(1)]))
     batch = ImportBatch.objects.get()
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.RUNNING, started_at=timezone.now(), attempts=1)
+    imports.import_batch_commit(actor=world.staff_a, batch=batch, keep_good_rows=False)
+    batch.refresh_from_db()
+    assert batch.job is not None
+    jobs.job_claim(job_id=batch.job.pk)  # a worker took it …
     cache.set(import_batches._progress_key(batch), {"done": 1, "total": 1, "phase": "x", "at": time.time()})
     busy = client.post(f"/console/members/import/{batch.pk}/resume/", follow=True)
     assert "导入仍在进行中或已结束，无需继续" in busy.content.decode()
     assert ImportBatch.objects.get(pk=batch.pk).status == ImportStatus.RUNNING
 
+    # … and died: its progress and its job's heartbeat stopped 31 seconds ago.
     cache.set(import_batches._progress_key(batch), {"done": 1, "total": 1, "phase": "x", "at": time.time() - 31})
+    Job.objects.filter(pk=batch.job.pk).update(heartbeat_at=timezone.now() - dt.timedelta(seconds=31))
+    DBTaskResult.objects.all().delete()
     page = client.get(f"/console/members/import/{batch.pk}/").content.decode()
     assert "导入中断" in page
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/console/members/import/{batch.pk}/resume/")
     batch.refresh_from_db()
     assert batch.status == ImportStatus.QUEUED
-    assert DBTaskResult.objects.get().args_kwargs["args"] == [batch.pk]
+    assert DBTaskResult.objects.get().args_kwargs["args"] == [batch.job.pk]
+    assert AuditEvent.objects.filter(action="job.members.import.resumed", object_id=str(batch.job.pk)).count() == 1
     assert AuditEvent.objects.filter(action="member.import_resume", object_id=str(batch.pk)).count() == 1
 
 
@@ -235,7 +244,7 @@ def test_the_downloaded_template_imports_into_a_grassroots_union_with_the_union_
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/console/members/import/{batch.pk}/commit/")
     before = Member.objects.count()
-    assert import_batch_commit_task.func(batch.pk)["created"] == 1
+    assert imports.import_batch_run(batch_id=batch.pk)["created"] == 1
     assert Member.objects.count() == before + 1
     member = Member.objects.get(phone=row["手机号"])
     assert (member.organization_id, member.name) == (world.union_a.pk, row["姓名"])
