@@ -263,13 +263,7 @@ def coupon_redeem(
         coupon = _find(code, point, lock=True)
         problem = None if coupon is None else _unusable(coupon, now)
         if coupon is not None and problem is None:
-            cursor.execute(MARK_REDEEMED, [sql.db_datetime(now), coupon.pk])
-            # The row is locked and was read as 未使用, so this moves it; were it ever not to,
-            # nothing is recorded (and the partial unique key on standing redemptions stands
-            # behind both).
-            if cursor.rowcount == 1:
-                return _record(cursor, coupon, point=point, device=device, clerk=clerk, request_id=request_id, now=now)
-            problem = AlreadyRedeemed("该券已核销，不能重复使用")
+            return _record(cursor, coupon, point=point, device=device, clerk=clerk, request_id=request_id, now=now)
     if problem is not None:
         raise problem
     _wrong_code(point=point, device=device, clerk=clerk, now=now)
@@ -293,7 +287,8 @@ def _record(
     request_id: str,
     now: dt.datetime,
 ) -> Redemption:
-    """The redemption of a coupon just moved to 已核销, and its audit event."""
+    """Move a coupon this transaction holds locked, read as 未使用, to 已核销: its redemption,
+    the status change (one round trip on PostgreSQL) and its audit event."""
     redemption = Redemption(
         coupon=coupon,
         campaign=coupon.campaign,
@@ -304,7 +299,10 @@ def _record(
         redeemed_at=now,
         request_id=request_id,
     )
-    sql.insert(cursor, redemption)
+    if sql.insert_and_update(cursor, redemption, MARK_REDEEMED, [sql.db_datetime(now), coupon.pk]) != 1:
+        # Cannot happen under the row lock; should it ever, the transaction rolls back whole
+        # (and the partial unique key on standing redemptions stands behind it).
+        raise RuntimeError("coupon %s changed under its row lock" % coupon.pk)
     audit.record(
         actor=clerk,
         action="coupon.redeem",

@@ -139,8 +139,10 @@ def record(
             hash_version=KEYED,
         )
         event.hash = compute_hash(prev_hash, event)
-        sql.insert(cursor, event)
-        cursor.execute(ADVANCE_CHAIN_HEAD, [event.seq, event.hash, head_mac(chain, event.seq, event.hash), chain])
+        # The event and its chain's new head in one round trip (the head row is ours, locked).
+        sql.insert_and_update(
+            cursor, event, ADVANCE_CHAIN_HEAD, [event.seq, event.hash, head_mac(chain, event.seq, event.hash), chain]
+        )
     return event
 
 

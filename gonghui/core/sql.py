@@ -111,6 +111,33 @@ def insert(cursor: CursorWrapper, instance: models.Model) -> models.Model:
     return instance
 
 
+def insert_and_update(cursor: CursorWrapper, instance: models.Model, update: str, params: list[Any]) -> int:
+    """INSERT one new row (as `insert` does) and run one hand-written UPDATE in the same
+    transaction; returns how many rows the UPDATE changed. On PostgreSQL both go in one round
+    trip (two data-modifying CTEs, which run on the same snapshot whatever the outer query
+    reads); elsewhere as two statements. The caller makes sure the UPDATE cannot depend on
+    the new row."""
+    db = cursor.db
+    sql, fields = _insert_sql(type(instance), db.vendor)
+    values = [f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields]
+    if db.vendor == "postgresql":
+        cursor.execute(
+            "WITH inserted AS (%s), updated AS (%s RETURNING 1)"  # noqa: S608 - statements built from model metadata
+            " SELECT (SELECT * FROM inserted), (SELECT count(*) FROM updated)" % (sql, update),
+            values + params,
+        )
+        pk, changed = cursor.fetchone()
+    else:
+        cursor.execute(sql, values)
+        pk = cursor.fetchone()[0]
+        cursor.execute(update, params)
+        changed = cursor.rowcount
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = db.alias
+    return int(changed)
+
+
 def insert_unless_exists(
     cursor: CursorWrapper, model: type[models.Model], values: dict[str, Any], *, unique: tuple[str, ...]
 ) -> bool:
