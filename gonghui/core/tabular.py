@@ -610,10 +610,22 @@ def normalise_header(text: str) -> str:
 class ColumnSpec:
     """The declared columns of one kind of file (see `register_columns`)."""
 
-    def __init__(self, kind: str, *, label: str, columns: Sequence[Column], missing_hint: str = "", perm: str = ""):
+    def __init__(
+        self,
+        kind: str,
+        *,
+        label: str,
+        columns: Sequence[Column],
+        missing_hint: str = "",
+        perm: str = "",
+        picker: str = "",
+    ):
         self.kind = kind
         self.label = label
         self.perm = perm
+        # The organisation-picker purpose that offers the organisations whose mapping the
+        # holder of `perm` may edit (列对应设置).
+        self.picker = picker
         self.columns = tuple(columns)
         self.missing_hint = missing_hint or "请检查表头是否在第一行"
         self.by_key = {c.key: c for c in self.columns}
@@ -710,16 +722,23 @@ _SPECS: dict[str, ColumnSpec] = {}
 
 
 def register_columns(
-    kind: str, *, label: str, columns: Sequence[Column], missing_hint: str = "", perm: str = ""
+    kind: str,
+    *,
+    label: str,
+    columns: Sequence[Column],
+    missing_hint: str = "",
+    perm: str = "",
+    picker: str = "",
 ) -> ColumnSpec:
     """Declare the columns of a kind of file (`members.import`, `health.results`, …) once, at
     import time of the app's module; the same declaration again returns the same spec. `perm`:
     the permission that lets a user save the kind's column mapping for an organisation (none:
-    the kind has no saved mappings)."""
-    spec = ColumnSpec(kind, label=label, columns=columns, missing_hint=missing_hint, perm=perm)
+    the kind has no saved mappings); `picker`: the organisation-picker purpose offering those
+    organisations on the 列对应设置 page."""
+    spec = ColumnSpec(kind, label=label, columns=columns, missing_hint=missing_hint, perm=perm, picker=picker)
     known = _SPECS.get(kind)
     if known is not None:
-        if known.columns != spec.columns or known.label != label or known.perm != perm:
+        if known.columns != spec.columns or known.label != label or known.perm != perm or known.picker != picker:
             raise ImproperlyConfigured("columns of %s are declared twice, differently" % kind)
         return known
     _SPECS[kind] = spec
@@ -770,20 +789,41 @@ def tabular_mapping_save(*, actor: Any, kind: str, organization: Any, columns: o
     return mapping
 
 
-def tabular_mapping_for(*, kind: str, organization: Any) -> dict[str, str]:
-    """The mapping in force for `organization`'s files of `kind`: the newest version saved for
-    it, else for its nearest ancestor; {} if none was saved."""
+def tabular_mapping_in_force(*, kind: str, organization: Any) -> TabularMapping | None:
+    """The saved mapping applied to `organization`'s files of `kind`: the newest version saved
+    for it, else for its nearest ancestor; None if none was saved."""
     lineage = [org.pk for org in workflow.authorizer().lineage(organization)]
-    newest: dict[int, dict[str, str]] = {}
-    saved = TabularMapping.objects.filter(kind=kind, organization_id__in=lineage).order_by(
-        "organization_id", "-version"
+    newest: dict[int, TabularMapping] = {}
+    saved = TabularMapping.objects.filter(kind=kind, organization_id__in=lineage).select_related(
+        "organization", "created_by"
     )
-    for org_id, columns in saved.values_list("organization_id", "columns"):
-        newest.setdefault(org_id, columns)
+    for mapping in saved.order_by("organization_id", "-version"):
+        newest.setdefault(mapping.organization_id, mapping)
     for org_id in reversed(lineage):
         if org_id in newest:
-            return dict(newest[org_id])
-    return {}
+            return newest[org_id]
+    return None
+
+
+def tabular_mapping_for(*, kind: str, organization: Any) -> dict[str, str]:
+    """The columns of the mapping in force (`tabular_mapping_in_force`); {} if none was saved."""
+    mapping = tabular_mapping_in_force(kind=kind, organization=organization)
+    return dict(mapping.columns) if mapping is not None else {}
+
+
+def tabular_mapping_for_header(*, kind: str, organization: Any, header: Sequence[str]) -> dict[str, str]:
+    """The mapping in force, as applied to one file: the entries whose column this file has.
+    A file laid out like the template (or another system's export) is still recognised by
+    its headers and aliases; a saved mapping only adds what they do not know."""
+    names = {normalise_header(text or "") for text in header}
+    saved = tabular_mapping_for(kind=kind, organization=organization)
+    return {key: text for key, text in saved.items() if normalise_header(text) in names}
+
+
+def tabular_mapping_history(*, kind: str, organization: Any, limit: int = 20) -> list[TabularMapping]:
+    """The versions saved for `organization` itself, newest first (the caller has scoped it)."""
+    saved = TabularMapping.objects.filter(kind=kind, organization=organization).select_related("created_by")
+    return list(saved.order_by("-version")[:limit])
 
 
 # ---- the per-row report --------------------------------------------------------------------

@@ -16,6 +16,7 @@ urlpatterns = [
     path("policies/new/", views.policy_new, name="policy_new"),
     path("policies/<int:pk>/", views.policy_detail, name="policy_detail"),
     path("policies/<int:pk>/decide/", views.policy_decide, name="policy_decide"),
+    path("columns/", views.column_mapping, name="column_mapping"),
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/<int:pk>/cancel/", views.job_cancel, name="job_cancel"),
     path("jobs/<int:pk>/retry/", views.job_retry, name="job_retry"),

@@ -1,16 +1,19 @@
 import datetime as dt
 import json
+from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.accounts.models import User
-from gonghui.core import jobs, parsing
+from gonghui.core import jobs, parsing, tabular
 from gonghui.core.access import requires_perm
 from gonghui.core.actions import button
-from gonghui.core.errors import DomainError, ValidationFailed
+from gonghui.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.models import JOB_ACTIVE, JobStatus
 from gonghui.core.pagination import paginate
 from gonghui.core.permissions import Perm, Role
@@ -343,3 +346,68 @@ def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
         done="已重新排队，任务将从中断处继续",
         then="organizations:job_list",
     )
+
+
+# ---- column mappings of uploaded files (列对应设置) ------------------------------------------
+
+
+def _mapping_kinds(user: Any) -> list[tabular.ColumnSpec]:
+    """The kinds of file whose column mapping this user may set somewhere."""
+    return [
+        spec
+        for spec in tabular.column_specs()
+        if spec.perm and spec.picker and selectors.has_perm_anywhere(user, spec.perm)
+    ]
+
+
+@require_http_methods(["GET", "POST"])
+def column_mapping(request: HttpRequest) -> HttpResponse:
+    """列对应设置: for one kind of uploaded file and one organisation, the header its files
+    give each column that the template headers and aliases do not recognise. Saving makes a
+    new version, applied to the organisation's sub-tree unless a lower union saves its own."""
+    kinds = _mapping_kinds(request.user)
+    if not kinds:
+        raise PermissionDenied("您的角色无权设置导入文件的列对应")
+    source = request.POST if request.method == "POST" else request.GET
+    key = source.get("kind", "") or kinds[0].kind
+    spec = next((k for k in kinds if k.kind == key), None)
+    if spec is None:
+        raise ValidationFailed("未知的文件种类", fields={"kind": "请选择文件种类"})
+    code = source.get("organization", "").strip()[:40]  # longer than any union code
+    context: dict[str, object] = {"kinds": kinds, "spec": spec, "code": code}
+    if not code:
+        return render(request, "organizations/column_mapping.html", context)
+    try:
+        organization = selectors.organization_by_code_for_actor(actor=request.user, perm=spec.perm, code=code)
+    except NotFound:
+        context["errors"] = {"organization": "工会代码不存在或无权设置"}
+        return render(request, "organizations/column_mapping.html", context, status=422)
+    context["organization"] = organization
+    values: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        values = {column.key: request.POST.get("col_" + column.key, "") for column in spec.columns}
+        try:
+            saved = tabular.tabular_mapping_save(
+                actor=request.user, kind=spec.kind, organization=organization, columns=values
+            )
+        except DomainError as exc:
+            context["error"] = exc.message
+            status = exc.status
+        else:
+            messages.success(request, "已保存第 %(v)s 版列对应，此后上传的文件按它识别" % {"v": saved.version})
+            return redirect(
+                "%s?%s"
+                % (reverse("organizations:column_mapping"), urlencode({"kind": spec.kind, "organization": code}))
+            )
+    in_force = tabular.tabular_mapping_in_force(kind=spec.kind, organization=organization)
+    current = dict(in_force.columns) if in_force is not None else {}
+    context.update(
+        in_force=in_force,
+        inherited=in_force is not None and in_force.organization_id != organization.pk,
+        rows=[
+            {"column": column, "value": values.get(column.key, current.get(column.key, ""))} for column in spec.columns
+        ],
+        history=tabular.tabular_mapping_history(kind=spec.kind, organization=organization),
+    )
+    return render(request, "organizations/column_mapping.html", context, status=status)

@@ -41,7 +41,7 @@ from gonghui.members.imports.columns import (
     WEB_MAX_BYTES,
     WEB_MAX_ROWS,
     default_workers,
-    map_header,
+    map_header_for,
     stale_after_seconds,
 )
 from gonghui.members.imports.readers import detect_format
@@ -128,7 +128,7 @@ def _discard_upload(batch: ImportBatch) -> None:
 
 def _save_issues(batch: ImportBatch, outcome: Outcome) -> None:
     ImportIssue.objects.filter(batch=batch).delete()
-    positions = map_header(outcome.columns).positions if outcome.columns else {}
+    positions = map_header_for(batch.organization, outcome.columns).positions if outcome.columns else {}
     p_name = positions.get("name", -1)
     p_id = positions.get("id_number", -1)
     rows = []

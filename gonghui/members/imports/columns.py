@@ -135,6 +135,7 @@ MEMBER_COLUMNS = tabular.register_columns(
     columns=COLUMNS,
     missing_hint="请使用导入模板，表头放在第一行",
     perm=MemberPerm.MEMBER_IMPORT,
+    picker="member_import",
 )
 COLUMN_BY_KEY = MEMBER_COLUMNS.by_key
 
@@ -245,3 +246,10 @@ def map_header(header: list[str], mapping: dict[str, str] | None = None) -> Head
     """The member keys of a file's header row (`mapping`: a saved one, which wins over the
     aliases); missing required and duplicated columns are refused in Chinese."""
     return MEMBER_COLUMNS.resolve(header, mapping=mapping)
+
+
+def map_header_for(organization: Any, header: list[str]) -> HeaderMap:
+    """`map_header` with the column mapping saved for `organization` (or its nearest ancestor)
+    on 列对应设置, as far as this file has those columns."""
+    mapping = tabular.tabular_mapping_for_header(kind=MEMBER_COLUMNS.kind, organization=organization, header=header)
+    return map_header(header, mapping)

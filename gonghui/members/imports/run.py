@@ -24,7 +24,7 @@ from gonghui.members.imports.columns import (
     MAX_ISSUES_KEPT,
     POOL_IN_FLIGHT,
     POOL_MIN_ROWS,
-    map_header,
+    map_header_for,
 )
 from gonghui.members.imports.readers import _open_reader, _Reader
 from gonghui.members.imports.rows import (
@@ -138,7 +138,7 @@ class ImportRun:
             reader.close()
 
     def _execute(self, reader: _Reader) -> Outcome:
-        header = map_header(reader.header)
+        header = map_header_for(self.organization, reader.header)
         per_row_org = "org_code" in header.positions
         if self.organization.level != Level.GRASSROOTS and not per_row_org:
             raise ValidationFailed("导入到上级工会时，文件必须包含“工会代码”列，写明每位会员所属的基层工会")
