@@ -8,7 +8,7 @@ DEMO_MEMBERS ?= 20000
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-sqlite lint typecheck check-migrations install install-test postgres chromium clean-demo
+.PHONY: demo test test-sqlite lint typecheck check-migrations install install-test postgres chromium jre clean-demo
 
 $(VENV)/bin/python:
 	@test -n "$(PYTHON)" || { echo "python3.12 not found (expected through pyenv 3.12.1)"; exit 1; }
@@ -25,7 +25,7 @@ $(VENV)/.dev: requirements-dev.lock | $(VENV)/bin/python
 
 install: $(VENV)/.runtime
 
-install-test: $(VENV)/.dev chromium
+install-test: $(VENV)/.dev chromium jre
 
 # The demo and the checks below run on the shipped demo keys, which production refuses at
 # start-up unless GONGHUI_DEMO=1 (see config/settings.py); pytest sets it in config/settings_test.py.
@@ -54,6 +54,11 @@ postgres:
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 	@fc-list :lang=zh 2>/dev/null | grep -q . || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; }
+
+# PySpark (the screening engine for data that outgrows one machine; local mode in the tests)
+# runs on a JVM: Spark 4 needs Java 17 or newer.
+jre:
+	@command -v java >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
