@@ -22,5 +22,4 @@ GRANTS = {
     "finance": (FundPerm.FUND_VIEW, FundPerm.FUND_SPEND, FundPerm.FUND_MANAGE),
     "handler": (FundPerm.FUND_VIEW, FundPerm.FUND_SPEND),
     "reviewer": (FundPerm.FUND_VIEW, FundPerm.FUND_SPEND),
-    "auditor": (FundPerm.FUND_VIEW,),
 }

@@ -4,7 +4,7 @@ grant the permission (and those organisations' sub-trees)."""
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from gonghui.core.errors import NotFound
@@ -15,8 +15,16 @@ from gonghui.organizations.models import Organization
 from gonghui.organizations.selectors import (
     has_perm_on,
     organizations_for_actor,
+    scope_paths,
     scope_q,
     scope_root_for_actor,
+)
+
+# Fund sources in the order the choices list them (财政, 上级工会拨付, 本级工会预算, 社会募集).
+SOURCE_ORDER = Case(
+    *(When(source=value, then=Value(index)) for index, value in enumerate(Source.values)),
+    default=Value(len(Source.values)),
+    output_field=IntegerField(),
 )
 
 # A budget this close to used up shows on the dashboard card.
@@ -37,7 +45,7 @@ def budget_list_for_actor(
         qs = qs.filter(source=source)
     if organization is not None:
         qs = qs.filter(organization__path__startswith=organization.path)
-    return qs.order_by("organization__path", "source", "line", "id")
+    return qs.order_by("organization__path", SOURCE_ORDER, "line", "id")
 
 
 def budget_get_for_actor(*, actor: Any, pk: int | str, perm: str = FundPerm.FUND_VIEW) -> Budget:
@@ -86,7 +94,7 @@ def budgets_for_spending(
             return Budget.objects.none()
         if found.lines:
             qs = qs.filter(line__in=found.lines)
-    return qs.select_related("organization").order_by("source", "line", "id")
+    return qs.select_related("organization").order_by(SOURCE_ORDER, "line", "id")
 
 
 def organizations_for_funds(*, actor: Any, perm: str = FundPerm.FUND_VIEW, limit: int = 500) -> list[Organization]:
@@ -207,13 +215,17 @@ class HomeFigures:
 
 def home_figures(*, actor: Any, year: int) -> HomeFigures | None:
     """This year's budgets of the actor's own organisation (the highest where they may view
-    funds): totals, and the lines nearly used up."""
-    organization = home_organization(actor=actor)
+    funds): totals, and the lines nearly used up. One query when there are budgets."""
+    paths = scope_paths(actor, FundPerm.FUND_VIEW)
+    if not paths:
+        return None
+    home = min(paths, key=lambda path: (len(path), path))
+    budgets = list(
+        budgets_for_actor(actor=actor).filter(organization__path=home, year=year).order_by(SOURCE_ORDER, "line")
+    )
+    organization = budgets[0].organization if budgets else Organization.objects.filter(path=home).first()
     if organization is None:
         return None
-    budgets = list(
-        budgets_for_actor(actor=actor).filter(organization=organization, year=year).order_by("source", "line")
-    )
     return HomeFigures(
         organization=organization,
         year=year,
