@@ -27,7 +27,11 @@ def funds_card(actor: Any) -> Card:
     ]
     return Card(
         key="funds.usage",
-        title="帮扶资金 · %(org)s %(year)s 年" % {"org": figures.organization.name, "year": year},
+        title=(
+            "帮扶资金 · %(org)s %(year)s 年" % {"org": figures.organization.name, "year": year}
+            if figures.organization
+            else "帮扶资金 · %(year)s 年" % {"year": year}
+        ),
         icon="bi-cash-coin",
         figures=[
             Figure("预算", "¥" + format_yuan(figures.amount_fen)),

@@ -198,7 +198,7 @@ def spending_summary(*, actor: Any, organization: Organization, year: int) -> Su
 
 @dataclass(frozen=True)
 class HomeFigures:
-    organization: Organization
+    organization: Organization | None  # None when it has no budget this year
     year: int
     amount_fen: int
     spent_fen: int
@@ -215,7 +215,7 @@ class HomeFigures:
 
 def home_figures(*, actor: Any, year: int) -> HomeFigures | None:
     """This year's budgets of the actor's own organisation (the highest where they may view
-    funds): totals, and the lines nearly used up. One query when there are budgets."""
+    funds): totals, and the lines nearly used up. One query."""
     paths = scope_paths(actor, FundPerm.FUND_VIEW)
     if not paths:
         return None
@@ -223,11 +223,8 @@ def home_figures(*, actor: Any, year: int) -> HomeFigures | None:
     budgets = list(
         budgets_for_actor(actor=actor).filter(organization__path=home, year=year).order_by(SOURCE_ORDER, "line")
     )
-    organization = budgets[0].organization if budgets else Organization.objects.filter(path=home).first()
-    if organization is None:
-        return None
     return HomeFigures(
-        organization=organization,
+        organization=budgets[0].organization if budgets else None,
         year=year,
         amount_fen=sum(b.amount_fen for b in budgets),
         spent_fen=sum(b.spent_fen for b in budgets),

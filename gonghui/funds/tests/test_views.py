@@ -328,3 +328,14 @@ def test_the_dashboard_card_shows_this_years_usage_of_the_users_union(world: Wor
     assert [t.text for t in card.todos] == [f"“{year}年 本级工会预算 · 临时救助”已使用 95.0%，剩余 ¥500.00"]
     assert funds_card(world.staff_b).figures[0].value == "¥0.00"
     assert funds_card(world.staff_b).empty_todo == "本年度尚未编制帮扶资金预算"
+
+
+def test_the_dashboard_card_title_names_the_union_once_it_has_budgets(world: World) -> None:
+    from django.utils import timezone
+
+    from gonghui.funds.dashboard import funds_card
+
+    year = timezone.localdate().year
+    assert funds_card(world.staff_a).title == "帮扶资金 · %s 年" % year
+    make_budget(world.staff_a, world.union_a, year=year)
+    assert funds_card(world.staff_a).title == "帮扶资金 · 苏州甲公司工会 %s 年" % year
