@@ -68,6 +68,17 @@ def refunded_ids(entries: list[LedgerEntry]) -> set[int]:
     return set(LedgerEntry.objects.filter(reverses_id__in=ids).values_list("reverses_id", flat=True))
 
 
+def entries_for_reference(*, actor: Any, reference: str) -> QuerySet[LedgerEntry]:
+    """The spends and refunds a paying app recorded under `reference` ("relief.case:123"), in
+    the budgets the actor may see, oldest first: what a case was paid from."""
+    return (
+        LedgerEntry.objects.filter(scope_q(actor, FundPerm.FUND_VIEW, field="budget__organization__path"))
+        .filter(reference=reference, kind__in=(EntryKind.SPEND, EntryKind.REFUND))
+        .select_related("budget__organization", "actor")
+        .order_by("created_at", "id")
+    )
+
+
 def entry_get_for_actor(*, actor: Any, pk: int | str, perm: str = FundPerm.FUND_SPEND) -> LedgerEntry:
     entry = (
         LedgerEntry.objects.filter(scope_q(actor, perm, field="budget__organization__path"), pk=pk)

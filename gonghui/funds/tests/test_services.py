@@ -331,3 +331,20 @@ def test_budgets_for_spending_lists_the_organisations_own_budgets_with_money_lef
     assert names(world.staff_a, category="nobody.registered") == []
     assert names(world.staff_b) == []
     assert names(grant(make_user(), world.union_a, Role.HEALTH)) == []
+
+
+def test_entries_for_reference_tell_a_case_what_it_was_paid_from(world: World) -> None:
+    from gonghui.funds.selectors import entries_for_reference
+
+    fiscal = make_budget(world.staff_a, world.union_a, source=Source.FISCAL, line="困难职工帮扶")
+    own = make_budget(world.staff_a, world.union_a)
+    first = services.fund_spend(
+        actor=world.staff_a, budget=fiscal, amount_fen=1_000, category=OTHER, reference="relief.case:9"
+    )
+    services.fund_refund(actor=world.staff_a, entry=first, reason="改由本级列支")
+    services.fund_spend(actor=world.staff_a, budget=own, amount_fen=1_000, category=OTHER, reference="relief.case:9")
+    services.fund_spend(actor=world.staff_a, budget=own, amount_fen=500, category=OTHER, reference="relief.case:10")
+    services.budget_adjust(actor=world.staff_a, budget=own, amount_fen=2_000_000, reason="追加")
+    rows = [(e.kind, e.budget.line) for e in entries_for_reference(actor=world.staff_a, reference="relief.case:9")]
+    assert rows == [("spend", "困难职工帮扶"), ("refund", "困难职工帮扶"), ("spend", "临时救助")]
+    assert list(entries_for_reference(actor=world.staff_b, reference="relief.case:9")) == []

@@ -339,3 +339,29 @@ def test_the_dashboard_card_title_names_the_union_once_it_has_budgets(world: Wor
     assert funds_card(world.staff_a).title == "帮扶资金 · %s 年" % year
     make_budget(world.staff_a, world.union_a, year=year)
     assert funds_card(world.staff_a).title == "帮扶资金 · 苏州甲公司工会 %s 年" % year
+
+
+def test_list_and_ledger_queries_do_not_grow_with_rows(world: World, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = world.client_for(world.staff_a)
+    budget = make_budget(world.staff_a, world.union_a, line="台账")
+    services.fund_spend(actor=world.staff_a, budget=budget, amount_fen=100, category=OTHER, reference="r")
+    detail = f"/console/funds/budgets/{budget.pk}/"
+    with CaptureQueriesContext(connection) as few_list:
+        client.get(LIST, {"year": 2026})
+    with CaptureQueriesContext(connection) as few_detail:
+        client.get(detail)
+    for n in range(15):
+        make_budget(world.staff_a, world.union_a, line="科目%02d" % n)
+        spend = services.fund_spend(
+            actor=world.staff_a, budget=budget, amount_fen=100, category=OTHER, reference="r%d" % n
+        )
+        if n % 3 == 0:
+            services.fund_refund(actor=world.staff_a, entry=spend, reason="退回")
+    with django_assert_max_num_queries(len(few_list.captured_queries)):
+        client.get(LIST, {"year": 2026})
+    # The second page of the ledger adds one count query.
+    with django_assert_max_num_queries(len(few_detail.captured_queries) + 1):
+        client.get(detail)
