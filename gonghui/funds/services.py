@@ -147,7 +147,7 @@ def budget_adjust(*, actor: Any, budget: Budget, amount_fen: int, reason: str) -
     if errors:
         raise ValidationFailed("预算调整信息有误", fields=errors)
     with transaction.atomic():
-        locked = Budget.objects.select_for_update().select_related("organization").get(pk=budget.pk)
+        locked = Budget.objects.select_for_update(of=("self",)).select_related("organization").get(pk=budget.pk)
         before = locked.amount_fen
         if amount_fen == before:
             raise ValidationFailed("调整后的预算与原预算相同", fields={"amount": "调整后的预算与原预算相同"})
@@ -211,7 +211,7 @@ def fund_spend(
         message = "“%(category)s”不能从预算科目“%(line)s”列支" % {"category": found.label, "line": budget.line}
         raise Conflict(message, fields={"budget": message})
     with transaction.atomic():
-        locked = Budget.objects.select_for_update().select_related("organization").get(pk=budget.pk)
+        locked = Budget.objects.select_for_update(of=("self",)).select_related("organization").get(pk=budget.pk)
         remaining = locked.amount_fen - locked.spent_fen
         if amount_fen > remaining:
             raise Conflict(
@@ -267,7 +267,7 @@ def fund_refund(*, actor: Any, entry: LedgerEntry, reason: str) -> LedgerEntry:
         raise ValidationFailed("冲回信息有误", fields=errors)
     already = Conflict("该笔支出已冲回，不能重复冲回")
     with transaction.atomic():
-        budget = Budget.objects.select_for_update().select_related("organization").get(pk=entry.budget_id)
+        budget = Budget.objects.select_for_update(of=("self",)).select_related("organization").get(pk=entry.budget_id)
         spend = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
         if spend.kind != EntryKind.SPEND:
             raise Conflict("只有支出记录可以冲回")

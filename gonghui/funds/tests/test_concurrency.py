@@ -140,3 +140,35 @@ def test_two_refunds_racing_for_one_spend_refund_it_once(world: World) -> None:
     assert sorted(outcomes) == ["ok", "该笔支出已冲回，不能重复冲回"]
     assert Budget.objects.get(pk=budget.pk).spent_fen == 0
     assert LedgerEntry.objects.filter(kind=EntryKind.REFUND).count() == 1
+
+
+def test_a_spend_locks_its_budget_row_and_not_the_organisation(world: World) -> None:
+    """Payments from one union's different budgets do not queue behind each other, and the
+    union's own row stays free for its other work."""
+    from gonghui.organizations.models import Organization
+
+    budget = _with_5000_left(world)
+    other = make_budget(world.staff_a, world.union_a, line="送温暖慰问", amount_fen=100_000)
+    holds = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                services.fund_spend(actor=world.staff_a, budget=budget, amount_fen=100, category=OTHER, reference="a")
+                holds.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holds.wait(10)
+        with transaction.atomic():
+            Organization.objects.select_for_update(nowait=True, no_key=True).get(pk=world.union_a.pk)
+        services.fund_spend(actor=world.staff_a, budget=other, amount_fen=100, category=OTHER, reference="b")
+    finally:
+        release.set()
+        holder.join(10)
+    assert Budget.objects.get(pk=other.pk).spent_fen == 100
