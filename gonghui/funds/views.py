@@ -32,6 +32,15 @@ def _money(request: HttpRequest, name: str, label: str) -> int:
     return int(_field(name, parsing.parse_yuan, request.POST.get(name), label=label, maximum_fen=BUDGET_MAX_FEN))
 
 
+def _year_filter(request: HttpRequest, default: int) -> int:
+    """`?year=`, or `default` for a value that is not a plausible year (said on the page)."""
+    year = parsing.query_year(request.GET, "year", default=default)
+    raw = parsing.clean(request.GET.get("year"))
+    if raw and raw != str(year) and request.GET.get("export") is None:
+        messages.warning(request, "年度“%(raw)s”无效，已显示 %(year)s 年" % {"raw": raw[:20], "year": year})
+    return year
+
+
 def _years(today_year: int) -> list[int]:
     return list(range(today_year + 1, max(YEAR_MIN, today_year - 5) - 1, -1))
 
@@ -46,10 +55,7 @@ def _list_page(
     request: HttpRequest, *, error: str = "", errors: dict[str, str] | None = None, status: int = 200
 ) -> HttpResponse:
     today = timezone.localdate()
-    year = parsing.query_year(request.GET, "year", default=today.year)
-    raw_year = parsing.clean(request.GET.get("year"))
-    if raw_year and raw_year != str(year):
-        messages.warning(request, "年度“%(raw)s”无效，已显示 %(year)s 年" % {"raw": raw_year[:20], "year": year})
+    year = _year_filter(request, today.year)
     source = request.GET.get("source", "")
     if source not in Source.values:
         source = ""
@@ -199,7 +205,7 @@ def entry_refund(request: HttpRequest, pk: int) -> HttpResponse:
 @requires_perm(FundPerm.FUND_VIEW)
 def summary(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    year = parsing.query_year(request.GET, "year", default=today.year)
+    year = _year_filter(request, today.year)
     organization = selectors.organization_in_scope(
         actor=request.user, pk=parsing.query_id(request.GET, "organization")
     ) or selectors.home_organization(actor=request.user)

@@ -78,6 +78,9 @@ def test_a_bad_year_filter_shows_this_year_with_a_chinese_notice(world: World, b
         response = client.get(LIST, {"year": raw, "source": "x" * 5000, "organization": raw, "page": raw})
         assert response.status_code == 200
         assert "无效，已显示" in response.content.decode()
+    # An export with a bad year exports this year's budgets and leaves no notice for the next page.
+    client.get(LIST, {"year": "abc", "export": "xlsx"})
+    assert "无效，已显示" not in client.get(LIST).content.decode()
 
 
 def test_the_export_holds_the_filtered_budgets_and_is_audited(world: World, budgets) -> None:  # type: ignore[no-untyped-def]
@@ -307,6 +310,7 @@ def test_the_summary_counts_refunds_back(world: World, budgets) -> None:  # type
 def test_the_summary_of_a_year_without_budgets_is_an_empty_state(world: World) -> None:
     body = world.client_for(world.staff_a).get(SUMMARY, {"year": "abc"}).content.decode()
     assert "该年度暂无预算" in body and "该年度暂无支出" in body
+    assert "年度“abc”无效，已显示" in body
 
 
 def test_the_dashboard_card_shows_this_years_usage_of_the_users_union(world: World) -> None:
