@@ -5,13 +5,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Substr
 
 from gonghui.core.errors import NotFound
 from gonghui.funds import categories
 from gonghui.funds.models import Budget, EntryKind, LedgerEntry, Source
 from gonghui.funds.permissions import FundPerm
-from gonghui.organizations.models import Organization
+from gonghui.organizations.models import PATH_STEP, Organization
 from gonghui.organizations.selectors import (
     has_perm_on,
     organizations_for_actor,
@@ -150,11 +150,30 @@ class CategoryRow:
 
 
 @dataclass(frozen=True)
+class BranchRow:
+    """The organisation's own budgets (`own`) or those of one child union's whole sub-tree."""
+
+    organization: Organization
+    own: bool
+    amount_fen: int
+    spent_fen: int
+
+    @property
+    def remaining_fen(self) -> int:
+        return self.amount_fen - self.spent_fen
+
+    @property
+    def usage_label(self) -> str:
+        return _usage(self.spent_fen, self.amount_fen)
+
+
+@dataclass(frozen=True)
 class Summary:
     organization: Organization
     year: int
     by_source: list[SourceRow] = field(default_factory=list)
     by_category: list[CategoryRow] = field(default_factory=list)
+    by_branch: list[BranchRow] = field(default_factory=list)
 
     @property
     def amount_fen(self) -> int:
@@ -180,7 +199,8 @@ def _usage(spent: int, amount: int) -> str:
 
 def spending_summary(*, actor: Any, organization: Organization, year: int) -> Summary:
     """Budgets and net spending (spends less refunds) of `organization`'s sub-tree in `year`,
-    by fund source and by spending category: two grouped queries."""
+    by fund source, by spending category and by branch (the organisation itself, then each
+    child union with its sub-tree): four queries."""
     budgets = budgets_for_actor(actor=actor).filter(year=year, organization__path__startswith=organization.path)
     totals = {
         row["source"]: row
@@ -204,7 +224,33 @@ def spending_summary(*, actor: Any, organization: Organization, year: int) -> Su
         (CategoryRow(r["category"], categories.category_label(r["category"]), r["net"], r["spends"]) for r in rows),
         key=lambda r: (-r.spent_fen, r.key),
     )
-    return Summary(organization=organization, year=year, by_source=by_source, by_category=by_category)
+    return Summary(
+        organization=organization,
+        year=year,
+        by_source=by_source,
+        by_category=by_category,
+        by_branch=_branches(budgets, organization),
+    )
+
+
+def _branches(budgets: QuerySet[Budget], organization: Organization) -> list[BranchRow]:
+    # A child's path is the parent's and one more segment ("XXXXXX."): cut every budget's
+    # organisation path there to group it under the child it lies below.
+    cut = len(organization.path) + PATH_STEP + 1
+    totals = {
+        row["branch"]: row
+        for row in budgets.order_by()
+        .annotate(branch=Substr("organization__path", 1, cut))
+        .values("branch")
+        .annotate(amount=Sum("amount_fen"), spent=Sum("spent_fen"))
+    }
+    orgs = {o.path: o for o in Organization.objects.filter(path__in=list(totals))}
+    rows = [
+        BranchRow(orgs[path], path == organization.path, totals[path]["amount"], totals[path]["spent"])
+        for path in totals
+        if path in orgs
+    ]
+    return sorted(rows, key=lambda r: (not r.own, r.organization.path))
 
 
 @dataclass(frozen=True)

@@ -295,9 +295,25 @@ def test_the_summary_adds_the_sub_tree_by_source_and_category(world: World, budg
         ("常态化慰问（测试）", 40_000, 1),
     ]
     assert (summary.amount_fen, summary.spent_fen, summary.remaining_fen) == (2_300_000, 390_000, 1_910_000)
+    assert [(r.organization, r.own, r.amount_fen, r.spent_fen) for r in summary.by_branch] == [
+        (world.union_a, False, 1_500_000, 290_000),
+        (world.union_b, False, 800_000, 100_000),
+    ]
     assert response.context["chart"]["spent_fen"] == [40_000, 350_000]
     body = response.content.decode()
     assert 'id="funds-summary-data"' in body and "echarts.min.js" in body
+
+
+def test_the_summary_by_branch_puts_the_unions_own_budgets_first_then_each_child_sub_tree(
+    world: World, budgets
+) -> None:  # type: ignore[no-untyped-def]
+    make_budget(world.federation_admin, world.city, amount_fen=9_000_000, line="市总临时救助")
+    make_budget(world.federation_admin, world.street, amount_fen=700_000, line="街道临时救助")
+    response = world.client_for(world.federation_admin).get(SUMMARY, {"year": 2026, "organization": world.city.pk})
+    rows = [(r.organization, r.own, r.amount_fen) for r in response.context["summary"].by_branch]
+    county = world.street.parent
+    assert rows == [(world.city, True, 9_000_000), (county, False, 700_000 + 1_500_000 + 800_000)]
+    assert f'href="?organization={county.pk}&amp;year=2026"' in response.content.decode()
 
 
 def test_the_summary_counts_refunds_back(world: World, budgets) -> None:  # type: ignore[no-untyped-def]
