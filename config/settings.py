@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "gonghui.members",
     "gonghui.benefits",
     "gonghui.health",
+    "gonghui.funds",
     "gonghui.site",  # the composition app: last, it knows every module
 ]
 

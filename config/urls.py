@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("gonghui.members.urls")),
     path("", include("gonghui.benefits.urls")),
     path("", include("gonghui.health.urls")),
+    path("", include("gonghui.funds.urls")),
 ]
 
 if settings.DEBUG:
