@@ -86,7 +86,7 @@ def test_finance_sees_settlement_due_of_its_points_only(world: World, redemption
     finance_a = grant(make_user("finance_a"), world.union_a, Role.FINANCE)
     response = world.client_for(finance_a).get(reverse("site:dashboard"))
     assert response.status_code == 200
-    assert _keys(response) == ["benefits.settlement"]
+    assert _keys(response) == ["benefits.settlement", "funds.usage"]
     assert _figures(response, "benefits.settlement") == {
         "上月待结算（元）": "25.00",
         "上月核销笔数": "2",
@@ -203,9 +203,9 @@ def test_dashboard_query_count_does_not_grow_with_data(
     client.get(reverse("site:dashboard"))
     for n in range(5):
         make_member(world.union_a, name="王%s" % n)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         response = client.get(reverse("site:dashboard"))
-    assert len(response.context["cards"]) == 5
+    assert len(response.context["cards"]) == 6
 
 
 def test_the_auditors_chain_card_reports_a_forged_link(world: World) -> None:
