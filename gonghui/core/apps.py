@@ -15,6 +15,7 @@ class CoreConfig(AppConfig):
         from gonghui.core.permissions import PERM_LABELS, ROLE_PERMISSIONS, ROLES_REQUIRING_TOTP, Perm, Role
         from gonghui.core.policies import register_policy_kind
         from gonghui.core.signing import prune_nonces
+        from gonghui.core.workdays import WORKDAYS_DEFAULT, WORKDAYS_POLICY, WorkdaysBody
 
         cards.register_cards()
         # The roles staff are granted, and the kernel's own permissions; each app adds its own.
@@ -37,6 +38,13 @@ class CoreConfig(AppConfig):
         registry.describe_by("core.job", jobs.job_name, only=("kind",))
         register_policy_kind(
             SMALL_GROUP_POLICY, label="统计小组抑制阈值", schema=SmallGroupBody, default=SMALL_GROUP_DEFAULT
+        )
+        register_policy_kind(
+            WORKDAYS_POLICY,
+            label="本地节假日调整（在国家法定节假日安排之外）",
+            schema=WorkdaysBody,
+            default=WORKDAYS_DEFAULT,
+            four_eyes=False,
         )
 
 
