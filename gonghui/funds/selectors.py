@@ -125,10 +125,9 @@ def home_organization(*, actor: Any, perm: str = FundPerm.FUND_VIEW) -> Organiza
 # ---- the summary --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SourceRow:
-    source: str
-    label: str
+class _Usage:
+    """What is left of a row's budget and how much of it is used (a summary row's mixin)."""
+
     amount_fen: int
     spent_fen: int
 
@@ -139,6 +138,14 @@ class SourceRow:
     @property
     def usage_label(self) -> str:
         return _usage(self.spent_fen, self.amount_fen)
+
+
+@dataclass(frozen=True)
+class SourceRow(_Usage):
+    source: str
+    label: str
+    amount_fen: int
+    spent_fen: int
 
 
 @dataclass(frozen=True)
@@ -150,21 +157,13 @@ class CategoryRow:
 
 
 @dataclass(frozen=True)
-class BranchRow:
+class BranchRow(_Usage):
     """The organisation's own budgets (`own`) or those of one child union's whole sub-tree."""
 
     organization: Organization
     own: bool
     amount_fen: int
     spent_fen: int
-
-    @property
-    def remaining_fen(self) -> int:
-        return self.amount_fen - self.spent_fen
-
-    @property
-    def usage_label(self) -> str:
-        return _usage(self.spent_fen, self.amount_fen)
 
 
 @dataclass(frozen=True)
