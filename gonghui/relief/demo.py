@@ -1,0 +1,1 @@
+"""Demo hardship files."""

@@ -1,0 +1,141 @@
+"""Reads of the relief domain for an acting user: only files of organisations where the actor
+holds the permission (their sub-tree); a sibling union's files are never returned."""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from gonghui.core.errors import NotFound
+from gonghui.members.models import Member
+from gonghui.organizations.policies import ResolvedPolicy, policy_for
+from gonghui.organizations.selectors import scope_q, scope_root_for_actor
+from gonghui.relief.models import Attachment, FileStatus, HardshipFile
+from gonghui.relief.permissions import ReliefPerm
+from gonghui.relief.policies import MAJOR_ILLNESS, MAJOR_ILLNESS_DEFAULT
+from gonghui.relief.rules import HardshipClass
+
+OPEN_STATUSES = (FileStatus.ACTIVE, FileStatus.NOTICE)
+
+
+def files_for_actor(*, actor: Any, perm: str = ReliefPerm.VIEW) -> QuerySet[HardshipFile]:
+    return HardshipFile.objects.filter(scope_q(actor, perm)).select_related("member", "organization", "contact_user")
+
+
+@dataclass(frozen=True)
+class FileFilters:
+    hardship_class: str = ""
+    status: str = ""
+    overdue: bool = False
+    query: str = ""
+
+
+def file_list_for_actor(
+    *, actor: Any, filters: FileFilters, today: dt.date, perm: str = ReliefPerm.VIEW
+) -> QuerySet[HardshipFile]:
+    qs = files_for_actor(actor=actor, perm=perm)
+    if filters.hardship_class:
+        qs = qs.filter(hardship_class=filters.hardship_class)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.overdue:
+        qs = qs.filter(status__in=OPEN_STATUSES, next_visit_due__lt=today)
+    if filters.query:
+        text = filters.query.strip()
+        qs = qs.filter(Q(file_no=text.upper()) | Q(member__member_no=text.upper()) | Q(member__name__startswith=text))
+    return qs.order_by("-id")
+
+
+def overdue_visits_for_actor(*, actor: Any, today: dt.date) -> QuerySet[HardshipFile]:
+    return (
+        files_for_actor(actor=actor)
+        .filter(status__in=OPEN_STATUSES, next_visit_due__lt=today)
+        .order_by("next_visit_due", "id")
+    )
+
+
+def file_get_for_actor(*, actor: Any, pk: int | str, perm: str = ReliefPerm.VIEW) -> HardshipFile:
+    file = (
+        files_for_actor(actor=actor, perm=perm).select_related("classes_policy", "dibao_policy").filter(pk=pk).first()
+    )
+    if file is None:
+        raise NotFound("困难职工档案不存在或无权访问")
+    return file
+
+
+def attachment_get_for_actor(*, actor: Any, pk: int | str) -> Attachment:
+    attachment = (
+        Attachment.objects.filter(scope_q(actor, ReliefPerm.VIEW, field="file__organization__path"))
+        .select_related("file__organization")
+        .filter(pk=pk)
+        .first()
+    )
+    if attachment is None:
+        raise NotFound("材料不存在或无权访问")
+    return attachment
+
+
+def member_for_filing(*, actor: Any, member_no: str) -> Member:
+    """A member of the actor's sub-tree (where they may file), by 会员编号."""
+    text = member_no.strip().upper()
+    member = (
+        Member.objects.filter(scope_q(actor, ReliefPerm.MANAGE))
+        .select_related("organization")
+        .filter(member_no=text)
+        .first()
+        if text
+        else None
+    )
+    if member is None:
+        raise NotFound("未找到该会员编号，或该会员不在您管理的组织内")
+    return member
+
+
+def notices_awaiting_decision_for_actor(*, actor: Any) -> QuerySet[HardshipFile]:
+    """Files in 退档公示 whose decision lies with an organisation the actor approves for: the
+    parent of the file's union (or the root federation for its own files)."""
+    scope = scope_q(actor, ReliefPerm.APPROVE, field="organization__parent__path") | (
+        Q(organization__parent__isnull=True) & scope_q(actor, ReliefPerm.APPROVE)
+    )
+    return (
+        HardshipFile.objects.filter(status=FileStatus.NOTICE)
+        .filter(scope)
+        .select_related("member", "organization")
+        .order_by("notice_ends_on", "id")
+    )
+
+
+@dataclass(frozen=True)
+class Counts:
+    by_class: dict[str, int]
+    open_total: int
+    overdue: int
+    notice: int
+
+
+def counts_for_actor(*, actor: Any, today: dt.date) -> Counts:
+    qs = files_for_actor(actor=actor)
+    rows = qs.filter(status__in=OPEN_STATUSES).values("hardship_class").annotate(n=Count("id"))
+    by_class = {c.value: 0 for c in HardshipClass if c != HardshipClass.NONE}
+    for row in rows:
+        by_class[row["hardship_class"]] = row["n"]
+    figures = qs.aggregate(
+        overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, next_visit_due__lt=today)),
+        notice=Count("id", filter=Q(status=FileStatus.NOTICE)),
+    )
+    return Counts(by_class, sum(by_class.values()), figures["overdue"], figures["notice"])
+
+
+def file_of_member(member: Member) -> HardshipFile | None:
+    """The member's own file (the H5 page shows its status, never the figures)."""
+    return HardshipFile.objects.filter(member=member).select_related("contact_user").first()
+
+
+def major_illness_policy_for_actor(*, actor: Any) -> ResolvedPolicy:
+    """The 大病救助 tiers in force at the top of the actor's relief scope (the shipped default
+    for an actor with no scope)."""
+    root = scope_root_for_actor(actor=actor, perm=ReliefPerm.VIEW)
+    if root is None:
+        return ResolvedPolicy(kind=MAJOR_ILLNESS, body=dict(MAJOR_ILLNESS_DEFAULT), version=None)
+    return policy_for(kind=MAJOR_ILLNESS, organization=root)
