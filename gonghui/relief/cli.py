@@ -5,9 +5,15 @@ result or `{"error": "<Chinese message>", "line": n}`, and a bad line never stop
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from typing import IO, Any
+from typing import Any, Protocol
 
 AMOUNT_MAX_FEN = 10**12
+
+
+class Writer(Protocol):
+    def write(self, text: str) -> Any: ...
+
+    def flush(self) -> Any: ...
 
 
 class BadInput(ValueError):
@@ -47,7 +53,7 @@ def field_bool(row: Mapping[str, Any], name: str, label: str) -> bool:
     return value
 
 
-def run_lines(lines: Iterable[str], out: IO[str], evaluate: Callable[[Mapping[str, Any]], dict[str, Any]]) -> int:
+def run_lines(lines: Iterable[str], out: Writer, evaluate: Callable[[Mapping[str, Any]], dict[str, Any]]) -> int:
     """Evaluate every line; returns how many lines were refused."""
     refused = 0
     for number, line in enumerate(lines, start=1):

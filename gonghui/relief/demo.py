@@ -1,1 +1,123 @@
-"""Demo hardship files."""
+"""Demo hardship files: a few dozen households across the demo organisations, of every class,
+some with visits overdue, one 退档 notice awaiting the reviewer, household members and visits.
+
+Files are made through the services (sealed figures, assessment, audit), as staff would, and
+then placed in time relative to the demo's "today" (filed months ago, last visited or not)."""
+
+import datetime as dt
+from typing import Any
+
+from gonghui.accounts.models import User
+from gonghui.core.errors import ValidationFailed
+from gonghui.members.models import Member
+from gonghui.organizations.policies import policy_propose
+from gonghui.relief import policies, services
+from gonghui.relief.models import Cause, HardshipFile, Visit, add_months
+
+FILES = 36
+OVERDUE_EVERY = 5  # every fifth household has gone more than six months without a visit
+
+# (annual income, rigid spending, hardship costs, size, disaster, main cause, secondary, group)
+PROFILES: tuple[tuple[int, int, int, int, bool, str, list[str], str], ...] = (
+    (2_400_000, 800_000, 0, 3, False, Cause.MAJOR_ILLNESS, [Cause.SCHOOLING], "major_illness"),
+    (1_800_000, 300_000, 0, 2, False, Cause.LAID_OFF, [Cause.NO_SOCIAL_INSURANCE], "laid_off"),
+    (5_600_000, 600_000, 0, 3, False, Cause.SCHOOLING, [], "schooling"),
+    (6_000_000, 1_200_000, 0, 4, False, Cause.NO_LABOUR_ABILITY, [Cause.MAJOR_ILLNESS], "disabled"),
+    (9_000_000, 0, 7_800_000, 3, False, Cause.ACCIDENT, [], ""),
+    (12_000_000, 0, 0, 3, True, Cause.NATURAL_DISASTER, [Cause.OTHER], "disaster"),
+    (3_000_000, 200_000, 0, 2, False, Cause.UNEMPLOYED, [], "single_mother"),
+    (4_200_000, 900_000, 0, 4, False, Cause.INSURANCE_SHORTFALL, [Cause.SCHOOLING], "frontline"),
+)
+
+VISIT_NOTES = (
+    "上门走访，送去慰问金和米面油",
+    "了解子女上学情况，协助申请助学金",
+    "陪同就医，了解医保报销进度",
+    "走访家中，房屋漏雨已联系社区维修",
+    "电话回访后上门，家庭收入暂无变化",
+)
+
+
+def _dibao_body(today: dt.date) -> dict[str, Any]:
+    """The shipped example table, carried forward to the demo's year when it is later."""
+    rows = [dict(r) for r in policies.DIBAO_DEFAULT["standards"]]
+    latest = max(r["year"] for r in rows)
+    for year in range(latest + 1, today.year + 1):
+        rows += [{**r, "year": year} for r in rows if r["year"] == latest]
+    return {"standards": rows}
+
+
+def seed(context: Any) -> None:
+    rng, today = context.rng, context.today
+    tree = context.shared["tree"]
+    province_handler = User.objects.get(username="demo_province")
+    city_handler = User.objects.get(username="demo_handler")
+    policy_propose(
+        actor=province_handler,
+        kind=policies.DIBAO,
+        organization=tree.province,
+        body=_dibao_body(today),
+        note="演示：各地低保标准",
+    )
+    suzhou = tree.cities["苏州市"]
+    members = list(
+        Member.objects.filter(organization__level=5, user__isnull=True).select_related("organization").order_by("id")
+    )
+    chosen = rng.sample(members, min(FILES, len(members)))
+    made: list[HardshipFile] = []
+    overdue = 0
+    for index, member in enumerate(chosen):
+        income, rigid, costs, size, disaster, main, secondary, group = PROFILES[index % len(PROFILES)]
+        jitter = rng.randint(-200_000, 200_000) if not disaster else 0
+        actor = city_handler if member.organization.path.startswith(suzhou.path) else province_handler
+        data = {
+            "annual_income": "%d.%02d" % divmod(max(income + jitter, 0), 100),
+            "rigid_spending": "%d.%02d" % divmod(rigid, 100),
+            "hardship_costs": "%d.%02d" % divmod(costs, 100),
+            "household_size": str(size),
+            "disaster": "1" if disaster else "",
+            "main_cause": main,
+            "secondary_causes": secondary,
+            "visit_group": group,
+            "labour_since": (today - dt.timedelta(days=rng.randint(400, 3000))).isoformat(),
+            "contact_user": actor if index % 2 else None,
+            "contact_name": "" if index % 2 else rng.choice(("王红梅", "李建国", "张秀英", "刘志强")),
+            "contact_phone": "" if index % 2 else "139%08d" % rng.randint(0, 99_999_999),
+        }
+        try:
+            file = services.hardship_file_create(actor=actor, member=member, data=data)
+        except ValidationFailed:
+            continue  # a jittered profile above the lines: this household is not in hardship
+        if size > 1:
+            services.household_member_add(
+                actor=actor,
+                file=file,
+                data={
+                    "name": member.name[0] + rng.choice(("小明", "小红", "佳怡", "子轩")),
+                    "relation": "child",
+                    "birth_year": str(today.year - rng.randint(6, 20)),
+                    "schooling": rng.choice(("compulsory", "high_school", "college")),
+                    "annual_income": "0",
+                    "health": rng.choice(("健康", "健康", "哮喘")),
+                },
+            )
+        filed = today - dt.timedelta(days=rng.randint(60, 700))
+        if index % OVERDUE_EVERY == 0:
+            last = filed + dt.timedelta(days=rng.randint(0, 40)) if index % 2 else None
+            due = add_months(last or filed, 6)
+            if due >= today:
+                due = today - dt.timedelta(days=rng.randint(3, 60))
+            overdue += 1
+        else:
+            last = today - dt.timedelta(days=rng.randint(5, 150))
+            due = add_months(last, 6)
+        if last is not None:
+            Visit.objects.create(file=file, visited_on=last, visitor=actor, notes=rng.choice(VISIT_NOTES))
+        HardshipFile.objects.filter(pk=file.pk).update(filed_on=filed, last_visit_on=last, next_visit_due=due)
+        made.append(file)
+    in_suzhou = [f for f in made if f.organization.path.startswith(suzhou.path)]
+    if in_suzhou:
+        services.withdrawal_notice(
+            actor=city_handler, file=in_suzhou[-1], reason="家庭成员已稳定就业，收入超过认定标准"
+        )
+    context.stdout.write("困难职工档案：%d 户（其中逾期走访 %d 户）" % (len(made), overdue))

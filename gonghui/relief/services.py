@@ -614,6 +614,7 @@ def hardship_file_refile(*, actor: Any, file: HardshipFile, data: Mapping[str, A
         obj.refiled_count += 1
         return [f.name for f in HardshipFile._meta.concrete_fields if not f.primary_key and f.name not in _KEEP]
 
+    facts: dict[str, Any] = {"class": decision.assessment.klass.value}
     result: HardshipFile = workflow_transition(
         actor=actor,
         obj=file,
@@ -621,7 +622,7 @@ def hardship_file_refile(*, actor: Any, file: HardshipFile, data: Mapping[str, A
         transition="refile",
         reason=parsing.clean(data.get("reason")),
         effect=effect,
-        **{"class": decision.assessment.klass.value},
+        **facts,
     )
     return result
 

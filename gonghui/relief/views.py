@@ -17,7 +17,7 @@ from gonghui.core.exports import csv_export, download
 from gonghui.core.pagination import paginate
 from gonghui.core.workflow import workflow_history, workflow_options
 from gonghui.members.selectors import member_of_user
-from gonghui.organizations.selectors import has_perm_on
+from gonghui.organizations.selectors import has_perm_anywhere, has_perm_on
 from gonghui.relief import policies, selectors, services
 from gonghui.relief.models import Cause, FileStatus, HardshipFile, Relation, Schooling
 from gonghui.relief.permissions import ReliefPerm
@@ -54,6 +54,13 @@ def _form_data(request: HttpRequest) -> dict[str, Any]:
     return data
 
 
+def _abilities(request: HttpRequest) -> dict[str, bool]:
+    return {
+        "can_file": has_perm_anywhere(request.user, ReliefPerm.MANAGE),
+        "can_export": has_perm_anywhere(request.user, ReliefPerm.EXPORT),
+    }
+
+
 @require_GET
 @requires_perm(ReliefPerm.VIEW)
 def home(request: HttpRequest) -> HttpResponse:
@@ -67,6 +74,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "classes": [(value, label, counts.by_class[value]) for value, label in CLASS_CHOICES],
             "notices": selectors.notices_awaiting_decision_for_actor(actor=request.user)[:10],
             "overdue": selectors.overdue_visits_for_actor(actor=request.user, today=today)[:10],
+            **_abilities(request),
         },
     )
 
@@ -86,6 +94,7 @@ def file_list(request: HttpRequest) -> HttpResponse:
             "classes": CLASS_CHOICES,
             "statuses": FileStatus.choices,
             "today": today,
+            **_abilities(request),
         },
     )
 
@@ -142,7 +151,7 @@ def overdue(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@requires_perm(ReliefPerm.APPROVE)
+@requires_perm(ReliefPerm.VIEW)
 def notices(request: HttpRequest) -> HttpResponse:
     qs = selectors.notices_awaiting_decision_for_actor(actor=request.user)
     return render(request, "relief/notices.html", {"page": paginate(request, qs), "today": timezone.localdate()})
@@ -344,6 +353,7 @@ def withdrawal(request: HttpRequest, pk: int) -> HttpResponse:
         "end_follow_up": (lambda f: services.follow_up_end(actor=request.user, file=f), "已结束跟踪"),
     }
     if step not in actions:
+        selectors.file_get_for_actor(actor=request.user, pk=pk)
         raise ValidationFailed("未知的操作")
     act, done = actions[step]
     return _act(request, pk, act, done)
