@@ -24,6 +24,11 @@ class ReliefConfig(AppConfig):
             lambda f: "困难职工档案：%s（%s）" % (f.member.name_masked, f.file_no),
             related=("member",),
         )
+        registry.describe_by(
+            "relief.reliefcase",
+            lambda c: "%s：%s（%s）" % (c.get_kind_display(), c.member.name_masked, c.case_no),
+            related=("member",),
+        )
         registry.nav(registry.NavItem("relief", "困难帮扶", "house-heart", "relief:home", (ReliefPerm.VIEW,), 85))
         registry.tile(registry.Tile("relief", "困难帮扶", "house-heart", "/h5/relief/", 40))
         registry.seeder("relief", order=40, run=_seed_demo, label="困难帮扶")

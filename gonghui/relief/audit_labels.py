@@ -13,6 +13,15 @@ ACTIONS = {
     "relief.attachment_add": "上传困难帮扶证明材料",
     "relief.attachment_read": "查看困难帮扶证明材料",
     "relief.files_export": "导出困难职工档案",
+    "relief_case.submit": "提交救助申请",
+    "relief_case.review": "审核救助申请",
+    "relief_case.approve": "批准救助申请",
+    "relief_case.approve_urgent": "先行批准救助申请",
+    "relief_case.reject": "不予救助",
+    "relief.case_reveal": "查看大病救助费用明细",
+    "relief.case_paperwork": "先行救助补齐手续",
+    "relief.case_document_add": "上传救助申请材料",
+    "relief.case_document_read": "查看救助申请材料",
 }
 
 DETAILS = {
@@ -24,4 +33,13 @@ DETAILS = {
     "next_visit_due": "下次走访截止",
     "filename": "文件名",
     "size": "大小（字节）",
+    "kind": "救助类型",
+    "situation": "救助情形",
+    "amount_fen": "金额（分）",
+    "fast_track": "先行救助",
+    "illness_policy": "大病救助档次版本",
+    "paperwork_due": "补齐手续截止",
+    "level": "审批层级",
+    "limit_fen": "审批限额（分）",
+    "escalated_to": "上报至",
 }

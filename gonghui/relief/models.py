@@ -217,3 +217,106 @@ class Attachment(models.Model):
 
     def describe(self) -> dict[str, Any]:
         return {"filename": self.filename, "size": self.size}
+
+
+# ---- 临时救助 and 大病救助 cases ------------------------------------------------------------------
+
+
+class CaseKind(models.TextChoices):
+    TEMPORARY = "temporary", "临时救助"
+    MAJOR_ILLNESS = "major_illness", "大病救助"
+
+
+class CaseStatus(models.TextChoices):
+    SUBMITTED = "submitted", "待审核"
+    REVIEWED = "reviewed", "待审批"
+    ESCALATED = "escalated", "待上级审批"
+    APPROVED = "approved", "待发放"
+    REJECTED = "rejected", "未通过"
+
+
+class ReliefCase(models.Model):
+    """A 临时救助 or 大病救助 application: by the member on H5 or by staff on their behalf, then
+    review, approval (amount limits per level, escalating) and disbursement. "一事一救": one
+    case per member, situation and event day unless refused. A fast-track case (先行救助、后补手续)
+    is approved before its papers are complete and carries a paperwork deadline."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    file = models.ForeignKey(HardshipFile, on_delete=models.PROTECT, null=True, blank=True, related_name="cases")
+    case_no = models.CharField("案件编号", max_length=20)
+    kind = models.CharField("救助类型", max_length=16, choices=CaseKind.choices)
+    status = models.CharField("状态", max_length=12, choices=CaseStatus.choices, default=CaseStatus.SUBMITTED)
+    situation = models.CharField("救助情形", max_length=32)
+    situation_label = models.CharField("救助情形名称", max_length=40)
+    situations_policy = models.ForeignKey(
+        PolicyVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    event_date = models.DateField("事发日期")
+    description = models.CharField("情况说明", max_length=500)
+    amount_requested_fen = models.PositiveBigIntegerField("申请金额（分）")
+    amount_approved_fen = models.PositiveBigIntegerField("批准金额（分）", null=True, blank=True)
+    approval_limits_policy = models.ForeignKey(
+        PolicyVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # 大病救助: the year's figures (sealed JSON) and the computation's outcome and policy version.
+    illness_year = models.PositiveSmallIntegerField("救助年度", null=True, blank=True)
+    illness_figures_encrypted = EncryptedTextField("医疗费用明细（密文）", purpose="relief.illness_figures", blank=True)
+    illness_policy = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # Real-name transfer to the member's own card.
+    payee_card_encrypted = EncryptedTextField("收款银行卡号（密文）", purpose="relief.payee_card")
+    payee_card_masked = models.CharField("收款银行卡号", max_length=24)
+    fast_track = models.BooleanField("先行救助、后补手续", default=False)
+    paperwork_due = models.DateField("补齐手续截止日期", null=True, blank=True)
+    paperwork_done_at = models.DateTimeField("手续补齐时间", null=True, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["organization", "status"], name="relief_case_org_status_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["case_no"], name="relief_case_no_unique"),
+            # 一事一救: one live case per member, kind, situation and event day.
+            models.UniqueConstraint(
+                fields=["member", "kind", "situation", "event_date"],
+                condition=~models.Q(status="rejected"),
+                name="relief_one_case_per_event",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in CaseStatus]), name="relief_case_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(fast_track=False) | models.Q(paperwork_due__isnull=False),
+                name="relief_fast_track_has_paperwork_due",
+            ),
+        ]
+        verbose_name = "救助案件"
+
+    def __str__(self) -> str:
+        return self.case_no
+
+    def paperwork_overdue(self, today: dt.date) -> bool:
+        return (
+            self.fast_track
+            and self.paperwork_done_at is None
+            and self.status != CaseStatus.REJECTED
+            and self.paperwork_due is not None
+            and self.paperwork_due < today
+        )
+
+
+class CaseDocument(models.Model):
+    """A document of a case (申请表, 诊断证明, 费用清单 …), sealed like a file's attachments."""
+
+    case = models.ForeignKey(ReliefCase, on_delete=models.CASCADE, related_name="documents")
+    filename = models.CharField("文件名", max_length=120)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    stored = EncryptedFileNameField(max_length=200, purpose="relief.case_document")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]

@@ -148,6 +148,8 @@ class VisitGroupsBody(_Choices):
 
 class SituationsBody(_Choices):
     situations: list[Choice] = Field(min_length=1)
+    # 先行救助、后补手续: the days after approval within which the papers must be complete.
+    paperwork_days: int = Field(ge=1, le=180)
 
     @model_validator(mode="after")
     def _unique(self) -> "SituationsBody":
@@ -180,7 +182,8 @@ SITUATIONS_DEFAULT: dict[str, Any] = {
         {"code": "major_illness", "label": "突发重大疾病", "active": True},
         {"code": "occupational", "label": "患职业病", "active": True},
         {"code": "disaster", "label": "因灾致困", "active": True},
-    ]
+    ],
+    "paperwork_days": 30,
 }
 
 

@@ -11,7 +11,7 @@ from gonghui.core.errors import NotFound
 from gonghui.members.models import Member
 from gonghui.organizations.policies import ResolvedPolicy, policy_for
 from gonghui.organizations.selectors import scope_q, scope_root_for_actor
-from gonghui.relief.models import Attachment, FileStatus, HardshipFile
+from gonghui.relief.models import Attachment, CaseDocument, CaseStatus, FileStatus, HardshipFile, ReliefCase
 from gonghui.relief.permissions import ReliefPerm
 from gonghui.relief.policies import MAJOR_ILLNESS, MAJOR_ILLNESS_DEFAULT
 from gonghui.relief.rules import HardshipClass
@@ -139,3 +139,77 @@ def major_illness_policy_for_actor(*, actor: Any) -> ResolvedPolicy:
     if root is None:
         return ResolvedPolicy(kind=MAJOR_ILLNESS, body=dict(MAJOR_ILLNESS_DEFAULT), version=None)
     return policy_for(kind=MAJOR_ILLNESS, organization=root)
+
+
+# ---- cases ------------------------------------------------------------------------------------
+
+
+def cases_for_actor(*, actor: Any, perm: str = ReliefPerm.VIEW) -> QuerySet[ReliefCase]:
+    return ReliefCase.objects.filter(scope_q(actor, perm)).select_related("member", "organization")
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    kind: str = ""
+    status: str = ""
+    paperwork_overdue: bool = False
+
+
+def case_list_for_actor(*, actor: Any, filters: CaseFilters, today: dt.date) -> QuerySet[ReliefCase]:
+    qs = cases_for_actor(actor=actor)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.paperwork_overdue:
+        qs = qs.filter(paperwork_overdue_q(today))
+    return qs.order_by("-id")
+
+
+def paperwork_overdue_q(today: dt.date) -> Q:
+    """Fast-track cases whose papers are past their deadline and still missing."""
+    return Q(fast_track=True, paperwork_done_at__isnull=True, paperwork_due__lt=today) & ~Q(status=CaseStatus.REJECTED)
+
+
+def paperwork_overdue_for_actor(*, actor: Any, today: dt.date) -> QuerySet[ReliefCase]:
+    """Overdue papers, seen by the case's union and every level above it (the escalation)."""
+    return cases_for_actor(actor=actor).filter(paperwork_overdue_q(today)).order_by("paperwork_due", "id")
+
+
+def case_get_for_actor(*, actor: Any, pk: int | str) -> ReliefCase:
+    """A case of the actor's sub-tree, or one escalated to an organisation of it."""
+    scope = scope_q(actor, ReliefPerm.VIEW)
+    case = (
+        ReliefCase.objects.filter(scope)
+        .select_related("member", "organization", "file", "illness_policy", "situations_policy")
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None:
+        raise NotFound("救助申请不存在或无权访问")
+    return case
+
+
+def case_document_get_for_actor(*, actor: Any, pk: int | str) -> CaseDocument:
+    document = (
+        CaseDocument.objects.filter(scope_q(actor, ReliefPerm.VIEW, field="case__organization__path"))
+        .select_related("case__organization", "case__member")
+        .filter(pk=pk)
+        .first()
+    )
+    if document is None:
+        raise NotFound("材料不存在或无权访问")
+    return document
+
+
+def member_cases(member: Member) -> QuerySet[ReliefCase]:
+    return ReliefCase.objects.filter(member=member).order_by("-id")
+
+
+def member_case_get(member: Member, pk: int | None) -> ReliefCase:
+    case = (
+        ReliefCase.objects.filter(member=member, pk=pk).select_related("member", "organization").first() if pk else None
+    )
+    if case is None:
+        raise NotFound("救助申请不存在")
+    return case

@@ -474,9 +474,9 @@ def visit_record(*, actor: Any, file: HardshipFile, data: Mapping[str, Any]) -> 
 # ---- attachments ---------------------------------------------------------------------------
 
 
-def attachment_add(*, actor: Any, file: HardshipFile, upload: UploadedFile | None) -> Attachment:
-    """A PDF, PNG or JPEG of at most 5 MB, sealed into private storage."""
-    _require(actor, ReliefPerm.MANAGE, file.organization, "您无权为该档案上传材料")
+def read_upload(upload: UploadedFile | None, model: Any, folder: str) -> tuple[str, str, int, str]:
+    """Check an uploaded document (a PDF, PNG or JPEG of at most 5 MB, by its first bytes, not
+    its name) and seal it into private storage: (filename, content type, size, stored name)."""
     if upload is None:
         raise ValidationFailed("请选择要上传的文件", fields={"upload": "请选择文件"})
     if (upload.size or 0) > ATTACHMENT_MAX_BYTES:
@@ -491,14 +491,21 @@ def attachment_add(*, actor: Any, file: HardshipFile, upload: UploadedFile | Non
         raise ValidationFailed("只能上传 PDF、PNG 或 JPG 文件", fields={"upload": "只能上传 PDF、PNG 或 JPG 文件"})
     content_type, suffix = kind
     name = parsing.clean(upload.name or "")[-100:] or "材料" + suffix
-    field = Attachment._meta.get_field("stored")
+    field = model._meta.get_field("stored")
+    stored: str = field.save_sealed(
+        "%s/%s.enc" % (folder, secrets.token_hex(16)), base64.b64encode(content).decode("ascii")
+    )
+    return name, content_type, len(content), stored
+
+
+def attachment_add(*, actor: Any, file: HardshipFile, upload: UploadedFile | None) -> Attachment:
+    """A supporting document of the file, sealed into private storage."""
+    _require(actor, ReliefPerm.MANAGE, file.organization, "您无权为该档案上传材料")
+    name, content_type, size, stored = read_upload(upload, Attachment, "relief_attachments")
     with transaction.atomic():
         locked = HardshipFile.objects.select_for_update().get(pk=file.pk)
-        stored = field.save_sealed(  # type: ignore[union-attr]
-            "relief_attachments/%s.enc" % secrets.token_hex(16), base64.b64encode(content).decode("ascii")
-        )
         attachment = Attachment.objects.create(
-            file=locked, filename=name, content_type=content_type, size=len(content), stored=stored, uploaded_by=actor
+            file=locked, filename=name, content_type=content_type, size=size, stored=stored, uploaded_by=actor
         )
         audit.record(
             actor=actor,

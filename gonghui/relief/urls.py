@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gonghui.relief import views
+from gonghui.relief import case_views, views
 
 app_name = "relief"
 
@@ -21,5 +21,15 @@ urlpatterns = [
     path("console/relief/overdue/", views.overdue, name="overdue"),
     path("console/relief/notices/", views.notices, name="notices"),
     path("console/relief/calculator/", views.calculator, name="calculator"),
+    path("console/relief/cases/", case_views.case_list, name="case_list"),
+    path("console/relief/cases/new/", case_views.case_create, name="case_create"),
+    path("console/relief/cases/paperwork/", case_views.paperwork_overdue, name="paperwork"),
+    path("console/relief/cases/<int:pk>/", case_views.case_detail, name="case_detail"),
+    path("console/relief/cases/<int:pk>/step/", case_views.case_step, name="case_step"),
+    path("console/relief/cases/<int:pk>/reveal/", case_views.case_reveal, name="case_reveal"),
+    path("console/relief/cases/<int:pk>/documents/", case_views.case_document_add, name="case_document_add"),
+    path("console/relief/case-documents/<int:pk>/", case_views.case_document_download, name="case_document"),
     path("h5/relief/", views.h5_home, name="h5_home"),
+    path("h5/relief/apply/", case_views.h5_apply, name="h5_apply"),
+    path("h5/relief/documents/", case_views.h5_document, name="h5_document"),
 ]

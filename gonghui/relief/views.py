@@ -416,4 +416,8 @@ def h5_home(request: HttpRequest) -> HttpResponse:
     member = member_of_user(request.user)
     if member is None:
         raise NotFound("未找到会员信息")
-    return render(request, "relief/h5/home.html", {"member": member, "file": selectors.file_of_member(member)})
+    return render(
+        request,
+        "relief/h5/home.html",
+        {"member": member, "file": selectors.file_of_member(member), "cases": selectors.member_cases(member)[:20]},
+    )

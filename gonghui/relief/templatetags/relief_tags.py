@@ -1,5 +1,6 @@
 from django import template
 
+from gonghui.core.parsing import format_yuan
 from gonghui.relief.rules import yuan as yuan_text
 
 register = template.Library()
@@ -9,3 +10,9 @@ register = template.Library()
 def yuan(fen: int | None) -> str:
     """Integer fen as ¥1,234.56."""
     return "" if fen is None else yuan_text(fen)
+
+
+@register.filter
+def yuan_input(fen: int | None) -> str:
+    """Integer fen as a form field's yuan value: 300000 → 3000.00."""
+    return "" if fen is None else format_yuan(fen)

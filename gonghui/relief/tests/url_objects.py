@@ -40,3 +40,49 @@ URL_OBJECTS = {
     "relief:withdrawal": file_pk,
     "relief:attachment_download": attachment_pk,
 }
+
+
+def _case(world: World) -> Any:
+    from gonghui.relief import cases
+    from gonghui.relief.models import ReliefCase
+
+    existing = ReliefCase.objects.filter(member=world.member_a).first()
+    if existing is not None:
+        return existing
+    return cases.case_submit(actor=world.staff_a, member=world.member_a, data=case_data())
+
+
+def case_data(**overrides: Any) -> dict[str, Any]:
+    from django.utils import timezone
+
+    data = {
+        "situation": "accident",
+        "event_date": timezone.localdate().isoformat(),
+        "amount": "3000",
+        "payee_card": "6222020200112233445",
+        "description": "下班途中遭遇车祸，住院治疗",
+    }
+    data.update(overrides)
+    return data
+
+
+def case_pk(world: World) -> dict[str, Any]:
+    return {"pk": _case(world).pk}
+
+
+def case_document_pk(world: World) -> dict[str, Any]:
+    from gonghui.relief import cases
+
+    upload = SimpleUploadedFile("诊断.pdf", b"%PDF-1.4 test", content_type="application/pdf")
+    return {"pk": cases.case_document_add(actor=world.staff_a, case=_case(world), upload=upload).pk}
+
+
+URL_OBJECTS.update(
+    {
+        "relief:case_detail": case_pk,
+        "relief:case_step": case_pk,
+        "relief:case_reveal": case_pk,
+        "relief:case_document_add": case_pk,
+        "relief:case_document": case_document_pk,
+    }
+)
