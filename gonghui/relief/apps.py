@@ -29,6 +29,7 @@ class ReliefConfig(AppConfig):
             lambda c: "%s：%s（%s）" % (c.get_kind_display(), c.member.name_masked, c.case_no),
             related=("member",),
         )
+        registry.describe_by("relief.visitplan", lambda p: "慰问计划：%s" % p.title, only=("title",))
         registry.nav(registry.NavItem("relief", "困难帮扶", "house-heart", "relief:home", (ReliefPerm.VIEW,), 85))
         registry.tile(registry.Tile("relief", "困难帮扶", "house-heart", "/h5/relief/", 40))
         registry.seeder("relief", order=40, run=_seed_demo, label="困难帮扶")

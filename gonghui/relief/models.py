@@ -320,3 +320,64 @@ class CaseDocument(models.Model):
 
     class Meta:
         ordering = ["-id"]
+
+
+# ---- 常态化慰问 --------------------------------------------------------------------------------
+
+
+class Occasion(models.TextChoices):
+    FESTIVAL = "festival", "节日慰问"
+    WEATHER = "weather", "极端天气慰问"
+    DISASTER = "disaster", "突发灾害慰问"
+
+
+class PlanStatus(models.TextChoices):
+    OPEN = "open", "进行中"
+    CLOSED = "closed", "已结束"
+
+
+class VisitPlan(models.Model):
+    """A 常态化慰问 plan: a group (a `relief.visit_groups` code) and an occasion across the sub-tree
+    of `organization`, between two dates, with a standard of cash and goods per visit."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField("慰问活动名称", max_length=80)
+    occasion = models.CharField("慰问时机", max_length=10, choices=Occasion.choices)
+    group = models.CharField("慰问对象类别", max_length=32)
+    group_label = models.CharField("慰问对象类别名称", max_length=40)
+    groups_policy = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    starts_on = models.DateField("开始日期")
+    ends_on = models.DateField("结束日期")
+    cash_fen = models.PositiveBigIntegerField("每户慰问金（分）", default=0)
+    goods = models.CharField("慰问品", max_length=120, blank=True)
+    status = models.CharField("状态", max_length=8, choices=PlanStatus.choices, default=PlanStatus.OPEN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="relief_plan_dates"),
+        ]
+        verbose_name = "慰问计划"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PlanVisit(models.Model):
+    """One member visited under a plan: date, visitor, cash and goods. Once per member per plan."""
+
+    plan = models.ForeignKey(VisitPlan, on_delete=models.PROTECT, related_name="visits")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    visited_on = models.DateField("慰问日期")
+    visitor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    cash_fen = models.PositiveBigIntegerField("慰问金（分）", default=0)
+    goods = models.CharField("慰问品", max_length=120, blank=True)
+    notes = models.CharField("备注", max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-visited_on", "-id"]
+        constraints = [models.UniqueConstraint(fields=["plan", "member"], name="relief_plan_visit_once")]

@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gonghui.members.models import Tag
 from gonghui.organizations.models import Organization
 from gonghui.organizations.policies import ResolvedPolicy, policy_for
 
@@ -131,14 +132,20 @@ class Choice(_Body):
 
 class _Choices(_Body):
     @staticmethod
-    def _unique_codes(items: list[Choice]) -> None:
+    def _unique_codes(items: "list[Choice] | list[VisitGroup]") -> None:
         codes = [c.code for c in items]
         if len(codes) != len(set(codes)):
             raise ValueError("代码不能重复")
 
 
+class VisitGroup(Choice):
+    # Members carrying any of these tags (`members.Tag` bits: 128 环卫工人, 64 户外劳动者 …) belong
+    # to the group whether or not they have a hardship file; 0: only households filed under it.
+    member_tags: int = Field(default=0, ge=0, le=2**31 - 1)
+
+
 class VisitGroupsBody(_Choices):
-    groups: list[Choice] = Field(min_length=1)
+    groups: list[VisitGroup] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _unique(self) -> "VisitGroupsBody":
@@ -164,15 +171,20 @@ VISIT_GROUPS_DEFAULT: dict[str, Any] = {
     "groups": [
         {"code": "laid_off", "label": "下岗失业职工", "active": True},
         {"code": "major_illness", "label": "患重大疾病职工", "active": True},
-        {"code": "frontline", "label": "艰苦岗位一线职工（环卫工人、户外劳动者等）", "active": True},
+        {
+            "code": "frontline",
+            "label": "艰苦岗位一线职工（环卫工人、户外劳动者等）",
+            "active": True,
+            "member_tags": int(Tag.SANITATION | Tag.OUTDOOR),
+        },
         {"code": "disaster", "label": "因灾致困职工", "active": True},
         {"code": "single_mother", "label": "单亲困难女职工", "active": True},
-        {"code": MIGRANT_GROUP, "label": "困难农民工", "active": True},
+        {"code": MIGRANT_GROUP, "label": "困难农民工", "active": True, "member_tags": 0},
         {"code": "disabled", "label": "残疾职工", "active": True},
         {"code": "schooling", "label": "子女上学困难职工", "active": True},
         {"code": "model_worker", "label": "困难劳动模范", "active": True},
         {"code": "bereaved", "label": "去世职工遗属", "active": True},
-        {"code": "new_form", "label": "新就业形态劳动者困难群体", "active": True},
+        {"code": "new_form", "label": "新就业形态劳动者困难群体", "active": True, "member_tags": int(Tag.NEW_FORM)},
     ]
 }
 
@@ -189,6 +201,10 @@ SITUATIONS_DEFAULT: dict[str, Any] = {
 
 def active_choices(body: dict[str, Any], key: str) -> list[tuple[str, str]]:
     return [(c["code"], c["label"]) for c in body[key] if c.get("active", True)]
+
+
+def group_tags(body: dict[str, Any], code: str) -> int:
+    return int(next((g.get("member_tags", 0) for g in body["groups"] if g["code"] == code), 0))
 
 
 def choice_label(body: dict[str, Any], key: str, code: str) -> str:

@@ -5,15 +5,24 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from gonghui.core.errors import NotFound
 from gonghui.members.models import Member
-from gonghui.organizations.policies import ResolvedPolicy, policy_for
+from gonghui.organizations.policies import ResolvedPolicy, policy_explain, policy_for
 from gonghui.organizations.selectors import scope_q, scope_root_for_actor
-from gonghui.relief.models import Attachment, CaseDocument, CaseStatus, FileStatus, HardshipFile, ReliefCase
+from gonghui.relief.models import (
+    Attachment,
+    CaseDocument,
+    CaseStatus,
+    FileStatus,
+    HardshipFile,
+    PlanVisit,
+    ReliefCase,
+    VisitPlan,
+)
 from gonghui.relief.permissions import ReliefPerm
-from gonghui.relief.policies import MAJOR_ILLNESS, MAJOR_ILLNESS_DEFAULT
+from gonghui.relief.policies import MAJOR_ILLNESS, MAJOR_ILLNESS_DEFAULT, VISIT_GROUPS, group_tags
 from gonghui.relief.rules import HardshipClass
 
 OPEN_STATUSES = (FileStatus.ACTIVE, FileStatus.NOTICE)
@@ -213,3 +222,35 @@ def member_case_get(member: Member, pk: int | None) -> ReliefCase:
     if case is None:
         raise NotFound("救助申请不存在")
     return case
+
+
+# ---- 常态化慰问 ----------------------------------------------------------------------------------
+
+
+def plans_for_actor(*, actor: Any) -> QuerySet[VisitPlan]:
+    return VisitPlan.objects.filter(scope_q(actor, ReliefPerm.VIEW)).select_related("organization").order_by("-id")
+
+
+def plan_get_for_actor(*, actor: Any, pk: int | str) -> VisitPlan:
+    plan = plans_for_actor(actor=actor).filter(pk=pk).first()
+    if plan is None:
+        raise NotFound("慰问计划不存在或无权访问")
+    return plan
+
+
+def plan_targets(*, actor: Any, plan: VisitPlan) -> QuerySet[Member]:
+    """The plan's group within its sub-tree (and the actor's): members carrying one of the
+    group's tags, and members whose open hardship file is filed under the group."""
+    groups = policy_explain(kind=VISIT_GROUPS, version=plan.groups_policy_id)
+    tags = group_tags(groups, plan.group)
+    filed = HardshipFile.objects.filter(status__in=OPEN_STATUSES, visit_group=plan.group).values("member_id")
+    condition = Q(pk__in=filed)
+    qs = Member.objects.filter(scope_q(actor, ReliefPerm.VIEW), organization__path__startswith=plan.organization.path)
+    if tags:
+        qs = qs.annotate(group_hit=F("tags").bitand(tags))
+        condition |= Q(group_hit__gt=0)
+    return qs.filter(condition).select_related("organization").order_by("organization__path", "id")
+
+
+def plan_visited_ids(plan: VisitPlan) -> set[int]:
+    return set(PlanVisit.objects.filter(plan=plan).values_list("member_id", flat=True))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gonghui.relief import case_views, views
+from gonghui.relief import case_views, plan_views, views
 
 app_name = "relief"
 
@@ -29,6 +29,10 @@ urlpatterns = [
     path("console/relief/cases/<int:pk>/reveal/", case_views.case_reveal, name="case_reveal"),
     path("console/relief/cases/<int:pk>/documents/", case_views.case_document_add, name="case_document_add"),
     path("console/relief/case-documents/<int:pk>/", case_views.case_document_download, name="case_document"),
+    path("console/relief/plans/", plan_views.plan_list, name="plan_list"),
+    path("console/relief/plans/new/", plan_views.plan_create, name="plan_create"),
+    path("console/relief/plans/<int:pk>/", plan_views.plan_detail, name="plan_detail"),
+    path("console/relief/plans/<int:pk>/close/", plan_views.plan_close, name="plan_close"),
     path("h5/relief/", views.h5_home, name="h5_home"),
     path("h5/relief/apply/", case_views.h5_apply, name="h5_apply"),
     path("h5/relief/documents/", case_views.h5_document, name="h5_document"),

@@ -86,3 +86,25 @@ URL_OBJECTS.update(
         "relief:case_document": case_document_pk,
     }
 )
+
+
+def plan_pk(world: World) -> dict[str, Any]:
+    from gonghui.relief.models import VisitPlan
+
+    plan = VisitPlan.objects.filter(organization=world.union_a).first()
+    if plan is None:
+        plan = VisitPlan.objects.create(
+            organization=world.union_a,
+            title="中秋慰问",
+            occasion="festival",
+            group="frontline",
+            group_label="艰苦岗位一线职工",
+            starts_on="2026-09-01",
+            ends_on="2026-09-30",
+            cash_fen=50_000,
+            created_by=world.staff_a,
+        )
+    return {"pk": plan.pk}
+
+
+URL_OBJECTS.update({"relief:plan_detail": plan_pk, "relief:plan_close": plan_pk})
