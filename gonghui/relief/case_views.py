@@ -112,12 +112,15 @@ def case_create(request: HttpRequest) -> HttpResponse:
 
 def _case_page(request: HttpRequest, case: ReliefCase, *, status: int = 200, **extra: Any) -> HttpResponse:
     record = workflow_case(workflow=CASE, obj=case)
+    options = workflow_options(actor=request.user, workflow=CASE, obj=case)
     return render(
         request,
         "relief/case_detail.html",
         {
             "case": case,
-            "options": workflow_options(actor=request.user, workflow=CASE, obj=case),
+            "options": options,
+            # A template would call a transition's `limits` callable: say here which steps take an amount.
+            "amount_steps": {name for name, o in options.items() if o.transition.limits is not None},
             "history": workflow_history(workflow=CASE, obj=case),
             "documents": case.documents.all()[:50],
             "escalated_org": record.escalated_org_id if record else None,
