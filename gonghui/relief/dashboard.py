@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from gonghui.core.dashboard import Card, Figure, Todo, register
 from gonghui.relief import selectors
+from gonghui.relief.models import CaseStatus
 from gonghui.relief.permissions import ReliefPerm
 from gonghui.relief.rules import HardshipClass
 
@@ -28,6 +29,17 @@ def relief_card(actor: Any) -> Card:
                 url=reverse("relief:overdue"),
             )
         )
+    paperwork = selectors.paperwork_overdue_for_actor(actor=actor, today=today).count()
+    if paperwork:
+        todos.append(
+            Todo("%(n)s 件先行救助案件逾期未补手续，请催办" % {"n": paperwork}, url=reverse("relief:paperwork"))
+        )
+    pending = selectors.cases_for_actor(actor=actor).filter(
+        status__in=(CaseStatus.SUBMITTED, CaseStatus.REVIEWED, CaseStatus.ESCALATED)
+    )
+    waiting = pending.count()
+    if waiting:
+        todos.append(Todo("%(n)s 件救助申请待审核或审批" % {"n": waiting}, url=reverse("relief:case_list")))
     awaiting = selectors.notices_awaiting_decision_for_actor(actor=actor).count()
     if awaiting:
         todos.append(Todo("%(n)s 户退档公示待审批" % {"n": awaiting}, url=reverse("relief:notices")))
@@ -37,7 +49,7 @@ def relief_card(actor: Any) -> Card:
         icon="bi-house-heart",
         figures=figures,
         todos=todos,
-        empty_todo="没有逾期走访或待审批的退档",
+        empty_todo="没有逾期走访、待办的救助申请或待审批的退档",
         link_url=reverse("relief:home"),
         link_label="困难职工档案",
     )

@@ -10,9 +10,10 @@ from typing import Any
 from gonghui.accounts.models import User
 from gonghui.core.errors import ValidationFailed
 from gonghui.members.models import Member
+from gonghui.organizations.models import Organization
 from gonghui.organizations.policies import policy_propose
-from gonghui.relief import policies, services
-from gonghui.relief.models import Cause, HardshipFile, Visit, add_months
+from gonghui.relief import cases, plans, policies, services
+from gonghui.relief.models import Cause, HardshipFile, ReliefCase, Visit, add_months
 
 FILES = 36
 OVERDUE_EVERY = 5  # every fifth household has gone more than six months without a visit
@@ -120,4 +121,72 @@ def seed(context: Any) -> None:
         services.withdrawal_notice(
             actor=city_handler, file=in_suzhou[-1], reason="家庭成员已稳定就业，收入超过认定标准"
         )
-    context.stdout.write("困难职工档案：%d 户（其中逾期走访 %d 户）" % (len(made), overdue))
+    seed_cases(context, made)
+    context.stdout.write(
+        "困难职工档案：%d 户（其中逾期走访 %d 户）；救助申请 %d 件；慰问计划 1 个"
+        % (len(made), overdue, ReliefCase.objects.count())
+    )
+
+
+def seed_cases(context: Any, made: list[HardshipFile]) -> None:
+    """A few 临时救助 and 大病救助 applications at each stage, one fast-track case with overdue papers,
+    and a 中秋 plan for the frontline workers of a district."""
+    rng, today = context.rng, context.today
+    handler = User.objects.get(username="demo_handler")
+    reviewer = User.objects.get(username="demo_reviewer")
+    admin = User.objects.get(username="demo_admin")
+    suzhou = context.shared["tree"].cities["苏州市"]
+    mine = [f for f in made if f.organization.path.startswith(suzhou.path)]
+    situations = ("accident", "major_illness", "occupational", "disaster")
+    for index, file in enumerate(mine[:8]):
+        data = {
+            "situation": situations[index % len(situations)],
+            "event_date": (today - dt.timedelta(days=rng.randint(1, 40))).isoformat(),
+            "amount": rng.choice(("800", "1500", "2000", "3000", "5000")),
+            "payee_card": "6222%015d" % rng.randint(0, 10**15 - 1),
+            "description": rng.choice(CASE_STORIES),
+            "fast_track": "1" if index == 0 else "",
+        }
+        case = cases.case_submit(actor=handler, member=file.member, data=data)
+        if index == 0:
+            case = cases.case_approve(actor=reviewer, case=case, amount_fen=case.amount_requested_fen)
+            ReliefCase.objects.filter(pk=case.pk).update(paperwork_due=today - dt.timedelta(days=3))
+        elif index % 3 == 1:
+            cases.case_review(actor=admin, case=case)
+    if len(mine) > 8:
+        cases.illness_case_submit(
+            actor=handler,
+            member=mine[8].member,
+            data={
+                "total": "86000",
+                "medical_insurance": "41000",
+                "other_insurance": "12000",
+                "mutual_aid": "6000",
+                "event_date": (today - dt.timedelta(days=10)).isoformat(),
+                "payee_card": "6222%015d" % rng.randint(0, 10**15 - 1),
+                "description": "恶性肿瘤住院手术及放化疗",
+            },
+        )
+    district = next(o for o in Organization.objects.filter(path__startswith=suzhou.path, level=3).order_by("path"))
+    plans.plan_create(
+        actor=handler,
+        organization=district,
+        data={
+            "title": "中秋节环卫工人慰问",
+            "occasion": "festival",
+            "group": "frontline",
+            "starts_on": today.isoformat(),
+            "ends_on": (today + dt.timedelta(days=20)).isoformat(),
+            "cash": "500",
+            "goods": "月饼一盒",
+        },
+    )
+
+
+CASE_STORIES = (
+    "下班途中遭遇交通事故，住院治疗",
+    "突发脑溢血住院抢救",
+    "确诊尘肺病，需长期治疗",
+    "暴雨导致房屋受损",
+    "家中突发火灾，财物受损",
+)
