@@ -22,7 +22,17 @@ from gonghui.members.models import Member
 from gonghui.organizations.policies import policy_explain, policy_for
 from gonghui.organizations.selectors import has_perm_on
 from gonghui.relief import policies
-from gonghui.relief.models import CaseDocument, CaseKind, CaseStatus, FileStatus, HardshipFile, ReliefCase
+from gonghui.relief.models import (
+    CaseDocument,
+    CaseKind,
+    CaseStatus,
+    FileStatus,
+    HardshipFile,
+    ReliefCase,
+    seal,
+    unseal,
+    unseal_file,
+)
 from gonghui.relief.permissions import ReliefPerm
 from gonghui.relief.rules import IllnessParams, IllnessResult, major_illness, yuan
 from gonghui.relief.services import parse_money, read_upload
@@ -52,7 +62,7 @@ def _card(raw: Any) -> tuple[str, str]:
             "请填写本人实名银行卡号（12 到 19 位数字），救助金只转入本人账户",
             fields={"payee_card": "请填写 12 到 19 位数字的银行卡号"},
         )
-    sealed = ReliefCase._meta.get_field("payee_card_encrypted").seal(digits)  # type: ignore[union-attr]
+    sealed = seal(ReliefCase, "payee_card_encrypted", digits)
     return sealed, crypto.mask_middle(digits, head=4, tail=4)
 
 
@@ -201,8 +211,8 @@ def illness_case_submit(*, actor: Any, member: Member, data: Mapping[str, Any]) 
             "个人自付 %(net)s，按现行档次可救助金额为 ¥0.00，不能提交申请" % {"net": yuan(result.net_personal_fen)},
             fields={"total": result.steps[-1]},
         )
-    sealed_figures = ReliefCase._meta.get_field("illness_figures_encrypted").seal(  # type: ignore[union-attr]
-        json.dumps({**figures, "paid_this_year": paid}, sort_keys=True)
+    sealed_figures = seal(
+        ReliefCase, "illness_figures_encrypted", json.dumps({**figures, "paid_this_year": paid}, sort_keys=True)
     )
     sealed, masked = _card(data.get("payee_card"))
     case = ReliefCase(
@@ -230,9 +240,7 @@ def illness_case_submit(*, actor: Any, member: Member, data: Mapping[str, Any]) 
 
 def illness_explain(case: ReliefCase) -> IllnessResult:
     """The case's computation, again, from its sealed figures and the tier version it used."""
-    stored = json.loads(
-        ReliefCase._meta.get_field("illness_figures_encrypted").open(case.illness_figures_encrypted)  # type: ignore[union-attr]
-    )
+    stored = json.loads(unseal(ReliefCase, "illness_figures_encrypted", case.illness_figures_encrypted))
     body = policy_explain(kind=policies.MAJOR_ILLNESS, version=case.illness_policy_id)
     return illness_compute(figures=stored, body=body, paid_this_year_fen=int(stored["paid_this_year"]))
 
@@ -350,7 +358,7 @@ def case_document_read(*, actor: Any, document: CaseDocument) -> bytes:
         case.member.user_id == getattr(actor, "pk", None) or has_perm_on(actor, ReliefPerm.REVEAL, case.organization)
     ):
         raise PermissionDenied("您无权查看该材料")
-    content = CaseDocument._meta.get_field("stored").open_file(document.stored)  # type: ignore[union-attr]
+    content = unseal_file(CaseDocument, "stored", document.stored)
     with transaction.atomic():
         audit.record(
             actor=actor,

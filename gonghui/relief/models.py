@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from gonghui.core.fields import EncryptedFileNameField, EncryptedTextField
+from gonghui.core.fields import EncryptedField, EncryptedFileNameField, EncryptedTextField
 from gonghui.members.identity import mask_name
 from gonghui.members.models import Member
 from gonghui.organizations.models import Organization, PolicyVersion
@@ -63,6 +63,34 @@ class Schooling(models.TextChoices):
     VOCATIONAL = "vocational", "中职/技工学校"
     COLLEGE = "college", "大学（含高职）"
     GRADUATE = "graduate", "研究生"
+
+
+def _encrypted(model: type[models.Model], name: str) -> EncryptedField:
+    field = model._meta.get_field(name)
+    if not isinstance(field, EncryptedField):
+        raise TypeError("%s.%s is not an encrypted field" % (model.__name__, name))
+    return field
+
+
+def seal(model: type[models.Model], name: str, plaintext: str) -> str:
+    """`plaintext` sealed for the column `model.name` (empty stays empty)."""
+    return _encrypted(model, name).seal(plaintext) if plaintext else ""
+
+
+def unseal(model: type[models.Model], name: str, token: str) -> str:
+    return _encrypted(model, name).open(token) if token else ""
+
+
+def seal_file(model: type[models.Model], name: str, stored_name: str, plaintext: str) -> str:
+    field = _encrypted(model, name)
+    assert isinstance(field, EncryptedFileNameField)
+    return field.save_sealed(stored_name, plaintext)
+
+
+def unseal_file(model: type[models.Model], name: str, stored_name: str) -> str:
+    field = _encrypted(model, name)
+    assert isinstance(field, EncryptedFileNameField)
+    return field.open_file(stored_name)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -33,6 +33,10 @@ from gonghui.relief.models import (
     Schooling,
     Visit,
     add_months,
+    seal,
+    seal_file,
+    unseal,
+    unseal_file,
 )
 from gonghui.relief.permissions import ReliefPerm
 from gonghui.relief.rules import Assessment, ClassParams, HardshipClass, assess_household
@@ -151,10 +155,9 @@ def assess(*, organization: Any, figures: Figures, on: dt.date | None = None) ->
 
 
 def _seal_figures(file: HardshipFile, figures: Figures, decision: Decision) -> None:
-    fields = HardshipFile._meta
-    file.annual_income_encrypted = fields.get_field("annual_income_encrypted").seal(str(figures.annual_income_fen))  # type: ignore[union-attr]
-    file.rigid_spending_encrypted = fields.get_field("rigid_spending_encrypted").seal(str(figures.rigid_spending_fen))  # type: ignore[union-attr]
-    file.hardship_costs_encrypted = fields.get_field("hardship_costs_encrypted").seal(str(figures.hardship_costs_fen))  # type: ignore[union-attr]
+    file.annual_income_encrypted = seal(HardshipFile, "annual_income_encrypted", str(figures.annual_income_fen))
+    file.rigid_spending_encrypted = seal(HardshipFile, "rigid_spending_encrypted", str(figures.rigid_spending_fen))
+    file.hardship_costs_encrypted = seal(HardshipFile, "hardship_costs_encrypted", str(figures.hardship_costs_fen))
     file.household_size = figures.household_size
     file.disaster = figures.disaster
     file.hardship_class = decision.assessment.klass.value
@@ -167,10 +170,9 @@ def _seal_figures(file: HardshipFile, figures: Figures, decision: Decision) -> N
 
 def figures_open(file: HardshipFile) -> Figures:
     """The sealed figures in clear (callers audit the reveal)."""
-    fields = HardshipFile._meta
 
     def opened(name: str) -> int:
-        return int(fields.get_field(name).open(getattr(file, name)))  # type: ignore[union-attr]
+        return int(unseal(HardshipFile, name, getattr(file, name)))
 
     return Figures(
         annual_income_fen=opened("annual_income_encrypted"),
@@ -355,23 +357,17 @@ def hardship_file_reveal(*, actor: Any, file: HardshipFile) -> Revealed:
     """The household's figures, its members' income, health and disability, and the class
     arithmetic under the version it was decided by — audited."""
     _require(actor, ReliefPerm.REVEAL, file.organization, "您无权查看困难家庭的收入等敏感信息")
-    meta = HouseholdMember._meta
-    household = []
-    for person in file.household.all():
-        household.append(
-            {
-                "person": person,
-                "annual_income_fen": int(
-                    meta.get_field("annual_income_encrypted").open(person.annual_income_encrypted)
-                ),  # type: ignore[union-attr]
-                "health": meta.get_field("health_encrypted").open(person.health_encrypted)
-                if person.health_encrypted
-                else "",  # type: ignore[union-attr]
-                "disability": meta.get_field("disability_encrypted").open(person.disability_encrypted)  # type: ignore[union-attr]
-                if person.disability_encrypted
-                else "",
-            }
-        )
+    household = [
+        {
+            "person": person,
+            "annual_income_fen": int(
+                unseal(HouseholdMember, "annual_income_encrypted", person.annual_income_encrypted) or 0
+            ),
+            "health": unseal(HouseholdMember, "health_encrypted", person.health_encrypted),
+            "disability": unseal(HouseholdMember, "disability_encrypted", person.disability_encrypted),
+        }
+        for person in file.household.all()
+    ]
     revealed = Revealed(figures_open(file), explain(file), household)
     with transaction.atomic():
         audit.record(actor=actor, action="relief.file_reveal", obj=file, organization=file.organization)
@@ -403,7 +399,6 @@ def household_member_add(*, actor: Any, file: HardshipFile, data: Mapping[str, A
     )
     health = parsing.clean(data.get("health"))[:200]
     disability = parsing.clean(data.get("disability"))[:200]
-    meta = HouseholdMember._meta
     with transaction.atomic():
         locked = HardshipFile.objects.select_for_update().get(pk=file.pk)
         if locked.household.count() + 1 >= locked.household_size:
@@ -417,9 +412,9 @@ def household_member_add(*, actor: Any, file: HardshipFile, data: Mapping[str, A
             relation=relation,
             birth_year=birth_year,
             schooling=schooling,
-            annual_income_encrypted=meta.get_field("annual_income_encrypted").seal(str(income)),  # type: ignore[union-attr]
-            health_encrypted=meta.get_field("health_encrypted").seal(health) if health else "",  # type: ignore[union-attr]
-            disability_encrypted=meta.get_field("disability_encrypted").seal(disability) if disability else "",  # type: ignore[union-attr]
+            annual_income_encrypted=seal(HouseholdMember, "annual_income_encrypted", str(income)),
+            health_encrypted=seal(HouseholdMember, "health_encrypted", health),
+            disability_encrypted=seal(HouseholdMember, "disability_encrypted", disability),
         )
         audit.record(
             actor=actor,
@@ -491,9 +486,8 @@ def read_upload(upload: UploadedFile | None, model: Any, folder: str) -> tuple[s
         raise ValidationFailed("只能上传 PDF、PNG 或 JPG 文件", fields={"upload": "只能上传 PDF、PNG 或 JPG 文件"})
     content_type, suffix = kind
     name = parsing.clean(upload.name or "")[-100:] or "材料" + suffix
-    field = model._meta.get_field("stored")
-    stored: str = field.save_sealed(
-        "%s/%s.enc" % (folder, secrets.token_hex(16)), base64.b64encode(content).decode("ascii")
+    stored = seal_file(
+        model, "stored", "%s/%s.enc" % (folder, secrets.token_hex(16)), base64.b64encode(content).decode("ascii")
     )
     return name, content_type, len(content), stored
 
@@ -521,8 +515,7 @@ def attachment_read(*, actor: Any, attachment: Attachment) -> bytes:
     """The document's content, audited as a reveal of the file."""
     file = attachment.file
     _require(actor, ReliefPerm.REVEAL, file.organization, "您无权查看困难家庭的证明材料")
-    field = Attachment._meta.get_field("stored")
-    content = base64.b64decode(field.open_file(attachment.stored))  # type: ignore[union-attr]
+    content = base64.b64decode(unseal_file(Attachment, "stored", attachment.stored))
     with transaction.atomic():
         audit.record(
             actor=actor,
