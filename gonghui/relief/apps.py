@@ -11,6 +11,7 @@ class ReliefConfig(AppConfig):
     def ready(self) -> None:
         from gonghui.core import registry
         from gonghui.core.policies import register_policy_kind
+        from gonghui.funds.categories import register_category
         from gonghui.relief import audit_labels
         from gonghui.relief.dashboard import register_cards
         from gonghui.relief.permissions import GRANTS, LABELS, ReliefPerm
@@ -34,6 +35,9 @@ class ReliefConfig(AppConfig):
         registry.tile(registry.Tile("relief", "困难帮扶", "house-heart", "/h5/relief/", 40))
         registry.seeder("relief", order=40, run=_seed_demo, label="困难帮扶")
         register_cards()
+        register_category("relief.visit", "常态化慰问")
+        register_category("relief.temporary", "临时救助")
+        register_category("relief.major_illness", "大病救助")
         # Relief staff keep their own parameters (a 低保 standard changes every year); the
         # amounts an approver decides and the 大病 tiers are money rules: a second person approves.
         for kind, label, schema, default in KINDS:

@@ -15,6 +15,8 @@ ACTIONS = {
     "relief.files_export": "导出困难职工档案",
     "relief.plan_create": "制定常态化慰问计划",
     "relief.plan_close": "结束常态化慰问计划",
+    "relief.plan_visit": "登记常态化慰问",
+    "relief_case.pay": "发放救助金",
     "relief_case.submit": "提交救助申请",
     "relief_case.review": "审核救助申请",
     "relief_case.approve": "批准救助申请",
@@ -47,4 +49,6 @@ DETAILS = {
     "level": "审批层级",
     "limit_fen": "审批限额（分）",
     "escalated_to": "上报至",
+    "budget": "列支预算",
+    "member": "会员",
 }

@@ -15,6 +15,7 @@ from gonghui.core.downloads import attachment_response
 from gonghui.core.errors import DomainError, NotFound, ValidationFailed
 from gonghui.core.pagination import paginate
 from gonghui.core.workflow import workflow_case, workflow_history, workflow_options
+from gonghui.funds.selectors import entries_for_reference
 from gonghui.members.selectors import member_of_user
 from gonghui.organizations.policies import policy_for
 from gonghui.organizations.selectors import has_perm_on
@@ -121,6 +122,8 @@ def _case_page(request: HttpRequest, case: ReliefCase, *, status: int = 200, **e
             "options": options,
             # A template would call a transition's `limits` callable: say here which steps take an amount.
             "amount_steps": {name for name, o in options.items() if o.transition.limits is not None},
+            "budgets": cases.case_budgets(actor=request.user, case=case) if "pay" in options else [],
+            "payments": entries_for_reference(actor=request.user, reference=cases.case_reference(case)),
             "history": workflow_history(workflow=CASE, obj=case),
             "documents": case.documents.all()[:50],
             "escalated_org": record.escalated_org_id if record else None,
@@ -163,6 +166,13 @@ def case_step(request: HttpRequest, pk: int) -> HttpResponse:
         elif step == "reject":
             cases.case_reject(actor=request.user, case=case, reason=reason)
             done = "已作出不予救助的决定"
+        elif step == "pay":
+            wanted = parsing.query_id(request.POST, "budget")
+            budget = next((b for b in cases.case_budgets(actor=request.user, case=case) if b.pk == wanted), None)
+            if budget is None:
+                raise ValidationFailed("请选择列支的预算（资金来源与预算科目）", fields={"budget": "请选择预算"})
+            cases.case_pay(actor=request.user, case=case, budget=budget)
+            done = "已发放，救助金实名转入本人银行卡"
         elif step == "paperwork":
             cases.paperwork_complete(actor=request.user, case=case)
             done = "已确认手续补齐"

@@ -18,9 +18,12 @@ from django.utils import timezone
 from gonghui.core import audit, crypto, parsing
 from gonghui.core.errors import Conflict, PermissionDenied, ValidationFailed
 from gonghui.core.workflow import Step, workflow_start, workflow_transition
+from gonghui.funds.models import Budget
+from gonghui.funds.selectors import budgets_for_spending
+from gonghui.funds.services import fund_spend
 from gonghui.members.models import Member
 from gonghui.organizations.policies import policy_explain, policy_for
-from gonghui.organizations.selectors import has_perm_on
+from gonghui.organizations.selectors import ancestors, has_perm_on
 from gonghui.relief import policies
 from gonghui.relief.models import (
     CaseDocument,
@@ -162,7 +165,10 @@ def case_submit(*, actor: Any, member: Member, data: Mapping[str, Any]) -> Relie
 
 def _illness_paid(member: Member, year: int, *, exclude: int | None = None) -> int:
     qs = ReliefCase.objects.filter(
-        member=member, kind=CaseKind.MAJOR_ILLNESS, illness_year=year, status=CaseStatus.APPROVED
+        member=member,
+        kind=CaseKind.MAJOR_ILLNESS,
+        illness_year=year,
+        status__in=(CaseStatus.APPROVED, CaseStatus.PAID),
     )
     if exclude is not None:
         qs = qs.exclude(pk=exclude)
@@ -368,3 +374,55 @@ def case_document_read(*, actor: Any, document: CaseDocument) -> bytes:
             detail={"filename": document.filename},
         )
     return base64.b64decode(content)
+
+
+# ---- disbursement --------------------------------------------------------------------------------
+
+CATEGORY_OF: dict[str, str] = {CaseKind.TEMPORARY: "relief.temporary", CaseKind.MAJOR_ILLNESS: "relief.major_illness"}
+
+
+def case_reference(case: ReliefCase) -> str:
+    return "relief.case:%d" % case.pk
+
+
+def case_budgets(*, actor: Any, case: ReliefCase) -> list[Budget]:
+    """The budgets the actor may pay this case from: those of the case's union and of the
+    unions above it, of the case's year, with money left, on a line its category may use."""
+    year = timezone.localdate().year
+    lineage = [*ancestors(case.organization), case.organization]
+    found: list[Budget] = []
+    for organization in reversed(lineage):
+        found += list(
+            budgets_for_spending(user=actor, organization=organization, year=year, category=CATEGORY_OF[case.kind])
+        )
+    return found
+
+
+def case_pay(*, actor: Any, case: ReliefCase, budget: Budget) -> ReliefCase:
+    """Pay the approved amount by real-name transfer to the member's card, out of `budget`
+    (a fund source and budget line of the case's union or one above it): the budget is locked
+    and charged in the same transaction as the case moves to 已发放, so two payments racing for
+    a budget's last money cannot both pass."""
+    lineage = {o.pk for o in ancestors(case.organization)} | {case.organization_id}
+    if budget.organization_id not in lineage:
+        raise ValidationFailed("只能从本单位或上级工会的预算中列支", fields={"budget": "请选择本单位或上级工会的预算"})
+
+    def effect(obj: ReliefCase, step: Step) -> list[str]:
+        assert obj.amount_approved_fen is not None
+        entry = fund_spend(
+            actor=actor,
+            budget=budget,
+            amount_fen=obj.amount_approved_fen,
+            category=CATEGORY_OF[obj.kind],
+            reference=case_reference(obj),
+            memo="%(no)s %(name)s 实名转账至 %(card)s"
+            % {"no": obj.case_no, "name": obj.member.name_masked, "card": obj.payee_card_masked},
+        )
+        obj.ledger_entry = entry
+        obj.paid_at = step.at
+        return ["ledger_entry", "paid_at"]
+
+    result: ReliefCase = workflow_transition(
+        actor=actor, obj=case, workflow=CASE, transition="pay", effect=effect, budget=budget.pk
+    )
+    return result

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 
 from gonghui.core.fields import EncryptedField, EncryptedFileNameField, EncryptedTextField
+from gonghui.funds.models import LedgerEntry
 from gonghui.members.identity import mask_name
 from gonghui.members.models import Member
 from gonghui.organizations.models import Organization, PolicyVersion
@@ -260,6 +261,7 @@ class CaseStatus(models.TextChoices):
     REVIEWED = "reviewed", "待审批"
     ESCALATED = "escalated", "待上级审批"
     APPROVED = "approved", "待发放"
+    PAID = "paid", "已发放"
     REJECTED = "rejected", "未通过"
 
 
@@ -294,6 +296,9 @@ class ReliefCase(models.Model):
     # Real-name transfer to the member's own card.
     payee_card_encrypted = EncryptedTextField("收款银行卡号（密文）", purpose="relief.payee_card")
     payee_card_masked = models.CharField("收款银行卡号", max_length=24)
+    # The disbursement: the ledger entry of the budget (fund source and line) it was paid from.
+    ledger_entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    paid_at = models.DateTimeField("发放时间", null=True, blank=True)
     fast_track = models.BooleanField("先行救助、后补手续", default=False)
     paperwork_due = models.DateField("补齐手续截止日期", null=True, blank=True)
     paperwork_done_at = models.DateTimeField("手续补齐时间", null=True, blank=True)
@@ -318,6 +323,11 @@ class ReliefCase(models.Model):
             models.CheckConstraint(
                 condition=models.Q(fast_track=False) | models.Q(paperwork_due__isnull=False),
                 name="relief_fast_track_has_paperwork_due",
+            ),
+            # Paid means paid from a budget: never cash without a ledger record.
+            models.CheckConstraint(
+                condition=~models.Q(status="paid") | models.Q(ledger_entry__isnull=False, paid_at__isnull=False),
+                name="relief_paid_has_ledger_entry",
             ),
         ]
         verbose_name = "救助案件"
@@ -404,8 +414,14 @@ class PlanVisit(models.Model):
     cash_fen = models.PositiveBigIntegerField("慰问金（分）", default=0)
     goods = models.CharField("慰问品", max_length=120, blank=True)
     notes = models.CharField("备注", max_length=200, blank=True)
+    ledger_entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-visited_on", "-id"]
-        constraints = [models.UniqueConstraint(fields=["plan", "member"], name="relief_plan_visit_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "member"], name="relief_plan_visit_once"),
+            models.CheckConstraint(
+                condition=models.Q(cash_fen=0) | models.Q(ledger_entry__isnull=False), name="relief_visit_cash_paid"
+            ),
+        ]

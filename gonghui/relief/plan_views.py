@@ -4,8 +4,10 @@ and a plan with its target members and the visits made."""
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gonghui.core import parsing
 from gonghui.core.access import requires_perm
 from gonghui.core.errors import DomainError, ValidationFailed
 from gonghui.core.pagination import paginate
@@ -83,6 +85,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "visited": selectors.plan_visited_ids(plan),
             "visits": plan.visits.select_related("member", "visitor")[:50],
             "can_manage": has_perm_on(request.user, ReliefPerm.MANAGE, plan.organization),
+            "budgets": plans.plan_budgets(actor=request.user, plan=plan),
+            "today": timezone.localdate(),
         },
     )
 
@@ -93,4 +97,26 @@ def plan_close(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_get_for_actor(actor=request.user, pk=pk)
     plans.plan_close(actor=request.user, plan=plan)
     messages.success(request, "已结束慰问计划")
+    return redirect("relief:plan_detail", pk=pk)
+
+
+@require_POST
+@requires_perm(ReliefPerm.MANAGE)
+def plan_visit(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.plan_get_for_actor(actor=request.user, pk=pk)
+    try:
+        member = (
+            selectors.plan_targets(actor=request.user, plan=plan)
+            .filter(pk=parsing.query_id(request.POST, "member") or 0)
+            .first()
+        )
+        if member is None:
+            raise ValidationFailed("该职工不在本次慰问对象范围内", fields={"member": "不在慰问对象范围内"})
+        wanted = parsing.query_id(request.POST, "budget")
+        budget = next((b for b in plans.plan_budgets(actor=request.user, plan=plan) if b.pk == wanted), None)
+        plans.plan_visit_record(actor=request.user, plan=plan, member=member, data=request.POST, budget=budget)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已登记慰问")
     return redirect("relief:plan_detail", pk=pk)

@@ -4,20 +4,25 @@ sub-tree (the group's members are its targets, see `selectors.plan_targets`)."""
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gonghui.core import audit, parsing
 from gonghui.core.errors import Conflict, PermissionDenied, ValidationFailed
+from gonghui.funds.models import Budget
+from gonghui.funds.selectors import budgets_for_spending
+from gonghui.funds.services import fund_spend
+from gonghui.members.models import Member
 from gonghui.organizations.models import Organization
 from gonghui.organizations.policies import policy_for
-from gonghui.organizations.selectors import has_perm_on
-from gonghui.relief import policies
-from gonghui.relief.models import Occasion, PlanStatus, VisitPlan
+from gonghui.organizations.selectors import ancestors, has_perm_on
+from gonghui.relief import policies, selectors
+from gonghui.relief.models import Occasion, PlanStatus, PlanVisit, VisitPlan
 from gonghui.relief.permissions import ReliefPerm
 
 PLAN_CASH_MAX_FEN = 10_000_000  # ¥10 万 per visit at most
 PLAN_DAYS_MAX = 366
+VISIT_CATEGORY = "relief.visit"
 
 
 def _field(name: str, parse: Any, *args: Any, **kwargs: Any) -> Any:
@@ -92,3 +97,82 @@ def plan_close(*, actor: Any, plan: VisitPlan) -> VisitPlan:
         locked.save(update_fields=["status"])
         audit.record(actor=actor, action="relief.plan_close", obj=locked, organization=locked.organization)
     return locked
+
+
+def plan_budgets(*, actor: Any, plan: VisitPlan) -> list[Budget]:
+    """The budgets the actor may pay this plan's cash from: the plan's union's and those above."""
+    year = timezone.localdate().year
+    found: list[Budget] = []
+    for organization in reversed([*ancestors(plan.organization), plan.organization]):
+        found += list(budgets_for_spending(user=actor, organization=organization, year=year, category=VISIT_CATEGORY))
+    return found
+
+
+def plan_visit_record(
+    *, actor: Any, plan: VisitPlan, member: Member, data: Mapping[str, Any], budget: Budget | None
+) -> PlanVisit:
+    """A visit under the plan: date, visitor (the actor), cash and goods; cash is paid out of
+    `budget` (of the plan's union or above) in the same transaction, so every yuan is on a ledger."""
+    if not has_perm_on(actor, ReliefPerm.MANAGE, plan.organization) and not has_perm_on(
+        actor, ReliefPerm.MANAGE, member.organization
+    ):
+        raise PermissionDenied("您无权登记该慰问计划的走访")
+    if plan.status != PlanStatus.OPEN:
+        raise Conflict("该慰问计划已结束")
+    if not selectors.plan_targets(actor=actor, plan=plan).filter(pk=member.pk).exists():
+        raise ValidationFailed("该职工不在本次慰问对象范围内", fields={"member": "不在慰问对象范围内"})
+    today = timezone.localdate()
+    visited_on = _field(
+        "visited_on",
+        parsing.parse_date,
+        data.get("visited_on"),
+        label="慰问日期",
+        earliest=plan.starts_on,
+        latest=min(plan.ends_on, today),
+    )
+    cash = _field("cash", parsing.parse_yuan, data.get("cash") or "0", label="慰问金", maximum_fen=PLAN_CASH_MAX_FEN)
+    goods = parsing.clean(data.get("goods"))[:120]
+    if cash == 0 and not goods:
+        raise ValidationFailed("请填写慰问金或慰问品", fields={"cash": "请填写慰问金或慰问品"})
+    if cash and budget is None:
+        raise ValidationFailed("发放慰问金须选择列支的预算", fields={"budget": "请选择预算"})
+    if budget is not None and budget.organization_id not in {o.pk for o in ancestors(plan.organization)} | {
+        plan.organization_id
+    }:
+        raise ValidationFailed("只能从计划所在工会或其上级的预算中列支", fields={"budget": "请选择计划所在工会的预算"})
+    with transaction.atomic():
+        if PlanVisit.objects.filter(plan=plan, member=member).exists():
+            raise Conflict("该职工已在本计划中慰问过")
+        entry = None
+        if cash:
+            assert budget is not None
+            entry = fund_spend(
+                actor=actor,
+                budget=budget,
+                amount_fen=cash,
+                category=VISIT_CATEGORY,
+                reference="relief.plan:%d" % plan.pk,
+                memo="%(plan)s %(name)s" % {"plan": plan.title, "name": member.name_masked},
+            )
+        try:
+            with transaction.atomic():
+                visit = PlanVisit.objects.create(
+                    plan=plan,
+                    member=member,
+                    organization=member.organization,
+                    visited_on=visited_on,
+                    visitor=actor,
+                    cash_fen=cash,
+                    goods=goods,
+                    ledger_entry=entry,
+                )
+        except IntegrityError:
+            raise Conflict("该职工已在本计划中慰问过") from None
+        audit.record(
+            actor=actor,
+            action="relief.plan_visit",
+            obj=plan,
+            organization=member.organization,
+            detail={"member": member.pk, "cash_fen": cash, "visited_on": visited_on.isoformat()},
+        )
+    return visit

@@ -33,6 +33,7 @@ urlpatterns = [
     path("console/relief/plans/new/", plan_views.plan_create, name="plan_create"),
     path("console/relief/plans/<int:pk>/", plan_views.plan_detail, name="plan_detail"),
     path("console/relief/plans/<int:pk>/close/", plan_views.plan_close, name="plan_close"),
+    path("console/relief/plans/<int:pk>/visits/", plan_views.plan_visit, name="plan_visit"),
     path("h5/relief/", views.h5_home, name="h5_home"),
     path("h5/relief/apply/", case_views.h5_apply, name="h5_apply"),
     path("h5/relief/documents/", case_views.h5_document, name="h5_document"),

@@ -112,6 +112,15 @@ CASE = Workflow(
             escalate_to=CaseStatus.ESCALATED,
         ),
         Transition(
+            name="pay",
+            label="发放",
+            sources=(CaseStatus.APPROVED,),
+            target=CaseStatus.PAID,
+            perm=ReliefPerm.MANAGE,
+            forbid=("step:approve", "step:approve_urgent"),
+            forbid_message="批准与发放须由不同的工作人员办理",
+        ),
+        Transition(
             name="reject",
             label="不予救助",
             sources=(CaseStatus.SUBMITTED, CaseStatus.REVIEWED, CaseStatus.ESCALATED),

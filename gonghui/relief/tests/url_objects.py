@@ -107,4 +107,4 @@ def plan_pk(world: World) -> dict[str, Any]:
     return {"pk": plan.pk}
 
 
-URL_OBJECTS.update({"relief:plan_detail": plan_pk, "relief:plan_close": plan_pk})
+URL_OBJECTS.update({"relief:plan_detail": plan_pk, "relief:plan_close": plan_pk, "relief:plan_visit": plan_pk})
