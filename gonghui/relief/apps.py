@@ -33,7 +33,7 @@ class ReliefConfig(AppConfig):
         registry.describe_by("relief.visitplan", lambda p: "慰问计划：%s" % p.title, only=("title",))
         registry.nav(registry.NavItem("relief", "困难帮扶", "house-heart", "relief:home", (ReliefPerm.VIEW,), 85))
         registry.tile(registry.Tile("relief", "困难帮扶", "house-heart", "/h5/relief/", 40))
-        registry.seeder("relief", order=40, run=_seed_demo, label="困难帮扶")
+        registry.seeder("relief", order=45, run=_seed_demo, label="困难帮扶")
         register_cards()
         register_category("relief.visit", "常态化慰问")
         register_category("relief.temporary", "临时救助")

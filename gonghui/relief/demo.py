@@ -12,7 +12,7 @@ from gonghui.core.errors import ValidationFailed
 from gonghui.members.models import Member
 from gonghui.organizations.models import Organization
 from gonghui.organizations.policies import policy_propose
-from gonghui.relief import cases, plans, policies, services
+from gonghui.relief import cases, plans, policies, selectors, services
 from gonghui.relief.models import Cause, HardshipFile, ReliefCase, Visit, add_months
 
 FILES = 36
@@ -148,9 +148,15 @@ def seed_cases(context: Any, made: list[HardshipFile]) -> None:
             "fast_track": "1" if index == 0 else "",
         }
         case = cases.case_submit(actor=handler, member=file.member, data=data)
-        if index == 0:
+        if index in (0, 2, 5):
+            if index:
+                case = cases.case_review(actor=admin, case=case)
             case = cases.case_approve(actor=reviewer, case=case, amount_fen=case.amount_requested_fen)
-            ReliefCase.objects.filter(pk=case.pk).update(paperwork_due=today - dt.timedelta(days=3))
+            budget = next(iter(cases.case_budgets(actor=handler, case=case)), None)
+            if budget is not None and budget.remaining_fen >= case.amount_requested_fen:
+                cases.case_pay(actor=handler, case=case, budget=budget)
+            if index == 0:
+                ReliefCase.objects.filter(pk=case.pk).update(paperwork_due=today - dt.timedelta(days=3))
         elif index % 3 == 1:
             cases.case_review(actor=admin, case=case)
     if len(mine) > 8:
@@ -168,7 +174,7 @@ def seed_cases(context: Any, made: list[HardshipFile]) -> None:
             },
         )
     district = next(o for o in Organization.objects.filter(path__startswith=suzhou.path, level=3).order_by("path"))
-    plans.plan_create(
+    plan = plans.plan_create(
         actor=handler,
         organization=district,
         data={
@@ -181,6 +187,16 @@ def seed_cases(context: Any, made: list[HardshipFile]) -> None:
             "goods": "月饼一盒",
         },
     )
+    budgets = plans.plan_budgets(actor=handler, plan=plan)
+    for member in selectors.plan_targets(actor=handler, plan=plan)[:3]:
+        budget = next((b for b in budgets if b.remaining_fen >= plan.cash_fen), None)
+        plans.plan_visit_record(
+            actor=handler,
+            plan=plan,
+            member=member,
+            data={"visited_on": today.isoformat(), "cash": "500" if budget else "0", "goods": plan.goods},
+            budget=budget,
+        )
 
 
 CASE_STORIES = (

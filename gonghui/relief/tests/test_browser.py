@@ -1,7 +1,8 @@
-"""The issue's journey in chromium, as far as it goes without the funds app: a district's relief
-handler files a household and sees its class with the arithmetic, plans a 中秋 visit for 环卫工人
-in the district, runs a fast-track temporary-relief case to approval by a colleague and then
-chases its paperwork, and computes a 大病救助 amount."""
+"""The issue's "done when" in chromium: a district's relief handler files a household and sees
+its class with the arithmetic, plans a 中秋 visit for 环卫工人 in the district and records a visit
+paid from the district's budget, runs a fast-track temporary-relief case through a colleague's
+approval to payment and then chases its paperwork, computes a 大病救助 amount, and the funds
+report shows the spending by fund source and category."""
 
 import datetime as dt
 
@@ -9,6 +10,8 @@ import pytest
 from django.utils import timezone
 
 from gonghui.core.permissions import Role
+from gonghui.funds import services as funds
+from gonghui.funds.models import Source
 from gonghui.members.models import Tag
 from gonghui.relief.models import CaseStatus, HardshipFile, ReliefCase, VisitPlan
 from gonghui.relief.tests.factories import publish_dibao
@@ -38,6 +41,15 @@ def test_relief_journey_file_plan_fast_track_paperwork_and_major_illness(live_se
     publish_dibao(world)
     district = world.street.parent
     assert district is not None
+    for source, line in ((Source.UPPER, "临时救助"), (Source.DONATION, "送温暖")):
+        funds.budget_create(
+            actor=world.federation_admin,
+            organization=district,
+            year=timezone.localdate().year,
+            source=source,
+            line=line,
+            amount_fen=2_000_000,
+        )
     handler = grant(make_user("district_handler", password=PASSWORD), district, Role.HANDLER)
     reviewer = grant(make_user("district_reviewer", password=PASSWORD), district, Role.REVIEWER)
     cleaner = make_member(world.union_a, name="周国强", tags=Tag.SANITATION | Tag.OUTDOOR)
@@ -77,6 +89,11 @@ def test_relief_journey_file_plan_fast_track_paperwork_and_major_illness(live_se
     page.wait_for_selector("[data-testid=plan-targets]")
     assert "周**" in page.inner_text("[data-testid=plan-targets]")
     assert VisitPlan.objects.get().organization == district
+    visit = page.locator("[data-testid=plan-visit-%d]" % cleaner.pk)
+    visit.locator("select[name=budget]").select_option(label=f"{district.name} 社会募集 · 送温暖（余 ¥20,000.00）")
+    visit.locator("button").click()
+    page.wait_for_selector("text=已登记慰问")
+    assert "已慰问" in page.inner_text("[data-testid=plan-targets]")
 
     # 3. A fast-track temporary-relief case, submitted by the handler …
     page.goto(f"{base}/console/relief/cases/new/?kind=temporary&member_no={cleaner.member_no}")
@@ -103,9 +120,19 @@ def test_relief_journey_file_plan_fast_track_paperwork_and_major_illness(live_se
     assert ReliefCase.objects.get().status == CaseStatus.APPROVED
     context.close()
 
+    # … paid by the handler out of the district's 上级工会拨付 budget …
+    context, page = _sign_in(browser, base, handler.username, f"/console/relief/cases/{case.pk}/")
+    page.select_option(
+        "[data-testid=pay-budget]", label=f"{district.name} · {today.year}年 上级工会拨付 · 临时救助（余 ¥20,000.00）"
+    )
+    page.click("[data-testid=case-pay]")
+    page.wait_for_selector("text=已发放，救助金实名转入本人银行卡")
+    assert page.inner_text("[data-testid=case-status]") == "已发放"
+    assert "¥1,500.00" in page.inner_text("[data-testid=case-payment]")
+
     # … and, its paperwork deadline passed, chased on the overdue list and completed.
     ReliefCase.objects.filter(pk=case.pk).update(paperwork_due=today - dt.timedelta(days=1))
-    context, page = _sign_in(browser, base, handler.username, "/console/relief/cases/paperwork/")
+    page.goto(f"{base}/console/relief/cases/paperwork/")
     assert case.case_no in page.inner_text("[data-testid=relief-paperwork]")
     page.click("text=催办")
     page.set_input_files(
@@ -131,4 +158,11 @@ def test_relief_journey_file_plan_fast_track_paperwork_and_major_illness(live_se
     assert "个人自付 ¥20,000.00 属于 ¥20,000.00（含）至 ¥30,000.00（不含） 档" in page.inner_text(
         "[data-testid=illness-result]"
     )
+
+    # 5. The funds report: spending by fund source and by category.
+    page.goto(f"{base}/console/funds/summary/?organization={district.pk}")
+    categories = page.inner_text("[data-testid=summary-categories]")
+    assert "临时救助\t1\t¥1500.00" in categories and "常态化慰问\t1\t¥500.00" in categories
+    sources = page.inner_text("[data-testid=summary-sources]")
+    assert "上级工会拨付" in sources and "社会募集" in sources
     context.close()
