@@ -13,9 +13,9 @@
 - `relief.temporary_situations` — the 临时救助 situations.
 - `relief.approval_limits` — the largest amount an approver at each organisation level decides.
 - `relief.major_illness` — the 大病救助 tier table (the 三明 example) and the yearly cap.
-- `relief.workdays` — the official holiday schedule as a local table (休息日 and 调休上班日):
-  the `chinese-calendar` package is not installed in this environment, so working days are
-  Monday–Friday minus the listed holidays plus the listed 调休 workdays (`workdays.py`).
+
+Working days (the 退档 notice) come from the kernel's `core.workdays` calendar: the official
+schedule from `chinese-calendar` with a union's local overrides as the `core.workdays` policy.
 """
 
 import datetime as dt
@@ -34,7 +34,6 @@ VISIT_GROUPS = "relief.visit_groups"
 SITUATIONS = "relief.temporary_situations"
 APPROVAL_LIMITS = "relief.approval_limits"
 MAJOR_ILLNESS = "relief.major_illness"
-WORKDAYS = "relief.workdays"
 
 FEN_MAX = 10**12
 
@@ -290,41 +289,6 @@ MAJOR_ILLNESS_DEFAULT: dict[str, Any] = {
 }
 
 
-# ---- working days -----------------------------------------------------------------------------
-
-
-class WorkdaysBody(_Body):
-    holidays: list[dt.date]
-    workdays: list[dt.date]
-
-    @model_validator(mode="after")
-    def _disjoint(self) -> "WorkdaysBody":
-        both = sorted(set(self.holidays) & set(self.workdays))
-        if both:
-            raise ValueError("%(day)s 不能既是放假日又是调休上班日" % {"day": both[0].isoformat()})
-        return self
-
-
-def _days(first: str, last: str) -> list[str]:
-    start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
-    return [(start + dt.timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
-
-
-# 国务院办公厅 2026 年部分节假日安排, as a local table (edit it when the next year's notice is out).
-WORKDAYS_DEFAULT: dict[str, Any] = {
-    "holidays": [
-        *_days("2026-01-01", "2026-01-03"),
-        *_days("2026-02-15", "2026-02-23"),
-        *_days("2026-04-04", "2026-04-06"),
-        *_days("2026-05-01", "2026-05-05"),
-        *_days("2026-06-19", "2026-06-21"),
-        *_days("2026-09-25", "2026-09-27"),
-        *_days("2026-10-01", "2026-10-07"),
-    ],
-    "workdays": ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"],
-}
-
-
 KINDS: tuple[tuple[str, str, type[BaseModel], dict[str, Any]], ...] = (
     (DIBAO, "困难帮扶：低保标准", DibaoBody, DIBAO_DEFAULT),
     (CLASSES, "困难帮扶：困难类别认定公式", ClassesBody, CLASSES_DEFAULT),
@@ -332,7 +296,6 @@ KINDS: tuple[tuple[str, str, type[BaseModel], dict[str, Any]], ...] = (
     (SITUATIONS, "困难帮扶：临时救助情形", SituationsBody, SITUATIONS_DEFAULT),
     (APPROVAL_LIMITS, "困难帮扶：各级审批限额", ApprovalLimitsBody, APPROVAL_LIMITS_DEFAULT),
     (MAJOR_ILLNESS, "困难帮扶：大病救助档次", MajorIllnessBody, MAJOR_ILLNESS_DEFAULT),
-    (WORKDAYS, "困难帮扶：法定节假日与调休", WorkdaysBody, WORKDAYS_DEFAULT),
 )
 
 

@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from gonghui.core import audit, parsing
 from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gonghui.core.workdays import WORKDAYS_POLICY, WorkCalendar
 from gonghui.core.workflow import Step, workflow_start, workflow_transition
 from gonghui.members.models import Member, Tag
-from gonghui.organizations.policies import policy_explain
+from gonghui.organizations.policies import policy_explain, policy_for
 from gonghui.organizations.selectors import has_perm_on
 from gonghui.relief import policies
 from gonghui.relief.models import (
@@ -40,7 +41,6 @@ from gonghui.relief.models import (
 )
 from gonghui.relief.permissions import ReliefPerm
 from gonghui.relief.rules import Assessment, ClassParams, HardshipClass, assess_household
-from gonghui.relief.workdays import Calendar
 from gonghui.relief.workflows import WITHDRAWAL
 
 MAX_SECONDARY_CAUSES = 3
@@ -530,8 +530,9 @@ def attachment_read(*, actor: Any, attachment: Attachment) -> bytes:
 # ---- 退档 and 重新建档 -------------------------------------------------------------------------
 
 
-def calendar_for(organization: Any) -> Calendar:
-    return Calendar.of(policies.resolved(policies.WORKDAYS, organization).body)
+def calendar_for(organization: Any) -> WorkCalendar:
+    """The official schedule with the union's local overrides (the kernel's `core.workdays`)."""
+    return WorkCalendar.of(policy_for(kind=WORKDAYS_POLICY, organization=organization).body)
 
 
 def withdrawal_notice(*, actor: Any, file: HardshipFile, reason: str) -> HardshipFile:

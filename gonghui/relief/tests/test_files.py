@@ -17,7 +17,6 @@ from gonghui.relief import policies, selectors, services
 from gonghui.relief.models import FileStatus, HardshipFile, add_months
 from gonghui.relief.rules import HardshipClass
 from gonghui.relief.tests.factories import DIBAO_FEN, file_data, make_file, publish_dibao
-from gonghui.relief.workdays import Calendar
 from gonghui.site.testing import World, grant, make_member, make_user
 
 pytestmark = pytest.mark.django_db
@@ -216,8 +215,8 @@ def test_a_visit_in_the_future_or_without_notes_is_refused(world: World) -> None
     assert not file.visits.exists()
 
 
-def test_working_days_skip_weekends_and_the_national_day_holiday_and_count_the_makeup_saturday() -> None:
-    calendar = Calendar.of(policies.WORKDAYS_DEFAULT)
+def test_working_days_skip_weekends_and_the_national_day_holiday_and_count_the_makeup_saturday(world: World) -> None:
+    calendar = services.calendar_for(world.union_a)
     # Wed 30 Sep 2026; 1–7 Oct off; Thu 8, Fri 9, Sat 10 (调休上班), Mon 12.
     assert calendar.nth_working_day(dt.date(2026, 9, 30), 5) == dt.date(2026, 10, 12)
     assert calendar.nth_working_day(dt.date(2026, 12, 7), 5) == dt.date(2026, 12, 11)  # Mon → Fri
@@ -228,6 +227,19 @@ def test_working_days_skip_weekends_and_the_national_day_holiday_and_count_the_m
 
 def _notice(world: World, file: HardshipFile) -> HardshipFile:
     return services.withdrawal_notice(actor=world.staff_a, file=file, reason="家庭收入已高于认定标准")
+
+
+def test_a_unions_local_day_off_lengthens_the_notice(world: World) -> None:
+    start = dt.date(2026, 12, 7)  # Monday
+    assert services.calendar_for(world.union_a).nth_working_day(start, 5) == dt.date(2026, 12, 11)
+    policy_propose(
+        actor=world.federation_admin,
+        kind="core.workdays",
+        organization=world.city,
+        body={"holidays": ["2026-12-09"], "workdays": [], "note": "本地纪念日"},
+    )
+    assert services.calendar_for(world.union_a).nth_working_day(start, 5) == dt.date(2026, 12, 14)
+    assert services.calendar_for(world.union_b).nth_working_day(start, 5) == dt.date(2026, 12, 14)
 
 
 def test_withdrawal_needs_five_working_days_of_notice_and_the_parent_unions_approval(

@@ -104,12 +104,6 @@ def test_the_dibao_standard_is_found_by_region_then_city_then_province() -> None
             "body",
             "同一层级只能设一个审批限额",
         ),
-        (
-            policies.WORKDAYS,
-            {"holidays": ["2026-10-10"], "workdays": ["2026-10-10"]},
-            "body",
-            "2026-10-10 不能既是放假日又是调休上班日",
-        ),
     ],
 )
 def test_a_bad_policy_body_is_refused_in_chinese(kind: str, body: dict, field: str, message: str) -> None:
