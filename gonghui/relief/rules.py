@@ -87,7 +87,7 @@ def assess_household(
     disposable = annual_income_fen - rigid_spending_fen
     base = dibao_monthly_fen * MONTHS * household_size
     steps = [
-        "人均可支配收入口径：年可支配收入 − 刚性支出 = %s − %s = %s"
+        "家庭年可支配收入 − 刚性支出 = %s − %s = %s"
         % (yuan(annual_income_fen), yuan(rigid_spending_fen), yuan(disposable)),
         "低保月标准 × 12 × 共同生活人口 = %s × 12 × %d = %s" % (yuan(dibao_monthly_fen), household_size, yuan(base)),
     ]

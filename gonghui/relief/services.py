@@ -596,6 +596,10 @@ def follow_up_end(*, actor: Any, file: HardshipFile) -> HardshipFile:
     return result
 
 
+# What re-filing keeps of the file; every other field is filled afresh.
+_KEEP = {"organization", "member", "file_no", "status", "created_by", "created_at", "updated_at", "last_visit_on"}
+
+
 def hardship_file_refile(*, actor: Any, file: HardshipFile, data: Mapping[str, Any]) -> HardshipFile:
     """A family that left the file and falls back is filed again on the same file, assessed
     afresh; a family the policy no longer classes as in hardship is refused."""
@@ -626,6 +630,3 @@ def hardship_file_refile(*, actor: Any, file: HardshipFile, data: Mapping[str, A
         **facts,
     )
     return result
-
-
-_KEEP = {"organization", "member", "file_no", "status", "created_by", "created_at", "updated_at", "last_visit_on"}

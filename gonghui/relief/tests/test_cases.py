@@ -277,3 +277,17 @@ def test_the_yearly_cap_limits_the_second_major_illness_case(world: World, colle
         mutual_aid="0",
     )
     assert third.amount_requested_fen == 1_000_000  # what is left of the ¥50,000 cap
+
+
+def test_the_case_list_masks_names_and_does_not_query_per_row(world: World, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    from gonghui.site.testing import make_member
+
+    for n in range(6):
+        member = make_member(world.union_a, name="测试%d" % n)
+        cases.case_submit(actor=world.staff_a, member=member, data=case_data())
+    client = world.client_for(world.staff_a)
+    with django_assert_max_num_queries(12):
+        body = client.get("/console/relief/cases/").content.decode()
+    assert body.count("测**") == 6 and "测试1" not in body
+    assert "没有符合条件的救助申请" in client.get("/console/relief/cases/?status=paid").content.decode()
+    assert client.get("/console/relief/cases/?kind=bogus").status_code == 422

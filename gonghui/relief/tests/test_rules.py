@@ -123,7 +123,7 @@ def test_steps_show_the_arithmetic_in_yuan() -> None:
     assert result.klass == HardshipClass.DEEP
     assert result.disposable_fen == 3_800_000 and result.base_fen == BASE
     assert result.steps == [
-        "人均可支配收入口径：年可支配收入 − 刚性支出 = ¥50,000.00 − ¥12,000.00 = ¥38,000.00",
+        "家庭年可支配收入 − 刚性支出 = ¥50,000.00 − ¥12,000.00 = ¥38,000.00",
         "低保月标准 × 12 × 共同生活人口 = ¥1,225.00 × 12 × 3 = ¥44,100.00",
         "¥38,000.00 < ¥44,100.00 × 100% = ¥44,100.00，认定为深度困难",
     ]
