@@ -24,6 +24,7 @@ ACTIONS = {
     "relief_case.reject": "不予救助",
     "relief.case_reveal": "查看大病救助费用明细",
     "relief.case_paperwork": "先行救助补齐手续",
+    "relief.case_paperwork_escalate": "先行救助逾期未补手续，上报上级工会",
     "relief.case_document_add": "上传救助申请材料",
     "relief.case_document_read": "查看救助申请材料",
 }

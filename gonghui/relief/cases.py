@@ -38,6 +38,7 @@ from gonghui.relief.models import (
 )
 from gonghui.relief.permissions import ReliefPerm
 from gonghui.relief.rules import IllnessParams, IllnessResult, major_illness, yuan
+from gonghui.relief.selectors import paperwork_overdue_q
 from gonghui.relief.services import parse_money, read_upload
 from gonghui.relief.workflows import CASE
 
@@ -426,3 +427,33 @@ def case_pay(*, actor: Any, case: ReliefCase, budget: Budget) -> ReliefCase:
         actor=actor, obj=case, workflow=CASE, transition="pay", effect=effect, budget=budget.pk
     )
     return result
+
+
+def paperwork_escalate() -> int:
+    """Housekeeping: fast-track cases whose papers are past due and still missing are reported
+    to the union above (once each): an audit event on the parent organisation, and the case
+    shows as escalated on the overdue list and the parent's dashboard. Returns how many."""
+    today = timezone.localdate()
+    due = ReliefCase.objects.filter(paperwork_overdue_q(today), paperwork_escalated_at__isnull=True)
+    count = 0
+    for pk in due.values_list("pk", flat=True)[:1000]:
+        with transaction.atomic():
+            case = (
+                ReliefCase.objects.select_for_update(of=("self",))
+                .select_related("organization__parent")
+                .filter(pk=pk, paperwork_escalated_at__isnull=True)
+                .first()
+            )
+            if case is None:
+                continue
+            case.paperwork_escalated_at = timezone.now()
+            case.save(update_fields=["paperwork_escalated_at"])
+            audit.record(
+                actor=None,
+                action="relief.case_paperwork_escalate",
+                obj=case,
+                organization=case.organization.parent or case.organization,
+                detail={"paperwork_due": case.paperwork_due.isoformat() if case.paperwork_due else ""},
+            )
+            count += 1
+    return count

@@ -29,11 +29,14 @@ def relief_card(actor: Any) -> Card:
                 url=reverse("relief:overdue"),
             )
         )
-    paperwork = selectors.paperwork_overdue_for_actor(actor=actor, today=today).count()
+    overdue_papers = selectors.paperwork_overdue_for_actor(actor=actor, today=today)
+    paperwork = overdue_papers.count()
     if paperwork:
-        todos.append(
-            Todo("%(n)s 件先行救助案件逾期未补手续，请催办" % {"n": paperwork}, url=reverse("relief:paperwork"))
-        )
+        escalated = overdue_papers.filter(paperwork_escalated_at__isnull=False).count()
+        text = "%(n)s 件先行救助案件逾期未补手续，请催办" % {"n": paperwork}
+        if escalated:
+            text += "（其中 %(m)s 件已上报上级）" % {"m": escalated}
+        todos.append(Todo(text, url=reverse("relief:paperwork")))
     pending = selectors.cases_for_actor(actor=actor).filter(
         status__in=(CaseStatus.SUBMITTED, CaseStatus.REVIEWED, CaseStatus.ESCALATED)
     )

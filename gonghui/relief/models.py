@@ -302,6 +302,7 @@ class ReliefCase(models.Model):
     fast_track = models.BooleanField("先行救助、后补手续", default=False)
     paperwork_due = models.DateField("补齐手续截止日期", null=True, blank=True)
     paperwork_done_at = models.DateTimeField("手续补齐时间", null=True, blank=True)
+    paperwork_escalated_at = models.DateTimeField("逾期上报上级时间", null=True, blank=True)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

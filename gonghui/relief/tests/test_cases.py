@@ -291,3 +291,22 @@ def test_the_case_list_masks_names_and_does_not_query_per_row(world: World, djan
     assert body.count("测**") == 6 and "测试1" not in body
     assert "没有符合条件的救助申请" in client.get("/console/relief/cases/?status=paid").content.decode()
     assert client.get("/console/relief/cases/?kind=bogus").status_code == 422
+
+
+def test_overdue_paperwork_is_reported_to_the_union_above_once(world: World, colleague) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from django.core.management import call_command
+
+    case = cases.case_approve(actor=colleague, case=submit(world, amount="500", fast_track="1"), amount_fen=50_000)
+    assert cases.paperwork_escalate() == 0  # not due yet
+    ReliefCase.objects.filter(pk=case.pk).update(paperwork_due=timezone.localdate() - dt.timedelta(days=1))
+    out = io.StringIO()
+    call_command("relief_paperwork_escalate", stdout=out)
+    assert out.getvalue().strip() == "已上报 1 件逾期未补手续的先行救助案件"
+    assert cases.paperwork_escalate() == 0  # once
+    event = AuditEvent.objects.get(action="relief.case_paperwork_escalate")
+    assert event.organization_id == world.street.pk and event.object_id == str(case.pk)
+    assert ReliefCase.objects.get(pk=case.pk).paperwork_escalated_at is not None
+    body = world.client_for(world.staff_a).get("/console/relief/cases/paperwork/").content.decode()
+    assert "已上报上级" in body
