@@ -310,3 +310,21 @@ def test_overdue_paperwork_is_reported_to_the_union_above_once(world: World, col
     assert ReliefCase.objects.get(pk=case.pk).paperwork_escalated_at is not None
     body = world.client_for(world.staff_a).get("/console/relief/cases/paperwork/").content.decode()
     assert "已上报上级" in body
+
+
+def test_the_member_uploads_a_document_to_their_own_case_only(world: World) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    case = cases.case_submit(actor=world.member_a.user, member=world.member_a, data=case_data())
+    mine = Client()
+    mine.force_login(world.member_a.user, backend="gonghui.accounts.backends.StaffPasswordBackend")
+    done = mine.post(
+        "/h5/relief/documents/", {"case": case.pk, "upload": SimpleUploadedFile("诊断.pdf", b"%PDF-1.4 x")}, follow=True
+    )
+    assert "已上传材料" in done.content.decode() and case.documents.count() == 1
+    other = Client()
+    other.force_login(world.member_b.user, backend="gonghui.accounts.backends.StaffPasswordBackend")
+    refused = other.post(
+        "/h5/relief/documents/", {"case": case.pk, "upload": SimpleUploadedFile("x.pdf", b"%PDF-1.4 y")}
+    )
+    assert refused.status_code == 404 and case.documents.count() == 1
