@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "gonghui.benefits",
     "gonghui.health",
     "gonghui.funds",
+    "gonghui.relief",
     "gonghui.site",  # the composition app: last, it knows every module
 ]
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("gonghui.benefits.urls")),
     path("", include("gonghui.health.urls")),
     path("", include("gonghui.funds.urls")),
+    path("", include("gonghui.relief.urls")),
 ]
 
 if settings.DEBUG:
