@@ -367,7 +367,7 @@ def withdrawal(request: HttpRequest, pk: int) -> HttpResponse:
 def calculator(request: HttpRequest) -> HttpResponse:
     result, error, errors = None, "", {}
     policy = selectors.major_illness_policy_for_actor(actor=request.user)
-    if request.GET:
+    if "total" in request.GET:  # the form was submitted (other query parameters are not figures)
         try:
             values = {
                 name: services.parse_money(request.GET.get(name), name=name, label=label, required=name == "total")
