@@ -1,0 +1,5 @@
+from typing import Any
+
+
+def seed(context: Any) -> None:
+    pass
