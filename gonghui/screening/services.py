@@ -15,7 +15,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -357,7 +357,7 @@ def rule_save(*, actor: Any, key: str | None, data: Mapping[str, Any]) -> Rule:
             if latest is None:
                 raise NotFound("规则不存在")
             version = latest + 1
-        rule = Rule.objects.create(key=key, version=version, created_by=actor, **values.__dict__)
+        rule = Rule.objects.create(key=key, version=version, created_by=actor, **asdict(values))
         audit.record(
             actor=actor,
             action="screening.rule_save",
@@ -383,7 +383,7 @@ def rule_preview(
     _require_rule_manager(actor)
     _require(actor, ScreeningPerm.VIEW, organization, "无权查看该组织的会员")
     values = rule_input(data)
-    rule = Rule(key="preview", version=0, **values.__dict__)
+    rule = Rule(key="preview", version=0, **asdict(values))
     in_force = datasets_in_force(organization)
     missing = [k for k in rule.dataset_kinds if k not in in_force]
     found: list[tuple[Any, ...]] = []
