@@ -49,7 +49,14 @@ from gonghui.screening.models import (
     SuggestionKind,
 )
 from gonghui.screening.permissions import ScreeningPerm
-from gonghui.screening.rules import EVIDENCE_CHOICES, MEMBERS_VIEW, SHIPPED_RULES, compile_rule, view_name
+from gonghui.screening.rules import (
+    EVIDENCE_CHOICES,
+    MEMBERS_VIEW,
+    SHIPPED_RULES,
+    ShippedRule,
+    compile_rule,
+    view_name,
+)
 
 INGEST_JOB = "screening.ingest"
 RUN_JOB = "screening.run"
@@ -229,6 +236,27 @@ def datasets_in_force(organization: Organization) -> dict[str, Dataset]:
 # ---- rules ---------------------------------------------------------------------------------
 
 
+def _shipped_fields(shipped: ShippedRule) -> dict[str, Any]:
+    return {
+        "name": shipped.name,
+        "description": shipped.description,
+        "condition_type": shipped.condition_type,
+        "dataset_kinds": list(shipped.dataset_kinds),
+        "threshold_fen": shipped.threshold_fen,
+        "since": shipped.since,
+        "since_days": shipped.since_days,
+        "suggestion_kind": shipped.suggestion_kind,
+        "suggestion": shipped.suggestion,
+        "evidence": list(shipped.evidence),
+    }
+
+
+def shipped_rules_unsaved() -> list[Rule]:
+    """Version 1 of the shipped rules as (unsaved) rows, for a benchmark or a test that runs
+    them without a database."""
+    return [Rule(key=r.key, version=1, **_shipped_fields(r)) for r in SHIPPED_RULES]
+
+
 def rules_install_shipped() -> None:
     """Version 1 of each shipped rule, once (a rule an administrator changed keeps its versions)."""
     known = set(Rule.objects.values_list("key", flat=True).distinct())
@@ -237,22 +265,7 @@ def rules_install_shipped() -> None:
         return
     with transaction.atomic():
         for shipped in missing:
-            Rule.objects.get_or_create(
-                key=shipped.key,
-                version=1,
-                defaults={
-                    "name": shipped.name,
-                    "description": shipped.description,
-                    "condition_type": shipped.condition_type,
-                    "dataset_kinds": list(shipped.dataset_kinds),
-                    "threshold_fen": shipped.threshold_fen,
-                    "since": shipped.since,
-                    "since_days": shipped.since_days,
-                    "suggestion_kind": shipped.suggestion_kind,
-                    "suggestion": shipped.suggestion,
-                    "evidence": list(shipped.evidence),
-                },
-            )
+            Rule.objects.get_or_create(key=shipped.key, version=1, defaults=_shipped_fields(shipped))
 
 
 def rules_in_force() -> list[Rule]:
