@@ -354,7 +354,7 @@ def rule_input(data: Mapping[str, Any]) -> RuleInput:
 
 def _require_rule_manager(actor: Any) -> None:
     if actor is None or not authorizer().holds_at_root(actor, ScreeningPerm.RULE_MANAGE):
-        raise PermissionDenied("只有全总/省总的管理员可以修改筛查规则")
+        raise PermissionDenied("筛查规则全省统一，只有省总工会的管理员可以修改")
 
 
 def rule_save(*, actor: Any, key: str | None, data: Mapping[str, Any]) -> Rule:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gonghui.core import export_jobs, parsing
 from gonghui.core.access import requires_perm
-from gonghui.core.errors import DomainError, NotFound, ValidationFailed
+from gonghui.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.exports import download
 from gonghui.core.pagination import paginate
 from gonghui.core.workflow import authorizer
@@ -196,6 +196,8 @@ def rules(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @requires_perm(ScreeningPerm.RULE_MANAGE)
 def rule_edit(request: HttpRequest, key: str | None = None) -> HttpResponse:
+    if not authorizer().holds_at_root(request.user, ScreeningPerm.RULE_MANAGE):
+        raise PermissionDenied("筛查规则全省统一，只有省总工会的管理员可以修改")
     rule = selectors.rule_get(key=key) if key else None
     values: dict[str, Any] = _rule_values(rule) if rule else {"is_active": True, "since": Since.ANY, "evidence": []}
     error, errors, preview = "", {}, None
