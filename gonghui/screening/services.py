@@ -400,7 +400,7 @@ def rule_preview(
     in_force = datasets_in_force(organization)
     missing = [k for k in rule.dataset_kinds if k not in in_force]
     found: list[tuple[Any, ...]] = []
-    with _scratch_members(organization) as (members_path, _count):
+    with members_blind_index(organization) as (members_path, _count):
         tables = _tables(members_path, in_force)
         sql = compile_rule(rule, available=in_force, reference_date=reference_date, last_run_date=None)
         if sql is not None:
@@ -457,8 +457,9 @@ def _write_members_csv(organization: Organization, path: Path) -> int:
 
 
 @contextlib.contextmanager
-def _scratch_members(organization: Organization) -> Iterator[tuple[Path, int]]:
-    """The blind-index table of the scope as a Parquet file, deleted afterwards."""
+def members_blind_index(organization: Organization) -> Iterator[tuple[Path, int]]:
+    """The blind-index table of the scope as a Parquet file (member id, grassroots union id,
+    blind index), deleted afterwards."""
     scratch_csv = storage.path_of(storage.WORK, storage.new_name(".csv"))
     parquet = storage.path_of(storage.WORK, storage.new_name(".parquet"))
     try:
@@ -605,7 +606,7 @@ def run_job(job: Job) -> dict[str, Any]:
     rules = rules_in_force()
     in_force = datasets_in_force(run.organization)
     jobs.job_heartbeat(job, done=0, total=len(rules) + 1, message="正在导出会员索引")
-    with _scratch_members(run.organization) as (members_path, members_count):
+    with members_blind_index(run.organization) as (members_path, members_count):
         jobs.job_heartbeat(job, done=1, message="正在比对")
         results = execute_rules(
             engine=engines.engine_for(run.engine),

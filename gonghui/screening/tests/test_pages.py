@@ -17,7 +17,7 @@ def screened(world):  # type: ignore[no-untyped-def]
 
 @pytest.mark.django_db
 def test_grassroots_staff_see_only_their_unions_candidates(screened, world):
-    screening, r = screened
+    _screening, r = screened
     page_a = world.client_for(world.staff_a).get("/console/screening/candidates/")
     page_b = world.client_for(world.staff_b).get("/console/screening/candidates/")
     assert page_a.status_code == page_b.status_code == 200
@@ -43,7 +43,9 @@ def test_filters_and_a_hostile_query_string(screened, world):
     client = world.client_for(world.federation_admin)
     page = client.get("/console/screening/candidates/", {"rule": "medical_spend", "run": str(r.pk)})
     assert [c.rule_key for c in page.context["page"].items] == ["medical_spend"]
-    hostile = client.get("/console/screening/candidates/", {"run": "1e99", "status": "<x>", "change": "'", "page": "-3"})
+    hostile = client.get(
+        "/console/screening/candidates/", {"run": "1e99", "status": "<x>", "change": "'", "page": "-3"}
+    )
     assert hostile.status_code == 200
     assert len(hostile.context["page"].items) == 4  # the latest run, open candidates
 
