@@ -74,6 +74,7 @@ def spark_session() -> Any:
     return (
         builder.master(settings.SCREENING_SPARK_MASTER)
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.session.timeZone", "Asia/Shanghai")
         .getOrCreate()
