@@ -166,8 +166,10 @@ class CandidateStatus(models.TextChoices):
 
 
 class Candidate(models.Model):
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="candidates")
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    # No indexes of their own: screening_candidate_once leads with the run, and
+    # screening_candidate_decided with the member.
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="candidates", db_index=False)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+", db_index=False)
     # The member's grassroots union, whose staff review the candidate.
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", db_index=False)
     rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="+")
