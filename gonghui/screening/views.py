@@ -47,10 +47,16 @@ def _org_from_post(request: HttpRequest, perm: str, field: str = "organization")
     return organization_by_code_for_actor(actor=request.user, perm=perm, code=code)
 
 
+def _render(request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
+    """A full screening page: its tabs show 比对数据 only to those who manage datasets."""
+    tabs = {"can_manage_datasets": authorizer().has_perm_anywhere(request.user, ScreeningPerm.DATASET_MANAGE)}
+    return render(request, template, {**tabs, **context}, status=status)
+
+
 @require_GET
 @requires_perm(ScreeningPerm.VIEW)
 def home(request: HttpRequest) -> HttpResponse:
-    return render(
+    return _render(
         request,
         "screening/home.html",
         {
@@ -89,7 +95,7 @@ def datasets(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("screening:dataset_detail", pk=dataset.pk)
     page = paginate(request, selectors.datasets_for_actor(actor=request.user))
-    return render(
+    return _render(
         request,
         "screening/datasets.html",
         {
@@ -116,7 +122,7 @@ def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if request.headers.get("HX-Request"):
         return render(request, "screening/_dataset_status.html", context)
-    return render(request, "screening/dataset_detail.html", context)
+    return _render(request, "screening/dataset_detail.html", context)
 
 
 @require_GET
@@ -182,7 +188,7 @@ def _rule_values(rule: Any) -> dict[str, Any]:
 @requires_perm(ScreeningPerm.VIEW)
 def rules(request: HttpRequest) -> HttpResponse:
     services.rules_install_shipped()
-    return render(
+    return _render(
         request,
         "screening/rules.html",
         {
@@ -215,7 +221,7 @@ def rule_edit(request: HttpRequest, key: str | None = None) -> HttpResponse:
                 return redirect("screening:rules")
         except DomainError as exc:
             error, errors = exc.message, exc.fields
-    return render(
+    return _render(
         request,
         "screening/rule_form.html",
         {
@@ -265,7 +271,7 @@ def runs(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("screening:run_detail", pk=run.pk)
     page = paginate(request, selectors.runs_for_actor(actor=request.user))
-    return render(
+    return _render(
         request,
         "screening/runs.html",
         {
@@ -296,7 +302,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if request.headers.get("HX-Request"):
         return render(request, "screening/_run_status.html", context)
-    return render(request, "screening/run_detail.html", context)
+    return _render(request, "screening/run_detail.html", context)
 
 
 # ---- candidates -----------------------------------------------------------------------------
@@ -309,7 +315,7 @@ def candidates(request: HttpRequest) -> HttpResponse:
     page = paginate(request, selectors.candidate_list(actor=request.user, filters=filters))
     for candidate in page.items:
         candidate.lines = evidence_lines(candidate.evidence)  # type: ignore[attr-defined]
-    return render(
+    return _render(
         request,
         "screening/candidates.html",
         {
@@ -345,7 +351,7 @@ def candidates_export(request: HttpRequest) -> HttpResponse:
 @requires_perm(ScreeningPerm.VIEW)
 def candidate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     candidate = selectors.candidate_get_for_actor(actor=request.user, pk=pk)
-    return render(request, "screening/candidate_detail.html", _candidate_context(request, candidate))
+    return _render(request, "screening/candidate_detail.html", _candidate_context(request, candidate))
 
 
 def _candidate_context(request: HttpRequest, candidate: Any, **extra: Any) -> dict[str, Any]:
@@ -371,7 +377,7 @@ def candidate_accept(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as exc:
         context = _candidate_context(request, candidate, error=exc.message, errors=exc.fields)
-        return render(request, "screening/candidate_detail.html", context, status=422)
+        return _render(request, "screening/candidate_detail.html", context, status=422)
     messages.success(request, "已纳入")
     return redirect("screening:candidate_detail", pk=candidate.pk)
 
@@ -384,6 +390,6 @@ def candidate_reject(request: HttpRequest, pk: int) -> HttpResponse:
         services.candidate_reject(actor=request.user, candidate=candidate, reason=request.POST.get("reason", ""))
     except DomainError as exc:
         context = _candidate_context(request, candidate, error=exc.message, errors=exc.fields)
-        return render(request, "screening/candidate_detail.html", context, status=422)
+        return _render(request, "screening/candidate_detail.html", context, status=422)
     messages.success(request, "已排除；证据不变时，下次筛查不再提示")
     return redirect("screening:candidate_detail", pk=candidate.pk)
