@@ -33,6 +33,7 @@ from gonghui.members.identity import mask_name
 from gonghui.members.models import Member, MembershipStatus
 from gonghui.organizations.models import Level, Organization
 from gonghui.screening import engines, ingest, storage
+from gonghui.screening.evidence import evidence_lines
 from gonghui.screening.kinds import KINDS, DatasetKind
 from gonghui.screening.models import (
     Candidate,
@@ -410,7 +411,7 @@ def rule_preview(
     sample_ids = [r[0] for r in found[:PREVIEW_SAMPLE]]
     members = Member.objects.in_bulk(sample_ids)
     sample = [
-        {"name": mask_name(members[r[0]].name), "evidence": _evidence(rule, r, in_force)}
+        {"name": mask_name(members[r[0]].name), "lines": evidence_lines(_evidence(rule, r, in_force))}
         for r in found[:PREVIEW_SAMPLE]
         if r[0] in members
     ]

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from gonghui.core import tabular
 from gonghui.core.errors import PermissionDenied
 from gonghui.core.models import JobStatus
-from gonghui.screening import storage
+from gonghui.screening import ingest, storage
 from gonghui.screening.ids import normalise_agency_id, upgrade_15
 from gonghui.screening.kinds import DatasetKind
 from gonghui.screening.models import Dataset, DatasetStatus
@@ -132,3 +132,17 @@ def test_upload_page_refuses_a_wrong_kind_in_chinese(world):
     assert response.status_code == 422
     assert "请选择数据类别" in response.content.decode()
     assert Dataset.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_parquet_upload_of_a_settlement_file(world, tmp_path):
+    source = tmp_path / "yb.parquet"
+    a = id_of(world.member_a)
+    connection = duckdb.connect()
+    select = "SELECT * FROM (VALUES (?, DATE '2026-04-01', 1234.5), ('bad', DATE '2026-04-02', 1.0)) t(身份证号码, 结算日期, 个人负担金额)"
+    ingest.copy_to_parquet(connection, select, [a], source)
+    dataset = upload(
+        world.federation_admin, world.city, DatasetKind.YB_SETTLEMENT, source.read_bytes(), filename="yb.parquet"
+    )
+    assert (dataset.rows_valid, dataset.rows_failed) == (1, 1), dataset.job.error
+    assert _parquet_rows(dataset) == [(world.member_a.id_blind, dt.date(2026, 4, 1), 123450, 2)]

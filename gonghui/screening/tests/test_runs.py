@@ -175,7 +175,7 @@ def test_a_saved_rule_version_is_used_and_recorded_by_the_next_run(screening, wo
         actor=world.federation_admin, organization=world.city, data=data, reference_date=sw.REFERENCE
     )
     assert preview.count == 1 and preview.sample[0]["name"] == "李*"
-    assert preview.sample[0]["evidence"]["amount_fen"] == 6500050
+    assert "金额：65000.50 元（门槛 30000.00 元）" in preview.sample[0]["lines"]
     with pytest.raises(PermissionDenied):
         services.rule_save(actor=world.staff_a, key="medical_spend", data=data)
     with pytest.raises(ValidationFailed, match="金额门槛"):
