@@ -1,12 +1,15 @@
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from gonghui.core.models import AuditEvent
 from gonghui.screening.models import Candidate, CandidateStatus
 from gonghui.screening.tests import world as sw
 from gonghui.screening.tests.helpers import run
+from gonghui.site.testing import make_member
 
 
 @pytest.fixture
@@ -130,3 +133,19 @@ def test_rule_preview_page_counts_without_saving(screened, world):
     assert response.status_code == 200
     assert response.context["preview"].count == 2
     assert list(client.get("/console/screening/rules/").context["rules"]) == before
+
+
+@pytest.mark.django_db
+def test_the_candidate_list_costs_the_same_queries_for_more_rows(screened, world):
+    screening, _first = screened
+    client = world.client_for(world.federation_admin)
+    client.get("/console/screening/candidates/")  # warm the session and the caches
+    with CaptureQueriesContext(connection) as few:
+        shown = len(client.get("/console/screening/candidates/").context["page"].items)
+    extra = [make_member(world.union_a, name="新会员%d" % i) for i in range(6)]
+    sw.upload_dibao(world, [screening.poor, *extra])
+    later = run(world.federation_admin, world.city, reference_date=sw.REFERENCE)
+    with CaptureQueriesContext(connection) as more:
+        page = client.get("/console/screening/candidates/", {"run": str(later.pk)})
+    assert len(page.context["page"].items) == shown + 6 - 1  # six more on the list, no new 失业登记
+    assert len(more.captured_queries) <= len(few.captured_queries) + 1  # + the run named in the query
