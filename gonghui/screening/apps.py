@@ -41,6 +41,7 @@ class ScreeningConfig(AppConfig):
             run=services.dataset_ingest_job,
             perm=ScreeningPerm.DATASET_MANAGE,
             crash_message=services.INGEST_CRASHED,
+            resumable=services.dataset_ingest_resumable,
             on_change=services.dataset_job_changed,
         )
         jobs.register_job_kind(

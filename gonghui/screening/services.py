@@ -173,6 +173,14 @@ def dataset_ingest_job(job: Job) -> dict[str, Any]:
     return {"rows": outcome.rows_total, "rows_valid": outcome.rows_valid, "rows_failed": outcome.rows_failed}
 
 
+def dataset_ingest_resumable(job: Job) -> str | None:
+    """A failed read can be tried again while the upload is still kept."""
+    dataset = Dataset.objects.filter(job=job).first()
+    if dataset is None or not dataset.raw_file or not storage.path_of(storage.RAW, dataset.raw_file).is_file():
+        return "上传的文件已不存在，请重新上传"
+    return None
+
+
 def dataset_job_changed(job: Job) -> None:
     """A dataset follows its job: failed or cancelled before it was read → not usable."""
     if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
