@@ -26,5 +26,6 @@ DETAILS = {
     "gone": "消失",
     "reason": "原因",
     "target": "纳入方式",
+    "reference": "档案或救助编号",
     "sample": "样例",
 }

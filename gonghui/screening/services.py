@@ -32,7 +32,7 @@ from gonghui.core.workflow import authorizer
 from gonghui.members.identity import mask_name
 from gonghui.members.models import Member, MembershipStatus
 from gonghui.organizations.models import Level, Organization
-from gonghui.screening import engines, ingest, storage
+from gonghui.screening import acceptance, engines, ingest, storage
 from gonghui.screening.evidence import evidence_lines
 from gonghui.screening.kinds import KINDS, DatasetKind
 from gonghui.screening.models import (
@@ -776,30 +776,40 @@ ACCEPT_TARGETS = {
 
 
 def _lock_open(candidate: Candidate) -> Candidate:
-    locked = Candidate.objects.select_for_update().select_related("organization", "member").get(pk=candidate.pk)
+    locked = (
+        Candidate.objects.select_for_update(of=("self",))
+        .select_related("organization", "member", "rule")
+        .get(pk=candidate.pk)
+    )
     if locked.status != CandidateStatus.OPEN:
         raise Conflict("该线索已核实，不能重复处理")
     return locked
 
 
-def candidate_accept(*, actor: Any, candidate: Candidate, target_kind: str) -> Candidate:
-    """纳入: the candidate is taken up as a hardship file, a relief case or a visit."""
+def candidate_accept(
+    *, actor: Any, candidate: Candidate, target_kind: str, data: Mapping[str, Any] | None = None
+) -> Candidate:
+    """纳入: open the 困难职工档案 or relief case the candidate calls for, pre-filled from its
+    evidence (`acceptance`), in the same transaction as the decision; a 常态化慰问 candidate
+    is recorded with its visit group."""
     _require(actor, ScreeningPerm.REVIEW, candidate.organization, "无权核实该线索")
     if target_kind not in ACCEPT_TARGETS:
         raise ValidationFailed("请选择纳入方式", fields={"target_kind": "无效"})
     with transaction.atomic():
         locked = _lock_open(candidate)
+        reference = acceptance.open_in_relief(actor=actor, candidate=locked, target_kind=target_kind, data=data or {})
         locked.status = CandidateStatus.ACCEPTED
         locked.target_kind = target_kind
+        locked.target_ref = reference
         locked.decided_by = actor
         locked.decided_at = timezone.now()
-        locked.save(update_fields=["status", "target_kind", "decided_by", "decided_at"])
+        locked.save(update_fields=["status", "target_kind", "target_ref", "decided_by", "decided_at"])
         audit.record(
             actor=actor,
             action="screening.candidate_accept",
             obj=locked,
             organization=locked.organization,
-            detail={"rule": locked.rule_key, "target": target_kind},
+            detail={"rule": locked.rule_key, "target": target_kind, "reference": reference},
         )
     return locked
 

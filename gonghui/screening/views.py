@@ -18,7 +18,8 @@ from gonghui.core.pagination import paginate
 from gonghui.core.workflow import authorizer
 from gonghui.organizations.models import Level
 from gonghui.organizations.selectors import has_perm_on, organization_by_code_for_actor, organizations_for_actor
-from gonghui.screening import exports, selectors, services
+from gonghui.relief.models import Cause
+from gonghui.screening import acceptance, exports, selectors, services
 from gonghui.screening.evidence import evidence_lines
 from gonghui.screening.kinds import KINDS, DatasetKind
 from gonghui.screening.models import (
@@ -354,8 +355,33 @@ def candidate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render(request, "screening/candidate_detail.html", _candidate_context(request, candidate))
 
 
+# The relief form's fields an accept passes through (relief validates them).
+ACCEPT_FIELDS = (
+    "annual_income",
+    "rigid_spending",
+    "hardship_costs",
+    "household_size",
+    "main_cause",
+    "visit_group",
+    "labour_since",
+    "contact_name",
+    "contact_phone",
+    "situation",
+    "amount",
+    "event_date",
+    "description",
+    "payee_card",
+    "total",
+    "medical_insurance",
+    "other_insurance",
+    "mutual_aid",
+)
+
+
 def _candidate_context(request: HttpRequest, candidate: Any, **extra: Any) -> dict[str, Any]:
     return {
+        "prefill": acceptance.prefill(candidate),
+        "causes": Cause.choices,
         "candidate": candidate,
         "lines": evidence_lines(candidate.evidence),
         "targets": list(services.ACCEPT_TARGETS.items()),
@@ -370,15 +396,21 @@ def _candidate_context(request: HttpRequest, candidate: Any, **extra: Any) -> di
 def candidate_accept(request: HttpRequest, pk: int) -> HttpResponse:
     candidate = selectors.candidate_get_for_actor(actor=request.user, pk=pk)
     try:
-        services.candidate_accept(
+        data = {name: request.POST.get(name, "") for name in ACCEPT_FIELDS}
+        data["secondary_causes"] = request.POST.getlist("secondary_causes")
+        accepted = services.candidate_accept(
             actor=request.user,
             candidate=candidate,
             target_kind=request.POST.get("target_kind") or candidate.rule.suggestion_kind,
+            data=data,
         )
     except DomainError as exc:
-        context = _candidate_context(request, candidate, error=exc.message, errors=exc.fields)
+        context = _candidate_context(request, candidate, error=exc.message, errors=exc.fields, values=request.POST)
         return _render(request, "screening/candidate_detail.html", context, status=422)
-    messages.success(request, "已纳入")
+    messages.success(
+        request,
+        "已纳入：%(target)s %(ref)s" % {"target": accepted.get_target_kind_display(), "ref": accepted.target_ref},
+    )
     return redirect("screening:candidate_detail", pk=candidate.pk)
 
 

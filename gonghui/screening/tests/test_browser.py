@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from gonghui.core.permissions import Role
+from gonghui.relief.models import HardshipFile
 from gonghui.screening.models import Candidate, CandidateStatus
 from gonghui.screening.tests.helpers import csv_bytes, id_of
 from gonghui.site.testing import build_world, grant, make_member, make_user
@@ -105,9 +106,13 @@ def test_upload_run_review_in_the_browser(live_server, browser, settings, tmp_pa
     page.goto(f"{base}/console/screening/candidates/?rule=civil_aid")
     page.locator("[data-testid=candidate-open]").first.click()
     page.select_option("[data-testid=accept-target]", "file")
+    page.fill("[data-testid=accept-income]", "12000")
+    page.fill("[data-testid=accept-rigid]", "6000")
+    page.fill("[data-testid=accept-size]", "3")
     page.click("[data-testid=accept-submit]")
     page.wait_for_selector("[data-testid=candidate-status]")
-    assert "已纳入：建立困难职工档案" in page.inner_text("[data-testid=candidate-status]")
+    assert "已纳入：建立困难职工档案 KN" in page.inner_text("[data-testid=candidate-status]")
     context.close()
     latest = Candidate.objects.filter(rule_key="civil_aid").order_by("-run_id").first()
     assert latest is not None and (latest.status, latest.target_kind) == (CandidateStatus.ACCEPTED, "file")
+    assert HardshipFile.objects.get(member=poor).file_no == latest.target_ref

@@ -63,7 +63,10 @@ def test_reject_page_validates_the_reason_and_accept_records_the_target(screened
     assert "请填写排除原因" in refused.content.decode()
     civil.refresh_from_db()
     assert civil.status == CandidateStatus.OPEN
-    accepted = client.post(f"/console/screening/candidates/{civil.pk}/accept/", {"target_kind": "file"})
+    missing = client.post(f"/console/screening/candidates/{civil.pk}/accept/", {"target_kind": "file"})
+    assert missing.status_code == 422 and "家庭年可支配收入" in missing.content.decode()
+    figures = {"annual_income": "12000", "rigid_spending": "6000", "household_size": "3"}
+    accepted = client.post(f"/console/screening/candidates/{civil.pk}/accept/", {"target_kind": "file", **figures})
     assert accepted.status_code == 302
     civil.refresh_from_db()
     assert (civil.status, civil.target_kind, civil.decided_by) == (CandidateStatus.ACCEPTED, "file", world.staff_a)

@@ -5,6 +5,7 @@ import pytest
 from gonghui.core.errors import NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.models import AuditEvent, JobStatus
 from gonghui.organizations.models import Level
+from gonghui.relief.models import CaseKind, HardshipFile, ReliefCase
 from gonghui.screening import selectors, services
 from gonghui.screening.models import Candidate, CandidateStatus, Change, Run, RunStatus
 from gonghui.screening.tests import world as sw
@@ -139,9 +140,30 @@ def test_reject_needs_a_reason_and_sibling_staff_may_not_review(screening, world
     assert civil.status == CandidateStatus.OPEN and civil.reason == "" and civil.decided_by is None
     with pytest.raises(NotFound):
         selectors.candidate_get_for_actor(actor=world.staff_b, pk=civil.pk)
-    accepted = services.candidate_accept(actor=world.staff_a, candidate=civil, target_kind="file")
+    # The file needs the household's figures, which no agency sends: refused, nothing changed.
+    with pytest.raises(ValidationFailed, match="家庭年可支配收入"):
+        services.candidate_accept(actor=world.staff_a, candidate=civil, target_kind="file")
+    civil.refresh_from_db()
+    assert civil.status == CandidateStatus.OPEN and not HardshipFile.objects.exists()
+    figures = {"annual_income": "12000", "rigid_spending": "6000", "household_size": "3"}
+    accepted = services.candidate_accept(actor=world.staff_a, candidate=civil, target_kind="file", data=figures)
     assert accepted.status == CandidateStatus.ACCEPTED and accepted.target_kind == "file"
+    file = HardshipFile.objects.get(member=screening.poor)
+    assert accepted.target_ref == file.file_no and file.organization == world.union_a
+    assert file.contact_user == world.staff_a and file.main_cause == "other"
     assert AuditEvent.objects.filter(action="screening.candidate_accept", object_id=str(civil.pk)).count() == 1
+
+
+@pytest.mark.django_db
+def test_accepting_a_medical_candidate_opens_a_major_illness_case_prefilled_with_the_spend(screening, world):
+    r = run(world.federation_admin, world.city, reference_date=sw.REFERENCE)
+    medical = Candidate.objects.get(run=r, rule_key="medical_spend")
+    accepted = services.candidate_accept(
+        actor=world.staff_b, candidate=medical, target_kind="medical", data={"payee_card": "6222020200112233445"}
+    )
+    case = ReliefCase.objects.get(member=screening.sick)
+    assert case.kind == CaseKind.MAJOR_ILLNESS and accepted.target_ref == case.case_no
+    assert case.event_date == dt.date(2026, 3, 2) and "65000.50 元" in case.description
 
 
 @pytest.mark.django_db
