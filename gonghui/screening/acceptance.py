@@ -22,7 +22,7 @@ from gonghui.screening.kinds import DatasetKind
 from gonghui.screening.models import Candidate, SuggestionKind
 
 # The 致困原因 a dataset suggests for the file.
-SOURCE_CAUSES = {
+SOURCE_CAUSES: dict[str, str] = {
     DatasetKind.RS_UNEMPLOYMENT: Cause.LAID_OFF,
     DatasetKind.YB_SETTLEMENT: Cause.MAJOR_ILLNESS,
     DatasetKind.RS_INJURY: Cause.ACCIDENT,

@@ -396,7 +396,7 @@ def _candidate_context(request: HttpRequest, candidate: Any, **extra: Any) -> di
 def candidate_accept(request: HttpRequest, pk: int) -> HttpResponse:
     candidate = selectors.candidate_get_for_actor(actor=request.user, pk=pk)
     try:
-        data = {name: request.POST.get(name, "") for name in ACCEPT_FIELDS}
+        data: dict[str, Any] = {name: request.POST.get(name, "") for name in ACCEPT_FIELDS}
         data["secondary_causes"] = request.POST.getlist("secondary_causes")
         accepted = services.candidate_accept(
             actor=request.user,
