@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "gonghui.health",
     "gonghui.funds",
     "gonghui.relief",
+    "gonghui.screening",
     "gonghui.site",  # the composition app: last, it knows every module
 ]
 
@@ -232,6 +233,20 @@ EXPORT_DIR = Path(env_str("GONGHUI_EXPORT_DIR", str(VAR_DIR / "exports")))
 EXPORT_TTL_HOURS = env_int("EXPORT_TTL_HOURS", 24)
 # A list up to this many rows downloads at once; a longer one is exported by a background job.
 EXPORT_SYNC_ROWS = env_int("EXPORT_SYNC_ROWS", 10_000)
+
+# Screening (筛查比对, gonghui.screening): agency files and their normalised Parquet copies (blind
+# indexes, never plaintext ID numbers) live here, private storage never served by the web server.
+SCREENING_DIR = Path(env_str("GONGHUI_SCREENING_DIR", str(VAR_DIR / "screening")))
+# The engine that runs the rules: "duckdb" (in-process, default) or "spark".
+SCREENING_ENGINE = env_str("SCREENING_ENGINE", "duckdb")
+# Spark: a master URL ("local[2]", "spark://host:7077") or, instead, a Spark Connect URL ("sc://host:15002").
+SCREENING_SPARK_MASTER = env_str("SCREENING_SPARK_MASTER", "local[2]")
+SCREENING_SPARK_REMOTE = env_str("SCREENING_SPARK_REMOTE", "")
+# DuckDB: threads and memory limit of the in-process engine.
+SCREENING_DUCKDB_THREADS = env_int("SCREENING_DUCKDB_THREADS", 2)
+SCREENING_DUCKDB_MEMORY = env_str("SCREENING_DUCKDB_MEMORY", "2GB")
+# An uploaded agency file may hold at most this many data rows (a larger one is split).
+SCREENING_MAX_ROWS = env_int("SCREENING_MAX_ROWS", 1_000_000)
 
 # Every uploaded spreadsheet or CSV (member import, health results, coupon target lists) is held
 # to these before and while it is read (gonghui/core/tabular_limits.py): decompression bombs.

@@ -1,0 +1,31 @@
+ACTIONS = {
+    "screening.dataset_upload": "上传部门比对数据",
+    "screening.dataset_error_report": "下载比对数据未通过校验的行",
+    "screening.dataset_retire": "停用部门比对数据",
+    "screening.rule_save": "保存筛查规则",
+    "screening.rule_preview": "试算筛查规则",
+    "screening.run_start": "发起筛查比对",
+    "screening.run_finish": "筛查比对完成",
+    "screening.candidate_accept": "纳入筛查线索",
+    "screening.candidate_reject": "排除筛查线索",
+    "screening.candidates_export": "导出筛查线索",
+}
+
+DETAILS = {
+    "dataset": "比对数据",
+    "kind": "数据类别",
+    "rows": "行数",
+    "rows_valid": "有效行数",
+    "rows_failed": "未通过校验",
+    "rule": "规则",
+    "rule_version": "规则版本",
+    "engine": "计算引擎",
+    "candidates": "线索数",
+    "new": "新增",
+    "still": "持续",
+    "gone": "消失",
+    "reason": "原因",
+    "target": "纳入方式",
+    "reference": "档案或救助编号",
+    "sample": "样例",
+}
