@@ -13,6 +13,7 @@ them back for the error report."""
 import contextlib
 import csv
 import datetime as dt
+import io
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -116,8 +117,9 @@ class RowReader:
 
 @contextlib.contextmanager
 def open_upload(path: Path, filename: str) -> Iterator[TabularFile]:
+    """The kept upload (sealed at rest), opened as a table."""
     with (
-        path.open("rb") as stream,
+        io.BytesIO(storage.read_sealed(path)) as stream,
         tabular.open_tabular(stream, file_name=filename, max_rows=settings.SCREENING_MAX_ROWS) as table,
     ):
         yield table

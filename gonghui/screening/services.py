@@ -107,7 +107,7 @@ def dataset_upload(
     if len(content) > MAX_UPLOAD_BYTES:
         raise ValidationFailed("文件超过 200 MB，请拆分后上传", fields={"file": "文件过大"})
     raw_name = storage.new_name(suffix)
-    storage.write_private(storage.RAW, raw_name, content)
+    storage.write_sealed(storage.RAW, raw_name, content)
     try:
         with transaction.atomic():
             latest = (

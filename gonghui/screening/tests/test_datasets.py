@@ -56,6 +56,10 @@ def test_upload_normalises_ids_and_keeps_only_blind_indexes(world, settings):
     stored = storage.path_of(storage.DATA, dataset.data_file).read_bytes()
     assert a.encode() not in stored and b.encode() not in stored and old_b.encode() not in stored
     assert list(storage.directory(storage.WORK).iterdir()) == []
+    # The upload kept for the error report is sealed at rest: no name or number in the clear.
+    kept = storage.path_of(storage.RAW, dataset.raw_file).read_bytes()
+    assert a.encode() not in kept and a.lower().encode() not in kept and "张三".encode() not in kept
+    assert storage.read_sealed(storage.path_of(storage.RAW, dataset.raw_file)) == content
 
 
 @pytest.mark.django_db
