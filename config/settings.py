@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "gonghui.health",
     "gonghui.funds",
     "gonghui.relief",
+    "gonghui.mutual_aid",
     "gonghui.site",  # the composition app: last, it knows every module
 ]
 
