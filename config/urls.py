@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("gonghui.health.urls")),
     path("", include("gonghui.funds.urls")),
     path("", include("gonghui.relief.urls")),
+    path("", include("gonghui.mutual_aid.urls")),
 ]
 
 if settings.DEBUG:

@@ -11,9 +11,10 @@ from gonghui.core.errors import NotFound
 from gonghui.members.models import Member
 from gonghui.mutual_aid.models import Bill, BillStatus, Claim, ClaimStatus, Enrolment, EnrolmentStatus, Period
 from gonghui.mutual_aid.permissions import AidPerm
+from gonghui.mutual_aid.policies import rules_for
 from gonghui.organizations.models import PATH_STEP, Organization
 from gonghui.organizations.policies import policy_for
-from gonghui.organizations.selectors import scope_paths, scope_q
+from gonghui.organizations.selectors import organizations_for_actor, scope_paths, scope_q, scope_root_for_actor
 
 
 def paid_benefits_fen(*, member: Member, year: int) -> int:
@@ -207,8 +208,8 @@ def fund_report(*, actor: Any, period: Period, organization: Organization) -> Fu
         .values("organization_id")
         .annotate(members=Sum("member_count"), collected=Sum("amount_fen"))
     )
-    claims = {
-        row["organization_id"]: row
+    claims: dict[int, dict[str, Any]] = {
+        row["organization_id"]: dict(row)
         for row in Claim.objects.filter(status=ClaimStatus.PAID, **within)
         .values("organization_id")
         .annotate(n=Count("id"), paid=Sum("benefit_fen"))
@@ -271,3 +272,40 @@ def fund_report(*, actor: Any, period: Period, organization: Organization) -> Fu
         by_unit=_suppressed(units, min_group=min_group, total=members_total),
         min_group=min_group,
     )
+
+
+# ---- organisations ------------------------------------------------------------------------------
+
+
+def organizations_for_aid(*, actor: Any, perm: str = AidPerm.VIEW) -> QuerySet[Organization]:
+    return organizations_for_actor(actor=actor, perm=perm).order_by("path")
+
+
+def organization_in_scope(*, actor: Any, pk: int | None, perm: str = AidPerm.VIEW) -> Organization | None:
+    if pk is None:
+        return None
+    return organizations_for_actor(actor=actor, perm=perm).filter(pk=pk).first()
+
+
+def home_organization(*, actor: Any, perm: str = AidPerm.VIEW) -> Organization | None:
+    return scope_root_for_actor(actor=actor, perm=perm)
+
+
+def report_organization(*, actor: Any, period: Period, pk: int | None) -> Organization | None:
+    """The organisation whose sub-tree the report covers: the one asked for if the actor may see
+    it, else the actor's own; never above the period's organiser."""
+    chosen = organization_in_scope(actor=actor, pk=pk) or home_organization(actor=actor)
+    if chosen is None:
+        return None
+    if period.organization.path.startswith(chosen.path):
+        return period.organization
+    return chosen
+
+
+def allowance_left_fen(*, enrolment: Enrolment, on: Any = None) -> int | None:
+    """What is left of the member's per-period cap (None: the plan sets none)."""
+    period = enrolment.period
+    rules, _ = rules_for(plan_code=period.plan, organization=period.organization, on=on or period.starts_on)
+    if rules.per_period_cap_fen is None:
+        return None
+    return max(0, rules.per_period_cap_fen - enrolment.committed_fen)

@@ -205,29 +205,29 @@ def enrolment_list_check(*, period: Period, unit: Organization, stream: IO[bytes
         )
     seen: set[int] = set()
     for row_no, cells, name, blind, id_problem in parsed:
-        member = found.get(blind) if blind else None
+        match: Member | None = found.get(blind) if blind else None
         reason = ""
         if not name:
             reason = "姓名为空"
         elif blind is None:
             reason = id_problem
-        elif member is None:
+        elif match is None:
             reason = "本单位没有该证件号码的会员"
-        elif member.name != name:
+        elif match.name != name:
             reason = "姓名与会员档案不一致"
-        elif member.status != MembershipStatus.ACTIVE:
+        elif match.status != MembershipStatus.ACTIVE:
             reason = "该会员不在会，不能参保"
-        elif not period.min_age <= _age_on(member.birth_date, period.starts_on) <= period.max_age:
+        elif not period.min_age <= _age_on(match.birth_date, period.starts_on) <= period.max_age:
             reason = "年龄不在 %(lo)s 至 %(hi)s 岁之间" % {"lo": period.min_age, "hi": period.max_age}
-        elif member.pk in seen:
+        elif match.pk in seen:
             reason = "名单中重复"
-        elif member.pk in enrolled:
+        elif match.pk in enrolled:
             reason = "该会员本期已参保，不能重复参保"
         if reason:
             check.errors.append(tabular.RowError(row_no, cells, reason))
-        elif member is not None:
-            seen.add(member.pk)
-            check.members.append(member)
+        elif match is not None:
+            seen.add(match.pk)
+            check.members.append(match)
     return check
 
 
