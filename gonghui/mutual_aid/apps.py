@@ -12,6 +12,7 @@ class MutualAidConfig(AppConfig):
         from gonghui.core import registry
         from gonghui.core.policies import register_policy_kind
         from gonghui.mutual_aid import audit_labels, selectors
+        from gonghui.mutual_aid.dashboard import register_cards
         from gonghui.mutual_aid.permissions import GRANTS, LABELS, AidPerm
         from gonghui.mutual_aid.policies import PLAN_LABELS, rules_kind
         from gonghui.mutual_aid.rules import SHIPPED_PLANS, PlanRules
@@ -41,6 +42,7 @@ class MutualAidConfig(AppConfig):
                 rules_kind(code), label=PLAN_LABELS[code], schema=PlanRules, default=body, manage_perm=AidPerm.MANAGE
             )
         registry.offer("mutual_aid.paid_benefits_fen", selectors.paid_benefits_fen)
+        register_cards()
         registry.seeder("mutual_aid", order=45, run=_seed_demo, label="医疗互助")
 
 

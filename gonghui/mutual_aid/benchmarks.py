@@ -196,7 +196,7 @@ def run(*, stdout: Any, members: int, claims: int, workers: int, repeat: int, se
         done = sum(pool.map(review, chunks))
     claim_seconds = time.perf_counter() - t
     report = []
-    for _ in range(max(1, repeat)):
+    for _round in range(max(1, repeat)):
         t = time.perf_counter()
         result = selectors.fund_report(actor=staff, period=period, organization=root)
         report.append(time.perf_counter() - t)

@@ -309,3 +309,14 @@ def allowance_left_fen(*, enrolment: Enrolment, on: Any = None) -> int | None:
     if rules.per_period_cap_fen is None:
         return None
     return max(0, rules.per_period_cap_fen - enrolment.committed_fen)
+
+
+def claim_counts_for_actor(*, actor: Any) -> dict[str, int]:
+    """Open claims in the actor's sub-tree by state, in one grouped query."""
+    rows = (
+        Claim.objects.filter(scope_q(actor, AidPerm.VIEW))
+        .filter(status__in=(ClaimStatus.SUBMITTED, ClaimStatus.REVIEWED, ClaimStatus.APPROVED))
+        .values("status")
+        .annotate(n=Count("id"))
+    )
+    return {row["status"]: int(row["n"]) for row in rows}

@@ -39,6 +39,7 @@ def test_period_create_page_validates_in_chinese(world: World) -> None:
     period = Period.objects.get()
     assert ok.status_code == 302 and period.premium_fen == 10_000
     assert client.get(reverse("mutual_aid:period_detail", args=[period.pk])).status_code == 200
+    assert "第7期 · 第7期" in client.get(reverse("mutual_aid:home")).content.decode()
 
 
 def test_staff_of_another_union_cannot_see_claims(world: World) -> None:
@@ -114,6 +115,13 @@ def test_upload_dry_run_report_then_commit_pay_claim_and_report(world: World) ->
         {"action": "pay", "paid_on": "2026-07-01", "payout_ref": "ZF-9"},
     )
     assert Claim.objects.get().status == ClaimStatus.PAID
+    listed = client.get(reverse("mutual_aid:claim_list"), {"status": "paid"}).content.decode()
+    assert "#%s" % claim.pk in listed and "¥7400.00" in listed
+    members_page = client.get(reverse("mutual_aid:enrolment_list", args=[period.pk])).content.decode()
+    assert (
+        "登记结报" in members_page
+        and "HD-1" in client.get(reverse("mutual_aid:period_detail", args=[period.pk])).content.decode()
+    )
     admin = world.client_for(world.federation_admin)
     page = admin.get(reverse("mutual_aid:fund_report", args=[period.pk]))
     assert page.status_code == 200
@@ -162,3 +170,21 @@ def test_member_h5_enrolment_claim_and_computation(world: World) -> None:
     assert "核算过程" in page and "¥7400.00" in page
     home = client.get(reverse("mutual_aid:h5_home")).content.decode()
     assert "本期剩余额度 ¥192600.00" in home
+
+
+def test_dashboard_card_counts_waiting_claims_of_the_sub_tree(world: World) -> None:
+    period = make_period(world.federation_admin, world.city)
+    enrol(world.staff_a, period, world.union_a, [world.member_a])
+    submit(world.staff_a, Enrolment.objects.get(member=world.member_a))
+    cards = {c.key: c for c in world.client_for(world.staff_a).get(reverse("site:dashboard")).context["cards"]}
+    assert {f.label: f.value for f in cards["mutual_aid.claims"].figures} == {
+        "待初审": "1",
+        "待审批": "0",
+        "待支付": "0",
+    }
+    cards_b = {c.key: c for c in world.client_for(world.staff_b).get(reverse("site:dashboard")).context["cards"]}
+    assert {f.label: f.value for f in cards_b["mutual_aid.claims"].figures} == {
+        "待初审": "0",
+        "待审批": "0",
+        "待支付": "0",
+    }
