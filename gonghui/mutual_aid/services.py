@@ -505,7 +505,7 @@ def stay_of(claim: Claim) -> Stay:
 
 def claim_adjudication(*, claim: Claim, enrolment: Enrolment) -> tuple[Adjudication, Any]:
     """The benefit of `claim` against what `enrolment` (locked by the caller) has left."""
-    period = claim.period
+    period = enrolment.period
     rules, resolved = rules_for(plan_code=period.plan, organization=period.organization, on=claim.admitted_on)
     if enrolment.enrolled_on is None:
         raise Conflict("该会员本期尚未参保生效")
@@ -522,7 +522,11 @@ def claim_review(*, actor: Any, claim: Claim) -> Claim:
     """初审: adjudicate under the member's locked allowance row and commit the benefit to it."""
 
     def effect(locked: Claim, step: workflow.Step) -> list[str]:
-        enrolment = Enrolment.objects.select_for_update().get(pk=locked.enrolment_id)
+        enrolment = (
+            Enrolment.objects.select_for_update(of=("self",))
+            .select_related("period", "period__organization")
+            .get(pk=locked.enrolment_id)
+        )
         result, resolved = claim_adjudication(claim=locked, enrolment=enrolment)
         Enrolment.objects.filter(pk=enrolment.pk).update(
             committed_fen=F("committed_fen") + result.benefit_fen,
