@@ -43,7 +43,7 @@ class MutualAidConfig(AppConfig):
             )
         registry.offer("mutual_aid.paid_benefits_fen", selectors.paid_benefits_fen)
         register_cards()
-        registry.seeder("mutual_aid", order=45, run=_seed_demo, label="医疗互助")
+        registry.seeder("mutual_aid", order=50, run=_seed_demo, label="医疗互助")
 
 
 def _seed_demo(context: Any) -> None:
