@@ -166,15 +166,13 @@ def adjudicate(*, rules: PlanRules, stay: Stay, cover: Cover) -> Adjudication:
     result = Adjudication(benefit_fen=0)
     start = covered_from(rules=rules, cover=cover)
     if stay.admitted_on < start:
-        result.steps.append(
-            Step(
-                "waiting",
-                "等待期",
-                "首次参保等待 %(d)s 天：%(start)s 起入院才予保障，本次 %(adm)s 入院，不予支付"
-                % {"d": rules.waiting_days, "start": start.isoformat(), "adm": stay.admitted_on.isoformat()},
-                0,
-            )
+        facts = {"d": rules.waiting_days, "start": start.isoformat(), "adm": stay.admitted_on.isoformat()}
+        rule = (
+            "首次参保等待 %(d)s 天：%(start)s 起入院才予保障，本次 %(adm)s 入院，不予支付"
+            if cover.first_enrolment
+            else "续保自 %(start)s 起保障，本次 %(adm)s 入院在参保之前，不予支付"
         )
+        result.steps.append(Step("waiting", "等待期", rule % facts, 0))
         return result
     if cover.first_enrolment:
         wait = "首次参保等待 %(d)s 天，%(start)s 起保障，本次入院在保障期内" % {

@@ -90,6 +90,12 @@ def test_standard_steps_show_each_rule() -> None:
     assert result.deductible_used_fen == 100_000
 
 
+def test_a_renewal_is_not_covered_before_its_enrolment_date() -> None:
+    result = adjudicate(rules=STD, stay=stay(1_500_000, admitted=dt.date(2025, 12, 31)), cover=cover(first=False))
+    assert result.benefit_fen == 0
+    assert result.steps[0].rule == "续保自 2026-01-01 起保障，本次 2025-12-31 入院在参保之前，不予支付"
+
+
 def test_allowable_never_below_zero() -> None:
     odd = Stay(
         total_fen=100_000,
