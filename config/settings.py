@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "gonghui.funds",
     "gonghui.relief",
     "gonghui.screening",
+    "gonghui.mutual_aid",
     "gonghui.site",  # the composition app: last, it knows every module
 ]
 

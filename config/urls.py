@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("gonghui.funds.urls")),
     path("", include("gonghui.relief.urls")),
     path("", include("gonghui.screening.urls")),
+    path("", include("gonghui.mutual_aid.urls")),
 ]
 
 if settings.DEBUG:

@@ -299,3 +299,19 @@ def describe_by(
         return {str(obj.pk): render(obj) for obj in rows}
 
     describer(model_label, describe)
+
+
+# --- functions one app offers to others -----------------------------------------------------
+
+_offers: dict[str, Callable[..., Any]] = {}
+
+
+def offer(name: str, fn: Callable[..., Any]) -> None:
+    """Offer `fn` to other apps under `name` ("mutual_aid.paid_benefits_fen"), so they can call
+    it without importing the offering app; offering the same name again replaces it."""
+    _offers[name] = fn
+
+
+def offered(name: str) -> Callable[..., Any] | None:
+    """The function offered under `name`, or None when no installed app offers it."""
+    return _offers.get(name)

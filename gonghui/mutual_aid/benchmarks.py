@@ -1,0 +1,216 @@
+"""`python manage.py bench mutual_aid --members 350000 --claims 30000`
+
+1. `enrol_seconds`: every unit (members ÷ 70 of them, at most 5,000) uploads its list and pays
+   its bill through the real services — tabular reader, row checks, one bulk insert per list,
+   the bill, the payment activating the list in one UPDATE.
+2. `claims_per_s`: that many claims (submitted beforehand, not timed) are adjudicated by 初审
+   through `claim_review` — the kernel workflow, the allowance row lock, the policy, the sealed
+   steps, the audit — on `--workers` threads, each on its own database connection.
+3. `report_ms`: the fund report of the whole federation on that data (median of `--repeat`).
+
+The organisations and members are made beforehand with bulk inserts (not timed)."""
+
+import argparse
+import datetime as dt
+import io
+import random
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from django.db import connection, transaction
+
+from gonghui.accounts.models import User
+from gonghui.core.identifiers import make_resident_id
+from gonghui.core.permissions import Role
+from gonghui.members.identity import identity_from_raw, new_card_no, new_member_no
+from gonghui.members.models import Member
+from gonghui.mutual_aid import selectors, services
+from gonghui.mutual_aid.models import Claim, Enrolment, Period
+from gonghui.organizations.models import Level, Organization
+from gonghui.organizations.services import organization_create, role_grant
+
+ROOT_CODE = "BENCH-MA-ROOT"
+START = dt.date(2026, 1, 1)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--members", type=int, default=350_000)
+    parser.add_argument("--claims", type=int, default=30_000)
+    parser.add_argument("--workers", type=int, default=4, help="threads adjudicating claims")
+    parser.add_argument("--repeat", type=int, default=7, help="fund report renders to time")
+    parser.add_argument("--seed", type=int, default=20260701)
+
+
+def _tree(units: int) -> tuple[Organization, list[Organization]]:
+    root = organization_create(
+        actor=None,
+        parent=None,
+        code=ROOT_CODE + str(time.time_ns())[-8:],
+        name="互助基准测试总工会",
+        level=Level.PROVINCE,
+        region_code="630000",
+    )
+    counties = [
+        organization_create(
+            actor=None,
+            parent=root,
+            code="%s-C%02d" % (root.code, c),
+            name="基准县总工会%d" % c,
+            level=Level.COUNTY,
+            region_code="630100",
+        )
+        for c in range(10)
+    ]
+    grassroots = [
+        organization_create(
+            actor=None,
+            parent=counties[u % len(counties)],
+            code="%s-U%05d" % (root.code, u),
+            name="基准单位工会%d" % u,
+            level=Level.GRASSROOTS,
+            region_code="630102",
+        )
+        for u in range(units)
+    ]
+    return root, grassroots
+
+
+def _members(units: list[Organization], count: int, *, region: str) -> dict[int, list[tuple[str, str]]]:
+    """Members spread over the units; returns unit id → [(name, ID number)]."""
+    lists: dict[int, list[tuple[str, str]]] = {u.pk: [] for u in units}
+    batch: list[Member] = []
+    for i in range(count):
+        unit = units[i % len(units)]
+        birth = dt.date(1966, 1, 1) + dt.timedelta(days=i % 12000)
+        number = make_resident_id(region, birth, i // 12000 % 500, "M" if i // 6_000_000 % 2 else "F")
+        identity = identity_from_raw(number)
+        name = "职工%d" % i
+        batch.append(
+            Member(
+                organization=unit,
+                member_no=new_member_no(),
+                card_no=new_card_no(),
+                name=name,
+                sex=identity.resident.sex,
+                birth_date=identity.resident.birth_date,
+                id_number_encrypted=identity.encrypted,
+                id_blind=identity.blind,
+                id_masked=identity.masked,
+                joined_on=dt.date(2015, 1, 1),
+            )
+        )
+        lists[unit.pk].append((name, number))
+        if len(batch) >= 5000:
+            Member.objects.bulk_create(batch)
+            batch = []
+    Member.objects.bulk_create(batch)
+    return lists
+
+
+def _csv(rows: list[tuple[str, str]]) -> io.BytesIO:
+    return io.BytesIO(("姓名,证件号码\n" + "".join("%s,%s\n" % r for r in rows)).encode("utf-8"))
+
+
+def run(*, stdout: Any, members: int, claims: int, workers: int, repeat: int, seed: int, **_: Any) -> dict[str, Any]:
+    rng = random.Random(seed)
+    n_units = max(1, min(5000, members // 70))
+    stdout.write("building %d units and %d members…" % (n_units, members))
+    with transaction.atomic():
+        # ID numbers are unique: each run takes its own region code (12 million numbers each).
+        runs = Organization.objects.filter(code__startswith=ROOT_CODE, parent=None).count()
+        root, units = _tree(n_units)
+        lists = _members(units, members, region="64%04d" % (runs % 10_000))
+        staff = User.objects.create_staff_user(
+            username="bench_ma_%s" % root.code[-8:], password=None, display_name="基准经办"
+        )
+        approver = User.objects.create_staff_user(
+            username="bench_mb_%s" % root.code[-8:], password=None, display_name="基准审批"
+        )
+        for role in (Role.ADMIN, Role.HANDLER, Role.FINANCE):
+            role_grant(actor=None, user=staff, organization=root, role=role)
+        role_grant(actor=None, user=approver, organization=root, role=Role.REVIEWER)
+        period = services.period_create(
+            actor=staff,
+            organization=root,
+            data=services.PeriodInput(
+                plan="standard",
+                number=6,
+                name="第6期（基准）",
+                premium_fen=10_000,
+                starts_on=START,
+                ends_on=dt.date(2026, 12, 31),
+                enrol_opens_on=dt.date(2025, 12, 1),
+                enrol_closes_on=dt.date(2026, 11, 30),
+                min_age=16,
+                max_age=65,
+            ),
+        )
+    stdout.write("enrolling %d units…" % n_units)
+    t = time.perf_counter()
+    for unit in units:
+        bill = services.enrolment_list_commit(
+            actor=staff, period=period, unit=unit, stream=_csv(lists[unit.pk]), filename="名单.csv", today=START
+        )
+        services.bill_pay(actor=staff, bill=bill, paid_on=START, payment_ref="B%d" % bill.pk)
+    enrol_seconds = time.perf_counter() - t
+    enrolled = Enrolment.objects.filter(period=period, status="active").count()
+    stdout.write("submitting %d claims (not timed)…" % claims)
+    ids = list(Enrolment.objects.filter(period=period).values_list("id", flat=True))
+    picked = rng.sample(ids, min(claims, len(ids)))
+    claim_ids: list[int] = []
+    for enrolment in Enrolment.objects.filter(pk__in=picked).select_related("period", "organization", "member"):
+        personal = rng.randint(50, 3000) * 10_000
+        outside = personal // 10
+        claim = services.claim_submit(
+            actor=staff,
+            enrolment=enrolment,
+            data=services.ClaimInput(
+                hospital="基准医院",
+                admitted_on=dt.date(2026, 4, 1) + dt.timedelta(days=rng.randint(0, 200)),
+                discharged_on=dt.date(2026, 12, 30),
+                days=rng.randint(1, 30),
+                diagnosis="基准诊断",
+                total_fen=personal * 3,
+                basic_insurance_fen=personal * 2,
+                serious_illness_insurance_fen=0,
+                self_inside_catalogue_fen=personal - outside,
+                self_outside_catalogue_fen=outside,
+            ),
+        )
+        claim_ids.append(claim.pk)
+
+    def review(chunk: list[int]) -> int:
+        try:
+            for pk in chunk:
+                services.claim_review(actor=staff, claim=Claim.objects.get(pk=pk))
+            return len(chunk)
+        finally:
+            connection.close()
+
+    stdout.write("adjudicating %d claims on %d workers…" % (len(claim_ids), workers))
+    chunks = [claim_ids[i::workers] for i in range(workers)]
+    t = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        done = sum(pool.map(review, chunks))
+    claim_seconds = time.perf_counter() - t
+    report = []
+    for _round in range(max(1, repeat)):
+        t = time.perf_counter()
+        result = selectors.fund_report(actor=staff, period=period, organization=root)
+        report.append(time.perf_counter() - t)
+    assert result.total.members == enrolled
+    return {
+        "units": n_units,
+        "members": enrolled,
+        "claims": done,
+        "enrol_seconds": round(enrol_seconds, 2),
+        "enrol_members_per_s": round(enrolled / enrol_seconds) if enrol_seconds else None,
+        "claims_per_s": round(done / claim_seconds, 1) if claim_seconds else None,
+        "report_ms": round(statistics.median(report) * 1000, 1),
+        "periods": Period.objects.filter(organization=root).count(),
+    }
+
+
+BENCHMARKS = {"mutual_aid": (add_arguments, run)}

@@ -1,0 +1,626 @@
+"""Writes of the mutual-aid domain: one function per business action, owning its transaction
+and its audit event (claim transitions go through the kernel workflow, which audits them)."""
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from gonghui.core import audit, crypto, tabular, workflow
+from gonghui.core.errors import Conflict, PermissionDenied, ValidationFailed
+from gonghui.core.identifiers import IdentifierError, parse_resident_id
+from gonghui.core.parsing import MONEY_MAX_FEN
+from gonghui.members.identity import ID_PURPOSE
+from gonghui.members.models import Member, MembershipStatus
+from gonghui.mutual_aid.models import (
+    Bill,
+    BillStatus,
+    Claim,
+    ClaimDocument,
+    ClaimStatus,
+    Enrolment,
+    EnrolmentStatus,
+    Period,
+    PlanCode,
+    RejectCode,
+)
+from gonghui.mutual_aid.permissions import AidPerm
+from gonghui.mutual_aid.policies import rules_for
+from gonghui.mutual_aid.rules import Adjudication, Cover, Stay, adjudicate
+from gonghui.mutual_aid.workflows import CLAIM
+from gonghui.organizations.models import Organization
+from gonghui.organizations.selectors import has_perm_on
+
+LIST_KIND = "mutual_aid.enrolment_list"
+LIST_COLUMNS = tabular.register_columns(
+    LIST_KIND,
+    label="医疗互助参保名单",
+    columns=(
+        tabular.Column("name", "姓名", required=True, aliases=("职工姓名", "会员姓名"), width=10),
+        tabular.Column(
+            "id_number",
+            "证件号码",
+            required=True,
+            aliases=("身份证号", "身份证号码", "公民身份号码"),
+            help="会员的18位居民身份证号码，请设为文本格式",
+            width=22,
+            text=True,
+        ),
+    ),
+    missing_hint="请使用参保名单模板：第一行为表头“姓名”“证件号码”",
+    perm=AidPerm.ENROL,
+    picker="mutual_aid_enrol",
+)
+LIST_MAX_ROWS = 400_000
+BULK_BATCH = 5_000
+DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
+DOCUMENT_TYPES = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
+HEALTH_PURPOSE = "mutual_aid.claim_health"
+STEPS_PURPOSE = "mutual_aid.claim_steps"
+
+
+def _require(actor: Any, perm: str, organization: Organization) -> None:
+    if not has_perm_on(actor, perm, organization):
+        raise PermissionDenied("您没有在%(org)s办理此事项的权限" % {"org": organization.name})
+
+
+# ---- periods --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodInput:
+    plan: str
+    number: int
+    name: str
+    premium_fen: int
+    starts_on: dt.date
+    ends_on: dt.date
+    enrol_opens_on: dt.date
+    enrol_closes_on: dt.date
+    min_age: int
+    max_age: int
+
+
+def _check_period(data: PeriodInput) -> None:
+    fields: dict[str, str] = {}
+    if data.plan not in PlanCode.values:
+        fields["plan"] = "请选择互助方案"
+    if not 1 <= data.number <= 999:
+        fields["number"] = "期次应为 1 到 999 的整数"
+    if not data.name.strip() or len(data.name) > 60:
+        fields["name"] = "请填写名称（最多 60 个字）"
+    if not 0 < data.premium_fen <= MONEY_MAX_FEN:
+        fields["premium_fen"] = "每人互助金应大于 0"
+    if data.ends_on <= data.starts_on:
+        fields["ends_on"] = "保障结束日期应晚于开始日期"
+    if data.enrol_closes_on < data.enrol_opens_on:
+        fields["enrol_closes_on"] = "参保截止日期不能早于参保开始日期"
+    if data.enrol_closes_on > data.ends_on:
+        fields["enrol_closes_on"] = "参保截止日期不能晚于保障结束日期"
+    if not 0 <= data.min_age <= data.max_age <= 120:
+        fields["max_age"] = "年龄范围应在 0 到 120 岁之间，且最高年龄不低于最低年龄"
+    if fields:
+        raise ValidationFailed("期次信息有误，请按提示修改", fields=fields)
+
+
+def period_create(*, actor: Any, organization: Organization, data: PeriodInput) -> Period:
+    _require(actor, AidPerm.MANAGE, organization)
+    _check_period(data)
+    with transaction.atomic():
+        if Period.objects.filter(organization=organization, plan=data.plan, number=data.number).exists():
+            raise ValidationFailed("该方案的第 %(n)s 期已存在" % {"n": data.number}, fields={"number": "期次已存在"})
+        period = Period.objects.create(organization=organization, created_by=actor, **data.__dict__)
+        audit.record(actor=actor, action="mutual_aid.period_create", obj=period, organization=organization)
+    return period
+
+
+def period_update(*, actor: Any, period: Period, data: PeriodInput) -> Period:
+    _require(actor, AidPerm.MANAGE, period.organization)
+    _check_period(data)
+    with transaction.atomic():
+        locked = Period.objects.select_for_update().get(pk=period.pk)
+        if data.plan != locked.plan and locked.bills.exists():
+            raise ValidationFailed("已有单位参保，不能更换互助方案", fields={"plan": "已有单位参保"})
+        clash = Period.objects.filter(organization=locked.organization, plan=data.plan, number=data.number)
+        if clash.exclude(pk=locked.pk).exists():
+            raise ValidationFailed("该方案的第 %(n)s 期已存在" % {"n": data.number}, fields={"number": "期次已存在"})
+        changed = {k: v for k, v in data.__dict__.items() if getattr(locked, k) != v}
+        for key, value in changed.items():
+            setattr(locked, key, value)
+        locked.save()
+        audit.record(
+            actor=actor,
+            action="mutual_aid.period_update",
+            obj=locked,
+            organization=locked.organization,
+            detail={"fields": sorted(changed)},
+        )
+    return locked
+
+
+# ---- enrolment lists, bills, payment ------------------------------------------------------------
+
+
+@dataclass
+class ListCheck:
+    """A checked list: the members it enrols, and the rows refused with their reason."""
+
+    header: list[str]
+    members: list[Member] = field(default_factory=list)
+    errors: list[tabular.RowError] = field(default_factory=list)
+    rows: int = 0
+
+
+def _age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def enrolment_list_check(*, period: Period, unit: Organization, stream: IO[bytes], filename: str) -> ListCheck:
+    """Read a unit's list and check every row: a member of the unit's sub-tree by ID number and
+    name, in service, within the period's ages, not on this list twice, not already enrolled in
+    the period. Nothing is written."""
+    with tabular.open_tabular(stream, file_name=filename, max_rows=LIST_MAX_ROWS) as table:
+        header = list(table.header)
+        if not any(h.strip() for h in header):
+            raise ValidationFailed("文件是空的：第一行应为表头“姓名”“证件号码”")
+        mapping = tabular.tabular_mapping_for_header(kind=LIST_KIND, organization=unit, header=header)
+        columns = LIST_COLUMNS.resolve(header, mapping=mapping)
+        name_at, id_at = columns.positions["name"], columns.positions["id_number"]
+        parsed: list[tuple[int, list[str], str, str | None, str]] = []
+        for row_no, cells in enumerate(table.text_rows(), start=2):
+            if not any(c.strip() for c in cells):
+                continue
+            name = cells[name_at].strip() if name_at < len(cells) else ""
+            raw_id = cells[id_at].strip() if id_at < len(cells) else ""
+            blind: str | None = None
+            id_problem = "证件号码为空"
+            if raw_id:
+                try:
+                    blind = crypto.blind_index(parse_resident_id(raw_id).number, purpose=ID_PURPOSE)
+                except IdentifierError as exc:
+                    id_problem = str(exc)
+            parsed.append((row_no, cells, name, blind, id_problem))
+    check = ListCheck(header=list(header), rows=len(parsed))
+    blinds = [b for _, _, _, b, _ in parsed if b]
+    found: dict[str, Member] = {}
+    for start in range(0, len(blinds), BULK_BATCH):
+        chunk = blinds[start : start + BULK_BATCH]
+        for member in Member.objects.filter(id_blind__in=chunk, organization__path__startswith=unit.path).only(
+            "id", "name", "id_blind", "status", "birth_date", "organization_id"
+        ):
+            found[member.id_blind] = member
+    ids = [m.pk for m in found.values()]
+    enrolled: set[int] = set()
+    for start in range(0, len(ids), BULK_BATCH):
+        enrolled.update(
+            Enrolment.objects.filter(period=period, member_id__in=ids[start : start + BULK_BATCH])
+            .exclude(status=EnrolmentStatus.CANCELLED)
+            .values_list("member_id", flat=True)
+        )
+    seen: set[int] = set()
+    for row_no, cells, name, blind, id_problem in parsed:
+        match: Member | None = found.get(blind) if blind else None
+        reason = ""
+        if not name:
+            reason = "姓名为空"
+        elif blind is None:
+            reason = id_problem
+        elif match is None:
+            reason = "本单位没有该证件号码的会员"
+        elif match.name != name:
+            reason = "姓名与会员档案不一致"
+        elif match.status != MembershipStatus.ACTIVE:
+            reason = "该会员不在会，不能参保"
+        elif not period.min_age <= _age_on(match.birth_date, period.starts_on) <= period.max_age:
+            reason = "年龄不在 %(lo)s 至 %(hi)s 岁之间" % {"lo": period.min_age, "hi": period.max_age}
+        elif match.pk in seen:
+            reason = "名单中重复"
+        elif match.pk in enrolled:
+            reason = "该会员本期已参保，不能重复参保"
+        if reason:
+            check.errors.append(tabular.RowError(row_no, cells, reason))
+        elif match is not None:
+            seen.add(match.pk)
+            check.members.append(match)
+    return check
+
+
+def _previous_enrolled(period: Period, member_ids: Sequence[int]) -> set[int]:
+    """Members enrolled and paid in the previous period of the same plan: they renew, no wait."""
+    previous = Period.objects.filter(
+        organization=period.organization, plan=period.plan, number=period.number - 1
+    ).first()
+    if previous is None:
+        return set()
+    out: set[int] = set()
+    for start in range(0, len(member_ids), BULK_BATCH):
+        out.update(
+            Enrolment.objects.filter(
+                period=previous, status=EnrolmentStatus.ACTIVE, member_id__in=member_ids[start : start + BULK_BATCH]
+            ).values_list("member_id", flat=True)
+        )
+    return out
+
+
+def enrolment_list_commit(
+    *, actor: Any, period: Period, unit: Organization, stream: IO[bytes], filename: str, today: dt.date | None = None
+) -> Bill:
+    """All or nothing: a list with any refused row enrols nobody. Otherwise a bill for the whole
+    list and one pending enrolment per member, active once the bill is paid."""
+    _require(actor, AidPerm.ENROL, unit)
+    if not unit.path.startswith(period.organization.path):
+        raise PermissionDenied("该单位不在本期次的主办工会范围内")
+    today = today or timezone.localdate()
+    if not period.enrol_opens_on <= today <= period.enrol_closes_on:
+        raise Conflict(
+            "不在参保期内（%(a)s 至 %(b)s）"
+            % {"a": period.enrol_opens_on.isoformat(), "b": period.enrol_closes_on.isoformat()}
+        )
+    check = enrolment_list_check(period=period, unit=unit, stream=stream, filename=filename)
+    if check.errors:
+        raise ValidationFailed(
+            "名单有 %(n)s 行未通过校验，未参保任何人；请下载校验报告修改后重新上传" % {"n": len(check.errors)}
+        )
+    if not check.members:
+        raise ValidationFailed("名单中没有会员")
+    ids = [m.pk for m in check.members]
+    renewing = _previous_enrolled(period, ids)
+    with transaction.atomic():
+        bill = Bill.objects.create(
+            period=period,
+            organization=unit,
+            member_count=len(ids),
+            amount_fen=len(ids) * period.premium_fen,
+            filename=filename[:200],
+            created_by=actor,
+        )
+        Enrolment.objects.bulk_create(
+            (
+                Enrolment(
+                    period=period,
+                    member_id=m.pk,
+                    organization=unit,
+                    bill=bill,
+                    first_enrolment=m.pk not in renewing,
+                )
+                for m in check.members
+            ),
+            batch_size=BULK_BATCH,
+        )
+        audit.record(
+            actor=actor,
+            action="mutual_aid.enrol_list",
+            obj=bill,
+            organization=unit,
+            detail={"members": len(ids), "amount_fen": bill.amount_fen, "period": period.pk},
+        )
+    return bill
+
+
+def bill_pay(*, actor: Any, bill: Bill, paid_on: dt.date, payment_ref: str) -> Bill:
+    """Record the unit's payment: its enrolments become active from the day paid."""
+    _require(actor, AidPerm.ENROL, bill.organization)
+    payment_ref = payment_ref.strip()
+    if not payment_ref or len(payment_ref) > 60:
+        raise ValidationFailed("请填写缴费凭证号（最多 60 个字符）", fields={"payment_ref": "请填写缴费凭证号"})
+    with transaction.atomic():
+        locked = Bill.objects.select_for_update().select_related("period").get(pk=bill.pk)
+        if locked.status != BillStatus.UNPAID:
+            raise Conflict("该缴费单状态为“%(s)s”，不能登记缴费" % {"s": locked.get_status_display()})
+        if not locked.period.starts_on - dt.timedelta(days=366) <= paid_on <= locked.period.ends_on:
+            raise ValidationFailed("缴费日期不在本期范围内", fields={"paid_on": "缴费日期不在本期范围内"})
+        locked.status = BillStatus.PAID
+        locked.paid_on = paid_on
+        locked.paid_by = actor
+        locked.payment_ref = payment_ref
+        locked.save(update_fields=["status", "paid_on", "paid_by", "payment_ref"])
+        enrolled_on = max(paid_on, locked.period.starts_on)
+        count = locked.enrolments.filter(status=EnrolmentStatus.PENDING).update(
+            status=EnrolmentStatus.ACTIVE, enrolled_on=enrolled_on
+        )
+        audit.record(
+            actor=actor,
+            action="mutual_aid.bill_pay",
+            obj=locked,
+            organization=locked.organization,
+            detail={"members": count, "amount_fen": locked.amount_fen, "payment_ref": payment_ref},
+        )
+    return locked
+
+
+def bill_cancel(*, actor: Any, bill: Bill) -> Bill:
+    _require(actor, AidPerm.ENROL, bill.organization)
+    with transaction.atomic():
+        locked = Bill.objects.select_for_update().get(pk=bill.pk)
+        if locked.status != BillStatus.UNPAID:
+            raise Conflict("只有待缴费的缴费单可以作废")
+        locked.status = BillStatus.CANCELLED
+        locked.save(update_fields=["status"])
+        locked.enrolments.update(status=EnrolmentStatus.CANCELLED)
+        audit.record(actor=actor, action="mutual_aid.bill_cancel", obj=locked, organization=locked.organization)
+    return locked
+
+
+# ---- claims ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimInput:
+    hospital: str
+    admitted_on: dt.date
+    discharged_on: dt.date
+    days: int
+    diagnosis: str
+    total_fen: int
+    basic_insurance_fen: int
+    serious_illness_insurance_fen: int
+    self_inside_catalogue_fen: int
+    self_outside_catalogue_fen: int
+
+
+@dataclass(frozen=True)
+class Upload:
+    label: str
+    content_type: str
+    content: bytes
+
+
+COST_KEYS = (
+    "total_fen",
+    "basic_insurance_fen",
+    "serious_illness_insurance_fen",
+    "self_inside_catalogue_fen",
+    "self_outside_catalogue_fen",
+)
+
+
+def _check_claim(period: Period, data: ClaimInput) -> None:
+    fields: dict[str, str] = {}
+    if not data.hospital.strip() or len(data.hospital) > 100:
+        fields["hospital"] = "请填写医院（最多 100 个字）"
+    if not data.diagnosis.strip() or len(data.diagnosis) > 200:
+        fields["diagnosis"] = "请填写诊断（最多 200 个字）"
+    if data.discharged_on < data.admitted_on:
+        fields["discharged_on"] = "出院日期不能早于入院日期"
+    if not period.starts_on <= data.admitted_on <= period.ends_on:
+        fields["admitted_on"] = "入院日期不在本期保障期内（%(a)s 至 %(b)s）" % {
+            "a": period.starts_on.isoformat(),
+            "b": period.ends_on.isoformat(),
+        }
+    if not 0 <= data.days <= 3650:
+        fields["days"] = "住院天数应为 0 到 3650"
+    for key in COST_KEYS:
+        if not 0 <= getattr(data, key) <= MONEY_MAX_FEN:
+            fields[key] = "金额超出范围"
+    parts = (
+        data.basic_insurance_fen
+        + data.serious_illness_insurance_fen
+        + data.self_inside_catalogue_fen
+        + data.self_outside_catalogue_fen
+    )
+    if "total_fen" not in fields and parts != data.total_fen:
+        fields["total_fen"] = "总费用应等于医保统筹、大病保险与个人自付（目录内、目录外）之和"
+    if fields:
+        raise ValidationFailed("结报信息有误，请按提示修改", fields=fields)
+
+
+def _store_document(claim: Claim, upload: Upload, actor: Any) -> ClaimDocument:
+    ext = DOCUMENT_TYPES.get(upload.content_type)
+    if ext is None:
+        raise ValidationFailed("材料只能是 JPG、PNG 图片或 PDF", fields={"documents": "文件类型不支持"})
+    if not 0 < len(upload.content) <= DOCUMENT_MAX_BYTES:
+        raise ValidationFailed("每份材料不能超过 5MB", fields={"documents": "文件过大或为空"})
+    field_ = ClaimDocument._meta.get_field("stored_name")
+    stored = field_.save_sealed(  # type: ignore[attr-defined]
+        "mutual_aid/claims/%s/doc.%s" % (claim.pk, ext), base64.b64encode(upload.content).decode("ascii")
+    )
+    return ClaimDocument.objects.create(
+        claim=claim,
+        label=(upload.label or "票据")[:60],
+        content_type=upload.content_type,
+        stored_name=stored,
+        size=len(upload.content),
+        uploaded_by=actor,
+    )
+
+
+def claim_submit(
+    *, actor: Any, enrolment: Enrolment, data: ClaimInput, documents: Iterable[Upload] = (), on_behalf: bool = True
+) -> Claim:
+    """A claim for a stay under an active enrolment; by staff (`on_behalf`) or by the member."""
+    if on_behalf:
+        _require(actor, AidPerm.CLAIM_HANDLE, enrolment.organization)
+    elif enrolment.member.user_id != actor.pk:
+        raise PermissionDenied("只能为本人申请结报")
+    if enrolment.status != EnrolmentStatus.ACTIVE:
+        raise Conflict("该会员本期尚未参保生效（单位缴费后生效）")
+    period = enrolment.period
+    _check_claim(period, data)
+    uploads = list(documents)
+    health = {"diagnosis": data.diagnosis.strip(), **{k: getattr(data, k) for k in COST_KEYS}}
+    with transaction.atomic():
+        if (
+            Claim.objects.filter(enrolment=enrolment, admitted_on=data.admitted_on, hospital=data.hospital.strip())
+            .exclude(status=ClaimStatus.REJECTED)
+            .exists()
+        ):
+            raise Conflict("这次住院已经申报过结报")
+        claim = Claim.objects.create(
+            period=period,
+            enrolment=enrolment,
+            member=enrolment.member,
+            organization=enrolment.organization,
+            hospital=data.hospital.strip(),
+            admitted_on=data.admitted_on,
+            discharged_on=data.discharged_on,
+            days=data.days,
+            health_encrypted=crypto.encrypt(json.dumps(health, ensure_ascii=False), purpose=HEALTH_PURPOSE),
+            submitted_by=actor,
+        )
+        for upload in uploads:
+            _store_document(claim, upload, actor)
+        workflow.workflow_start(
+            actor=actor, obj=claim, workflow=CLAIM, detail={"documents": len(uploads), "by_member": not on_behalf}
+        )
+    return claim
+
+
+def claim_health(claim: Claim) -> dict[str, Any]:
+    """The sealed diagnosis and costs (callers audit the reveal: `claim_reveal`)."""
+    data: dict[str, Any] = json.loads(crypto.decrypt(claim.health_encrypted, purpose=HEALTH_PURPOSE))
+    return data
+
+
+def claim_steps(claim: Claim) -> list[dict[str, Any]]:
+    if not claim.steps_encrypted:
+        return []
+    steps: list[dict[str, Any]] = json.loads(crypto.decrypt(claim.steps_encrypted, purpose=STEPS_PURPOSE))
+    return steps
+
+
+def claim_reveal(*, actor: Any, claim: Claim) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Staff read a claim's diagnosis, costs and computation: audited."""
+    _require(actor, AidPerm.HEALTH_REVEAL, claim.organization)
+    audit.record(actor=actor, action="mutual_aid.claim_reveal", obj=claim, organization=claim.organization)
+    return claim_health(claim), claim_steps(claim)
+
+
+def stay_of(claim: Claim) -> Stay:
+    health = claim_health(claim)
+    return Stay(
+        total_fen=health["total_fen"],
+        basic_insurance_fen=health["basic_insurance_fen"],
+        serious_illness_insurance_fen=health["serious_illness_insurance_fen"],
+        self_outside_catalogue_fen=health["self_outside_catalogue_fen"],
+        days=claim.days,
+        admitted_on=claim.admitted_on,
+    )
+
+
+def claim_adjudication(*, claim: Claim, enrolment: Enrolment) -> tuple[Adjudication, Any]:
+    """The benefit of `claim` against what `enrolment` (locked by the caller) has left."""
+    period = enrolment.period
+    rules, resolved = rules_for(plan_code=period.plan, organization=period.organization, on=claim.admitted_on)
+    if enrolment.enrolled_on is None:
+        raise Conflict("该会员本期尚未参保生效")
+    cover = Cover(
+        enrolled_on=enrolment.enrolled_on,
+        first_enrolment=enrolment.first_enrolment,
+        period_paid_fen=enrolment.committed_fen,
+        period_deductible_used_fen=enrolment.deductible_used_fen,
+    )
+    return adjudicate(rules=rules, stay=stay_of(claim), cover=cover), resolved
+
+
+def claim_review(*, actor: Any, claim: Claim) -> Claim:
+    """初审: adjudicate under the member's locked allowance row and commit the benefit to it."""
+
+    def effect(locked: Claim, step: workflow.Step) -> list[str]:
+        enrolment = (
+            Enrolment.objects.select_for_update(of=("self",))
+            .select_related("period", "period__organization")
+            .get(pk=locked.enrolment_id)
+        )
+        result, resolved = claim_adjudication(claim=locked, enrolment=enrolment)
+        Enrolment.objects.filter(pk=enrolment.pk).update(
+            committed_fen=F("committed_fen") + result.benefit_fen,
+            deductible_used_fen=F("deductible_used_fen") + result.deductible_used_fen,
+        )
+        locked.benefit_fen = result.benefit_fen
+        locked.deductible_fen = result.deductible_used_fen
+        locked.policy_version = resolved.version
+        locked.policy_label = resolved.label[:120]
+        locked.steps_encrypted = crypto.encrypt(
+            json.dumps(result.steps_json(), ensure_ascii=False), purpose=STEPS_PURPOSE
+        )
+        return ["benefit_fen", "deductible_fen", "policy_version", "policy_label", "steps_encrypted"]
+
+    with transaction.atomic():
+        reviewed: Claim = workflow.workflow_transition(
+            actor=actor, obj=claim, workflow=CLAIM, transition="review", effect=effect
+        )
+    return reviewed
+
+
+def claim_approve(*, actor: Any, claim: Claim) -> Claim:
+    approved: Claim = workflow.workflow_transition(
+        actor=actor, obj=claim, workflow=CLAIM, transition="approve", amount_fen=claim.benefit_fen
+    )
+    return approved
+
+
+def claim_pay(*, actor: Any, claim: Claim, paid_on: dt.date, payout_ref: str) -> Claim:
+    payout_ref = payout_ref.strip()
+    if not payout_ref or len(payout_ref) > 60:
+        raise ValidationFailed("请填写支付凭证号（最多 60 个字符）", fields={"payout_ref": "请填写支付凭证号"})
+
+    def effect(locked: Claim, step: workflow.Step) -> list[str]:
+        locked.paid_on = paid_on
+        locked.payout_ref = payout_ref
+        return ["paid_on", "payout_ref"]
+
+    paid: Claim = workflow.workflow_transition(
+        actor=actor, obj=claim, workflow=CLAIM, transition="pay", effect=effect, payout_ref=payout_ref
+    )
+    return paid
+
+
+def _release(locked: Claim) -> list[str]:
+    """Give back to the allowance what an adjudicated claim had committed."""
+    if locked.benefit_fen:
+        Enrolment.objects.select_for_update().filter(pk=locked.enrolment_id).update(
+            committed_fen=F("committed_fen") - locked.benefit_fen,
+            deductible_used_fen=F("deductible_used_fen") - locked.deductible_fen,
+        )
+    elif locked.deductible_fen:
+        Enrolment.objects.select_for_update().filter(pk=locked.enrolment_id).update(
+            deductible_used_fen=F("deductible_used_fen") - locked.deductible_fen
+        )
+    locked.benefit_fen = None
+    locked.deductible_fen = 0
+    return ["benefit_fen", "deductible_fen"]
+
+
+def claim_reject(*, actor: Any, claim: Claim, code: str, reason: str) -> Claim:
+    """初审驳回 (a submitted claim) or 审批驳回 (a reviewed one, its benefit given back)."""
+    if code not in RejectCode.values:
+        raise ValidationFailed("请选择驳回原因", fields={"code": "请选择驳回原因"})
+
+    def effect(locked: Claim, step: workflow.Step) -> list[str]:
+        locked.reject_code = code
+        return ["reject_code", *_release(locked)]
+
+    with transaction.atomic():
+        rejected: Claim = workflow.workflow_transition(
+            actor=actor,
+            obj=claim,
+            workflow=CLAIM,
+            transition=("reject", "decline"),
+            reason=reason,
+            effect=effect,
+            code=code,
+        )
+    return rejected
+
+
+def claim_appeal(*, actor: Any, claim: Claim, reason: str) -> Claim:
+    """申诉: the rejected claim goes back to 初审, to be adjudicated again."""
+
+    def effect(locked: Claim, step: workflow.Step) -> list[str]:
+        locked.reject_code = ""
+        locked.appeals += 1
+        locked.steps_encrypted = ""
+        locked.policy_version = None
+        locked.policy_label = ""
+        return ["reject_code", "appeals", "steps_encrypted", "policy_version", "policy_label"]
+
+    appealed: Claim = workflow.workflow_transition(
+        actor=actor, obj=claim, workflow=CLAIM, transition="appeal", reason=reason, effect=effect
+    )
+    return appealed
