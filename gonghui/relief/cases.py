@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from gonghui.core import audit, crypto, parsing
+from gonghui.core import audit, crypto, parsing, registry
 from gonghui.core.errors import Conflict, PermissionDenied, ValidationFailed
 from gonghui.core.workflow import Step, workflow_start, workflow_transition
 from gonghui.funds.models import Budget
@@ -202,14 +202,26 @@ def illness_compute(*, figures: Mapping[str, int], body: Mapping[str, Any], paid
     )
 
 
+# What the platform's medical mutual aid paid a member in a year, offered by that app.
+MUTUAL_AID_PAID = "mutual_aid.paid_benefits_fen"
+
+
+def mutual_aid_paid_fen(member: Member, year: int) -> int:
+    """The mutual-aid benefits the platform paid `member` in `year` (0 where no app offers them)."""
+    paid = registry.offered(MUTUAL_AID_PAID)
+    return int(paid(member=member, year=year)) if paid is not None else 0
+
+
 def illness_case_submit(*, actor: Any, member: Member, data: Mapping[str, Any]) -> ReliefCase:
     """A 大病救助 application: the amount is computed from the year's figures under the tiers in
-    force for the member's union, after what the member already received this year."""
+    force for the member's union, after what the member already received this year. The
+    mutual aid counted is at least what the platform's mutual aid paid the member that year."""
     if not _may_submit_for(actor, member):
         raise PermissionDenied("您无权为该会员提交救助申请")
     today = timezone.localdate()
     figures = illness_figures_parse(data)
     settled = _event_date(data, today, "费用结算日期")
+    figures["mutual_aid"] = max(figures["mutual_aid"], mutual_aid_paid_fen(member, settled.year))
     tiers = policy_for(kind=policies.MAJOR_ILLNESS, organization=member.organization, on=today)
     paid = _illness_paid(member, settled.year)
     result = illness_compute(figures=figures, body=tiers.body, paid_this_year_fen=paid)
