@@ -81,6 +81,27 @@ def spark_session() -> Any:
     )
 
 
+def spark_shutdown() -> None:
+    """Stop the process's Spark session and end its JVM (`stop()` leaves the JVM running for the
+    life of the process): the test suite and the benchmark leave no child process behind."""
+    from pyspark import SparkContext  # noqa: PLC0415 - only where Spark ran
+    from pyspark.sql import SparkSession  # noqa: PLC0415
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    proc = getattr(gateway, "proc", None)
+    gateway.shutdown()
+    if proc is not None:
+        proc.terminate()
+        proc.wait(timeout=60)
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+
+
 class SparkSessionRows(EngineSession):
     def __init__(self, spark: Any):
         self.spark = spark

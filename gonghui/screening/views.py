@@ -338,7 +338,8 @@ def candidates_export(request: HttpRequest) -> HttpResponse:
     qs = selectors.candidate_list(actor=request.user, filters=filters)
     params = {k: str(v)[:40] for k, v in request.GET.items() if v}
     if filters.run is None:
-        raise NotFound("没有可导出的筛查线索")
+        messages.info(request, "还没有筛查结果，没有可导出的线索")
+        return redirect("screening:candidates")
     if len(qs.values_list("pk", flat=True)[: settings.EXPORT_SYNC_ROWS + 1]) > settings.EXPORT_SYNC_ROWS:
         job = export_jobs.export_start(
             actor=request.user, name=exports.CANDIDATES_EXPORT, params=params, organization=filters.run.organization

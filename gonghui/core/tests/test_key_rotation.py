@@ -186,6 +186,9 @@ def test_every_column_holding_ciphertext_is_an_encrypted_field_rotation_covers(w
         "relief.HardshipFile.annual_income_encrypted",
         "relief.ReliefCase.illness_figures_encrypted",
         "relief.CaseDocument.stored",
+        "mutual_aid.Claim.health_encrypted",
+        "mutual_aid.Claim.steps_encrypted",
+        "mutual_aid.ClaimDocument.stored_name",
     }
 
 

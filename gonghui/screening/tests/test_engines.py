@@ -28,7 +28,7 @@ def spark():  # type: ignore[no-untyped-def]
         .getOrCreate()
     )
     yield session
-    session.stop()
+    engines.spark_shutdown()
 
 
 def _synthetic_tables(members: int, claims: int, reference: dt.date) -> dict[str, object]:
