@@ -1,0 +1,61 @@
+"""How to build union A's object for each parameterised URL of the suggestions app (see
+site/tests/test_url_access.py)."""
+
+from typing import Any
+
+from gonghui.site.testing import World
+from gonghui.suggestions import services
+from gonghui.suggestions.models import Attachment, Item, Notice
+from gonghui.suggestions.tests.factories import EVIDENCE, contact_of, make_department, make_item, make_notice
+
+
+def _item(world: World) -> Item:
+    item = Item.objects.filter(organization=world.union_a, member=world.member_a).first()
+    return item or make_item(world.union_a, member=world.member_a)
+
+
+def _notice(world: World) -> Notice:
+    item = _item(world)
+    notice = Notice.objects.filter(item=item).first()
+    if notice is None:
+        dept = make_department(world.union_a, "后勤保障部", contact_of(world.union_a))
+        notice = make_notice(item, [dept])
+    return notice
+
+
+def item_pk(world: World) -> dict[str, Any]:
+    return {"pk": _item(world).pk}
+
+
+def notice_pk(world: World) -> dict[str, Any]:
+    return {"pk": _notice(world).pk}
+
+
+def attachment_pk(world: World) -> dict[str, Any]:
+    notice = _notice(world)
+    attachment = Attachment.objects.filter(item=notice.item).first()
+    if attachment is None:
+        dept = notice.departments.first()
+        assert dept is not None
+        services.progress_post(
+            actor=dept.contacts.first(), notice=notice, department=dept, text="已整改", uploads=[EVIDENCE]
+        )
+        attachment = Attachment.objects.filter(item=notice.item).first()
+    assert attachment is not None
+    return {"pk": attachment.pk}
+
+
+def org_code(world: World) -> dict[str, Any]:
+    return {"code": world.union_a.code}
+
+
+URL_OBJECTS = {
+    "suggestions:item": item_pk,
+    "suggestions:item_action": item_pk,
+    "suggestions:notice": notice_pk,
+    "suggestions:notice_pdf": notice_pk,
+    "suggestions:attachment": attachment_pk,
+    "suggestions:contact_notice": notice_pk,
+    "suggestions:h5_item": item_pk,
+    "suggestions:public": org_code,
+}
