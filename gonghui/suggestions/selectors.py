@@ -43,6 +43,12 @@ def orgs_for_actor(*, actor: Any, perm: str = SuggestionPerm.VIEW) -> QuerySet[O
     return organizations_for_actor(actor=actor, perm=perm).order_by("path")
 
 
+def public_organization(code: str) -> Organization | None:
+    """An active organisation by its code, for the pages without a login (院务公开, anonymous submission)."""
+    code = (code or "").strip()[:32]
+    return Organization.objects.filter(code=code, is_active=True).first() if code else None
+
+
 def departments_of(organization: Organization) -> QuerySet[Department]:
     return Department.objects.filter(organization=organization, is_active=True).prefetch_related("contacts")
 

@@ -22,8 +22,7 @@ from gonghui.core.models import WorkflowStep
 from gonghui.core.pagination import paginate
 from gonghui.core.workflow import workflow_history
 from gonghui.members.selectors import member_of_user
-from gonghui.organizations.models import Organization
-from gonghui.organizations.selectors import has_perm_on
+from gonghui.organizations.selectors import has_perm_anywhere, has_perm_on
 from gonghui.suggestions import pdf, selectors, services
 from gonghui.suggestions.models import Channel, Item, ItemStatus, SubmitterKind
 from gonghui.suggestions.permissions import SuggestionPerm
@@ -57,6 +56,12 @@ def _period(request: HttpRequest) -> tuple[dt.date, dt.date]:
     return start, end
 
 
+def _console(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    """A console page of the ledger: its tabs show 部门与分类 only to those who may configure."""
+    context = {**context, "can_configure": has_perm_anywhere(request.user, SuggestionPerm.CONFIGURE)}
+    return render(request, template, context, status=status)
+
+
 def _client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
 
@@ -82,7 +87,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if q:
         qs = qs.filter(number__icontains=q) | qs.filter(title__icontains=q)
     page = paginate(request, qs.order_by("-received_at", "-id"))
-    return render(
+    return _console(
         request,
         "suggestions/inbox.html",
         {
@@ -93,6 +98,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "channel": channel,
             "channels": Channel.choices,
             "q": q,
+            "can_handle": has_perm_anywhere(request.user, SuggestionPerm.HANDLE),
         },
     )
 
@@ -117,7 +123,7 @@ def item_new(request: HttpRequest) -> HttpResponse:
                 uploads=_uploads(request),
             )
         except ValidationFailed as exc:
-            return render(
+            return _console(
                 request,
                 "suggestions/item_new.html",
                 {**context, "error": exc.message, "errors": exc.fields},
@@ -125,7 +131,7 @@ def item_new(request: HttpRequest) -> HttpResponse:
             )
         messages.success(request, "已登记诉求 %s" % item.number)
         return redirect("suggestions:item", item.pk)
-    return render(request, "suggestions/item_new.html", context)
+    return _console(request, "suggestions/item_new.html", context)
 
 
 def _item_page(request: HttpRequest, item: Item, *, error: str = "", status: int = 200) -> HttpResponse:
@@ -138,7 +144,7 @@ def _item_page(request: HttpRequest, item: Item, *, error: str = "", status: int
         )
         .exclude(pk=item.pk)[:50]
     )
-    return render(
+    return _console(
         request,
         "suggestions/item.html",
         {
@@ -301,7 +307,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
         )
         return download(export)
     page = paginate(request, qs)
-    return render(request, "suggestions/ledger.html", {"page": page, "start": start, "end": end})
+    return _console(request, "suggestions/ledger.html", {"page": page, "start": start, "end": end})
 
 
 @require_GET
@@ -316,7 +322,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
         "overdue": [r.overdue for r in rows],
         "satisfaction": [r.satisfaction for r in rows],
     }
-    return render(request, "suggestions/metrics.html", {"rows": rows, "chart": chart, "start": start, "end": end})
+    return _console(request, "suggestions/metrics.html", {"rows": rows, "chart": chart, "start": start, "end": end})
 
 
 @require_GET
@@ -332,7 +338,7 @@ def monthly_review(request: HttpRequest) -> HttpResponse:
     month_end = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     qs = selectors.still_open_at(actor=request.user, month_end=month_end)
     page = paginate(request, qs)
-    return render(
+    return _console(
         request,
         "suggestions/review.html",
         {
@@ -366,7 +372,7 @@ def departments(request: HttpRequest) -> HttpResponse:
             return redirect("suggestions:departments")
         except DomainError as exc:
             error = exc.message
-    return render(
+    return _console(
         request,
         "suggestions/departments.html",
         {
@@ -381,7 +387,7 @@ def departments(request: HttpRequest) -> HttpResponse:
 @require_GET
 def my_inbox(request: HttpRequest) -> HttpResponse:
     page = paginate(request, selectors.inbox_for(user=request.user))
-    return render(request, "suggestions/my_inbox.html", {"page": page})
+    return _console(request, "suggestions/my_inbox.html", {"page": page})
 
 
 # ---- department contacts -------------------------------------------------------------------
@@ -523,7 +529,7 @@ def h5_item(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def anonymous_new(request: HttpRequest) -> HttpResponse:
     code_raw = parsing.clean(request.GET.get("org") or request.POST.get("org"))[:32]
-    org = Organization.objects.filter(code=code_raw, is_active=True).first() if code_raw else None
+    org = selectors.public_organization(code_raw)
     if org is None:
         raise NotFound("请从工会提供的链接进入（缺少组织代码）")
     if request.method == "POST":
@@ -574,7 +580,7 @@ def track(request: HttpRequest) -> HttpResponse:
 @public
 @require_GET
 def public_page(request: HttpRequest, code: str) -> HttpResponse:
-    org = Organization.objects.filter(code=code[:32], is_active=True).first()
+    org = selectors.public_organization(code)
     if org is None:
         raise NotFound("组织不存在")
     figures = selectors.public_figures(org)

@@ -15,11 +15,10 @@ def _item(world: World) -> Item:
 
 
 def _notice(world: World) -> Notice:
-    item = _item(world)
-    notice = Notice.objects.filter(item=item).first()
+    notice = Notice.objects.filter(organization=world.union_a).first()
     if notice is None:
         dept = make_department(world.union_a, "后勤保障部", contact_of(world.union_a))
-        notice = make_notice(item, [dept])
+        notice = make_notice(make_item(world.union_a, title="交办的诉求"), [dept])
     return notice
 
 
@@ -32,16 +31,15 @@ def notice_pk(world: World) -> dict[str, Any]:
 
 
 def attachment_pk(world: World) -> dict[str, Any]:
-    notice = _notice(world)
-    attachment = Attachment.objects.filter(item=notice.item).first()
+    attachment = Attachment.objects.filter(item__organization=world.union_a, progress__isnull=False).first()
     if attachment is None:
-        dept = notice.departments.first()
-        assert dept is not None
-        services.progress_post(
-            actor=dept.contacts.first(), notice=notice, department=dept, text="已整改", uploads=[EVIDENCE]
+        contact = contact_of(world.union_a)
+        dept = make_department(world.union_a, "信息中心（附件）", contact)
+        notice = make_notice(make_item(world.union_a, title="有附件的诉求"), [dept])
+        progress = services.progress_post(
+            actor=contact, notice=notice, department=dept, text="已整改", uploads=[EVIDENCE]
         )
-        attachment = Attachment.objects.filter(item=notice.item).first()
-    assert attachment is not None
+        attachment = progress.evidence.get()
     return {"pk": attachment.pk}
 
 
