@@ -80,10 +80,9 @@ class Row:
 
 
 def with_clocks(items: Any, *, now: dt.datetime | None = None) -> list[Row]:
-    moment = now or timezone.now()
-    return [
-        Row(i, services.clock_of(i, now=moment) if i.status in OPEN_STATUSES or i.resolved_at else None) for i in items
-    ]
+    items = list(items)
+    clocks = services.clocks_of([i for i in items if i.status in OPEN_STATUSES or i.resolved_at], now=now)
+    return [Row(i, clocks.get(i.pk)) for i in items]
 
 
 def notices_for_contact(*, actor: Any) -> QuerySet[Notice]:

@@ -203,3 +203,37 @@ def test_the_public_page_lists_published_items_and_leaks_no_personal_data(world:
 
 def test_the_public_page_of_an_unknown_code_is_404() -> None:
     assert Client().get("/gongkai/NOPE/").status_code == 404
+
+
+def test_the_inbox_reads_the_sla_policies_once_per_page_not_per_item(
+    world: World, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    handler = handler_of(world.union_a)
+    for n in range(12):
+        make_item(world.union_a, actor=handler, title="诉求%d" % n)
+    client = world.client_for(world.staff_a)
+    client.get("/console/suggestions/")
+    with django_assert_max_num_queries(25):
+        body = client.get("/console/suggestions/").content.decode()
+    assert body.count('data-testid="item-row"') == 12
+
+
+def test_milestones_of_a_long_item_show_to_staff_and_the_member(world: World) -> None:
+    handler = handler_of(world.union_a)
+    item = services.item_accept(actor=handler, item=make_item(world.union_a, actor=handler, member=world.member_a))
+    services.milestone_add(actor=handler, item=item, title="体检报告上线小程序", reached_on=dt.date(2025, 3, 15))
+    staff_body = world.client_for(world.staff_a).get("/console/suggestions/%d/" % item.pk).content.decode()
+    assert "2025-03-15 体检报告上线小程序" in staff_body
+    member_body = _member_client(world).get("/h5/suggestions/%d/" % item.pk).content.decode()
+    assert "节点：体检报告上线小程序" in member_body
+
+
+def test_the_dashboard_card_counts_open_and_breached_items(world: World) -> None:
+    from gonghui.suggestions.dashboard import suggestions_card
+
+    make_item(world.union_a, received_at=timezone.now() - dt.timedelta(days=60), title="积压的诉求")
+    make_item(world.union_a)
+    card = suggestions_card(world.staff_a)
+    figures = {f.label: f.value for f in card.figures}
+    assert figures == {"办理中": "2", "待受理": "2", "临期": "0", "超时": "1"}
+    assert [t.text.split(" ", 1)[1] for t in card.todos] == ["积压的诉求"]
