@@ -448,7 +448,11 @@ def _me(request: HttpRequest) -> Any:
 @require_GET
 def h5_home(request: HttpRequest) -> HttpResponse:
     member = _me(request)
-    return render(request, "suggestions/h5/home.html", {"items": selectors.member_items(member)[:50]})
+    return render(
+        request,
+        "suggestions/h5/home.html",
+        {"items": selectors.member_items(member)[:50], "inbox": selectors.inbox_for(user=request.user)[:10]},
+    )
 
 
 @require_http_methods(["GET", "POST"])

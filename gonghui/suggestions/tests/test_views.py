@@ -237,3 +237,18 @@ def test_the_dashboard_card_counts_open_and_breached_items(world: World) -> None
     figures = {f.label: f.value for f in card.figures}
     assert figures == {"办理中": "2", "待受理": "2", "临期": "0", "超时": "1"}
     assert [t.text.split(" ", 1)[1] for t in card.todos] == ["积压的诉求"]
+
+
+def test_the_member_sees_the_closure_notice_and_the_suggestions_tile(
+    world: World, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from gonghui.core import registry
+
+    handler = handler_of(world.union_a)
+    item = services.item_accept(actor=handler, item=make_item(world.union_a, actor=handler, member=world.member_a))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.item_close(actor=handler, item=item, text="已办结", uploads=[EVIDENCE])
+    body = _member_client(world).get("/h5/suggestions/").content.decode()
+    assert "您的诉求 %s 已办结，请确认并评价" % item.number in body
+    tile = {t.key: t for t in registry.tiles()}["suggestions"]
+    assert tile.url == "/h5/suggestions/" and tile.label == "诉求建议"
