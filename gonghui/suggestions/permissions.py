@@ -1,7 +1,8 @@
 """The suggestions app's permissions. 经办人 and 管理员 handle items (受理, 合并, 不予受理, 整改通知单,
 销账); 审核人 checks an answer before it reaches the submitter and marks items for 院务公开; a
 department's 联络人 (a staff account named as the department's contact, holding any staff
-role — the tenant layer grants only its own roles) sees the notices addressed to their departments and
+role other than the union's own 管理员/经办人/审核人 — the tenant layer grants only its own
+roles) sees the notices addressed to their departments and
 posts progress."""
 
 
@@ -23,9 +24,9 @@ LABELS = {
 
 R = SuggestionPerm
 GRANTS = {
-    "admin": (R.VIEW, R.HANDLE, R.REVIEW, R.CONFIGURE, R.RESPOND),
-    "handler": (R.VIEW, R.HANDLE, R.RESPOND),
-    "reviewer": (R.VIEW, R.REVIEW, R.RESPOND),
+    "admin": (R.VIEW, R.HANDLE, R.REVIEW, R.CONFIGURE),
+    "handler": (R.VIEW, R.HANDLE),
+    "reviewer": (R.VIEW, R.REVIEW),
     "finance": (R.RESPOND,),
     "health": (R.RESPOND,),
     "redeemer": (R.RESPOND,),
