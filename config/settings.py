@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "gonghui.relief",
     "gonghui.screening",
     "gonghui.mutual_aid",
+    "gonghui.suggestions",
     "gonghui.site",  # the composition app: last, it knows every module
 ]
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("gonghui.relief.urls")),
     path("", include("gonghui.screening.urls")),
     path("", include("gonghui.mutual_aid.urls")),
+    path("", include("gonghui.suggestions.urls")),
 ]
 
 if settings.DEBUG:
