@@ -189,6 +189,8 @@ def test_every_column_holding_ciphertext_is_an_encrypted_field_rotation_covers(w
         "mutual_aid.Claim.health_encrypted",
         "mutual_aid.Claim.steps_encrypted",
         "mutual_aid.ClaimDocument.stored_name",
+        "suggestions.Item.content_encrypted",
+        "suggestions.Attachment.stored",
     }
 
 
