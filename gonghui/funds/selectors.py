@@ -233,7 +233,7 @@ def spending_summary(*, actor: Any, organization: Organization, year: int) -> Su
 
 
 def _branches(budgets: QuerySet[Budget], organization: Organization) -> list[BranchRow]:
-    # A child's path is the parent's and one more segment ("XXXXXX."): cut every budget's
+    # A child's path is the parent's and one more segment (six characters and a dot): cut every budget's
     # organisation path there to group it under the child it lies below.
     cut = len(organization.path) + PATH_STEP + 1
     totals = {
