@@ -1,36 +1,16 @@
-"""The report as a PDF (fpdf2), with the Chinese font shipped in `fonts/` embedded as a subset
+"""The report as a PDF (fpdf2), with the project's Chinese font (`gonghui.core.pdf`) embedded as a subset
 of the glyphs the document uses, so it opens the same on any phone or printer."""
 
-import logging
-from functools import lru_cache
-from pathlib import Path
-
-from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from gonghui.core.pdf import FONT, add_cjk_font, printable
 from gonghui.health.report import ItemView, ReportView
 
-# fpdf2 subsets the font with fontTools, which logs every table it touches at INFO.
-logging.getLogger("fontTools").setLevel(logging.WARNING)
-
-FONT_FILE = Path(__file__).resolve().parent / "fonts" / "GonghuiSansSC-Regular.otf"
-FONT = "GonghuiSans"
 RED = (200, 30, 30)
 ORANGE = (205, 110, 0)
 GREY = (110, 110, 110)
 FLAG_COLOURS = {"critical": RED, "high": RED, "low": ORANGE}
-
-
-@lru_cache(maxsize=1)
-def _codepoints() -> frozenset[int]:
-    return frozenset(TTFont(str(FONT_FILE), lazy=True).getBestCmap())
-
-
-def printable(text: str) -> str:
-    """Characters the font lacks become □ instead of vanishing from the page."""
-    points = _codepoints()
-    return "".join(c if ord(c) in points or c in "\n\t" else "□" for c in text)
 
 
 class ReportPdf(FPDF):
@@ -66,7 +46,7 @@ def render_report_pdf(view: ReportView) -> bytes:
     pdf.set_title("职工健康体检报告")
     pdf.set_author("工会数字化服务平台")
     pdf.set_creator("gonghui")
-    pdf.add_font(FONT, fname=str(FONT_FILE))
+    add_cjk_font(pdf)
     pdf.set_auto_page_break(auto=True, margin=16)
     pdf.add_page()
     pdf.set_font(FONT, size=18)

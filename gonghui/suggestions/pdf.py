@@ -1,23 +1,18 @@
 """整改通知单 as a PDF (fpdf2), with the project's Chinese font embedded as a subset."""
 
-from pathlib import Path
-
-from django.conf import settings
 from django.utils import timezone
 from fpdf import FPDF
 
+from gonghui.core.pdf import FONT, add_cjk_font, printable
 from gonghui.suggestions.models import Notice
-
-FONT_FILE = Path(settings.BASE_DIR) / "gonghui" / "health" / "fonts" / "GonghuiSansSC-Regular.otf"
-FONT = "GonghuiSans"
 
 
 def notice_pdf(notice: Notice) -> bytes:
     pdf = FPDF(format="A4")
-    pdf.add_font(FONT, fname=str(FONT_FILE))
+    add_cjk_font(pdf)
     pdf.add_page()
     pdf.set_font(FONT, size=18)
-    pdf.cell(0, 12, "%s 整改通知单" % notice.organization.name, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 12, printable("%s 整改通知单" % notice.organization.name), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, size=11)
     pdf.cell(0, 8, notice.number, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
@@ -31,7 +26,7 @@ def notice_pdf(notice: Notice) -> bytes:
     ]
     for label, value in rows:
         pdf.set_font(FONT, size=11)
-        pdf.multi_cell(0, 8, "%s：%s" % (label, value), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 8, printable("%s：%s" % (label, value)), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.multi_cell(0, 7, "请责任部门在办结期限前登记办理进展并上传佐证材料，事事有回音、件件有落实。")
     return bytes(pdf.output())

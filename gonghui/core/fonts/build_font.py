@@ -2,7 +2,7 @@
 GB 2312 (6,763 hanzi and its symbols), ASCII, Latin-1 and the signs a report uses (μ ≤ ≥ ↑ ↓ ²).
 
 The subset is renamed, as the OFL asks of a modified version. Run once on a machine with
-Debian's fonts-noto-cjk:  python gonghui/health/fonts/build_font.py  — the result is committed,
+Debian's fonts-noto-cjk:  python gonghui/core/fonts/build_font.py  — the result is committed,
 so the application never depends on a system font."""
 
 import sys
