@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "gonghui.screening",
     "gonghui.mutual_aid",
     "gonghui.suggestions",
+    "gonghui.stations",
     "gonghui.site",  # the composition app: last, it knows every module
 ]
 
@@ -284,6 +285,13 @@ HEALTH_LLM_BASE_URL = env_str("HEALTH_LLM_BASE_URL", "")  # an OpenAI-compatible
 HEALTH_LLM_MODEL = env_str("HEALTH_LLM_MODEL", "default")
 HEALTH_LLM_API_KEY = env_str("HEALTH_LLM_API_KEY", "")
 HEALTH_LLM_TIMEOUT_SECONDS = env_int("HEALTH_LLM_TIMEOUT_SECONDS", 20)
+
+# Service stations' map tiles: a Leaflet URL template ({z}/{x}/{y}, {s}), e.g. a 高德 tile server,
+# and the coordinate system its tiles are drawn in ("gcj02" for 高德/腾讯, "wgs84" otherwise).
+# Empty: the station map shows as a list with distances.
+GONGHUI_MAP_TILE_URL = env_str("GONGHUI_MAP_TILE_URL", "")
+GONGHUI_MAP_TILE_CRS = env_str("GONGHUI_MAP_TILE_CRS", "gcj02")
+GONGHUI_MAP_TILE_ATTRIBUTION = env_str("GONGHUI_MAP_TILE_ATTRIBUTION", "")
 
 
 def _uses_demo_key(name: str, value: str) -> bool:

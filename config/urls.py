@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("gonghui.screening.urls")),
     path("", include("gonghui.mutual_aid.urls")),
     path("", include("gonghui.suggestions.urls")),
+    path("", include("gonghui.stations.urls")),
 ]
 
 if settings.DEBUG:

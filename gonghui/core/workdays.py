@@ -10,7 +10,7 @@ December — counts Monday to Friday as working days, plus the overrides, and sa
 (`WorkCalendar.official`), so nothing stops on 1 January while the package is updated.
 
 Used for deadlines counted in working days: the 退档 public notice (relief), SLA clocks
-(suggestions)."""
+(suggestions); and for opening hours with holiday exceptions (`is_holiday`, stations)."""
 
 import datetime as dt
 from collections.abc import Mapping
@@ -46,6 +46,15 @@ def official_working_day(day: dt.date) -> bool | None:
     return bool(chinese_calendar.is_workday(day))
 
 
+def official_holiday(day: dt.date) -> bool | None:
+    """Whether `day` falls in an official holiday period (法定节假日, the weekend days inside
+    one included; an ordinary weekend is not one); None for a year the package lacks."""
+    if day.year not in OFFICIAL_YEARS:
+        return None
+    on_holiday, name = chinese_calendar.get_holiday_detail(day)
+    return bool(on_holiday and name)
+
+
 @dataclass(frozen=True)
 class WorkCalendar:
     """The official schedule with one organisation's overrides."""
@@ -74,6 +83,15 @@ class WorkCalendar:
             return False
         official = official_working_day(day)
         return day.weekday() < 5 if official is None else official
+
+    def is_holiday(self, day: dt.date) -> bool:
+        """A holiday (节假日): a local day off, or an official holiday period's day that no
+        local override makes a working day. Opening hours with holiday exceptions ask this."""
+        if day in self.holidays:
+            return True
+        if day in self.workdays:
+            return False
+        return bool(official_holiday(day))
 
     def nth_working_day(self, start: dt.date, n: int) -> dt.date:
         """The `n`-th working day counted from `start` itself (n ≥ 1): a notice posted on

@@ -68,3 +68,14 @@ def test_the_overrides_are_a_versioned_policy_with_chinese_validation() -> None:
     with pytest.raises(ValidationFailed) as refused:
         policy_body_validate(WORKDAYS_POLICY, {"holidays": ["2026-13-40"]})
     assert refused.value.fields
+
+
+def test_holidays_are_the_official_periods_and_the_local_days_off() -> None:
+    assert OFFICIAL.is_holiday(D(2026, 10, 1))  # 国庆, a Thursday
+    assert OFFICIAL.is_holiday(D(2026, 10, 3))  # a Saturday inside the National Day period
+    assert not OFFICIAL.is_holiday(D(2026, 10, 10))  # the 调休 Saturday worked instead
+    assert not OFFICIAL.is_holiday(D(2026, 12, 5))  # an ordinary weekend is no holiday
+    assert not OFFICIAL.is_holiday(D(2026, 12, 4))
+    local = WorkCalendar.of({"holidays": ["2026-12-04"], "workdays": ["2026-10-02"]})
+    assert local.is_holiday(D(2026, 12, 4))
+    assert not local.is_holiday(D(2026, 10, 2))

@@ -1,0 +1,439 @@
+"""Reads of the stations domain. Console reads take the acting user and return only stations
+of organisations in their sub-tree for the permission; the member's reads (the nearest
+search, a station's page) cover every active station, as a map would.
+
+The nearest search never scans the table: it reads the stations of the grid cells covering a
+box around the point (`geo.cell_ranges`, one indexed range per row of cells), keeps those
+within the box's inscribed circle in exact great-circle order, and doubles the radius until
+enough stations pass the filters or the radius reaches its cap. Every station closer than the
+radius lies inside the box, so the answer is exactly the brute-force one."""
+
+import datetime as dt
+import json
+import math
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models.functions import ExtractHour, TruncDate
+from django.utils import timezone
+
+from gonghui.core import sql
+from gonghui.core.errors import NotFound
+from gonghui.core.workdays import WORKDAYS_POLICY, WorkCalendar
+from gonghui.organizations.models import Level, Organization
+from gonghui.organizations.policies import policies_for_paths
+from gonghui.organizations.selectors import scope_q
+from gonghui.stations import geo, hours
+from gonghui.stations.models import (
+    Checkin,
+    Facility,
+    Inspection,
+    InspectionPhoto,
+    Requirement,
+    Station,
+    StationImport,
+    StationKind,
+    StationPhoto,
+)
+from gonghui.stations.permissions import StationPerm
+
+START_RADIUS_M = 2_000.0
+MAX_RADIUS_M = 100_000.0
+NEAREST_LIMIT = 10
+
+# ---- kinds, facilities --------------------------------------------------------------------
+
+
+def active_kinds() -> list[StationKind]:
+    return list(StationKind.objects.filter(is_active=True))
+
+
+def active_facilities() -> list[Facility]:
+    return list(Facility.objects.filter(is_active=True))
+
+
+def all_kinds() -> QuerySet[StationKind]:
+    return StationKind.objects.all()
+
+
+def all_facilities() -> QuerySet[Facility]:
+    return Facility.objects.all()
+
+
+def kind_get(pk: Any) -> StationKind:
+    found = StationKind.objects.filter(pk=pk).first() if str(pk).isdigit() and len(str(pk)) < 10 else None
+    if found is None:
+        raise NotFound("站点类型不存在")
+    return found
+
+
+def facility_get(pk: Any) -> Facility:
+    found = Facility.objects.filter(pk=pk).first() if str(pk).isdigit() and len(str(pk)) < 10 else None
+    if found is None:
+        raise NotFound("设施不存在")
+    return found
+
+
+# ---- holidays, opening --------------------------------------------------------------------
+
+_CALENDAR_SECONDS = 60.0
+_holidays: dict[tuple[str, dt.date], tuple[bool, float]] = {}
+
+
+def holidays_for(paths: Iterable[str], day: dt.date) -> dict[str, bool]:
+    """Whether `day` is a holiday for each organisation path (its `core.workdays` calendar),
+    remembered for a minute: a policy change shows in opening hours within a minute."""
+    now = time.monotonic()
+    out: dict[str, bool] = {}
+    missing: list[str] = []
+    for path in set(paths):
+        known = _holidays.get((path, day))
+        if known is not None and known[1] > now:
+            out[path] = known[0]
+        else:
+            missing.append(path)
+    if missing:
+        if len(_holidays) > 10_000:
+            _holidays.clear()
+        for path, policy in policies_for_paths(kind=WORKDAYS_POLICY, paths=missing, on=day).items():
+            holiday = WorkCalendar.of(policy.body).is_holiday(day)
+            _holidays[(path, day)] = (holiday, now + _CALENDAR_SECONDS)
+            out[path] = holiday
+    return out
+
+
+def station_open_at(station: Station, local: dt.datetime, holiday: bool) -> bool:
+    return hours.open_at(
+        always_open=station.always_open,
+        weekly_hours=station.weekly_hours,
+        holiday_mode=station.holiday_mode,
+        holiday_hours=station.holiday_hours,
+        local=local,
+        holiday=holiday,
+    )
+
+
+def station_is_open(station: Station, now: dt.datetime | None = None) -> bool:
+    local = timezone.localtime(now)
+    holiday = holidays_for([station.organization.path], local.date())[station.organization.path]
+    return station_open_at(station, local, holiday)
+
+
+# ---- the nearest search -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NearestQuery:
+    lat: float
+    lng: float
+    kind_id: int | None = None
+    facility_mask: int = 0
+    open_now: bool = True
+    limit: int = NEAREST_LIMIT
+    max_radius_m: float = MAX_RADIUS_M
+
+
+@dataclass(frozen=True)
+class Hit:
+    station_id: int
+    distance_m: float
+    is_open: bool
+
+
+def candidate_rows(query: NearestQuery, radius_m: float) -> list[tuple[Any, ...]]:
+    """The active stations passing the filters in the grid cells covering the box around the
+    point: (id, lat, lng, always_open, weekly_hours, holiday_mode, holiday_hours, org path).
+    Stated in SQL (the subset PostgreSQL and SQLite share): the statement is built on every
+    step of every search, and compiling the ORM's OR of cell ranges cost more than running it."""
+    ranges = geo.cell_ranges(query.lat, query.lng, radius_m)
+    params: list[Any] = [True]
+    conditions = []
+    for first, last in ranges:
+        conditions.append("s.cell BETWEEN %s AND %s")
+        params += [first, last]
+    where = "s.is_active = %s AND (" + " OR ".join(conditions) + ")"
+    if query.kind_id is not None:
+        where += " AND s.kind_id = %s"
+        params.append(query.kind_id)
+    if query.facility_mask:
+        where += " AND (s.facility_mask & %s) = %s"
+        params += [query.facility_mask, query.facility_mask]
+    # Table names from the models, conditions of this module, every value a parameter.
+    columns = "s.id, s.lat, s.lng, s.always_open, s.weekly_hours, s.holiday_mode, s.holiday_hours, o.path"
+    tables = "%s s JOIN %s o ON o.id = s.organization_id" % (sql.table(Station), sql.table(Organization))
+    statement = "SELECT " + columns + " FROM " + tables + " WHERE " + where  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    return [
+        (pk, lat, lng, bool(always), _json(weekly), mode, _json(special), path)
+        for pk, lat, lng, always, weekly, mode, special, path in rows
+    ]
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def nearest_hits(query: NearestQuery, *, now: dt.datetime | None = None) -> list[Hit]:
+    """The `limit` nearest stations passing the filters, nearest first (ties by id)."""
+    local = timezone.localtime(now)
+    radius = min(START_RADIUS_M, query.max_radius_m)
+    while True:
+        rows = candidate_rows(query, radius)
+        holidays = holidays_for({r[7] for r in rows}, local.date()) if rows else {}
+        found: list[Hit] = []
+        for pk, lat, lng, always, weekly, mode, special, path in rows:
+            distance = geo.distance_m(query.lat, query.lng, lat, lng)
+            if distance > radius:
+                continue
+            is_open = hours.open_at(
+                always_open=always,
+                weekly_hours=weekly,
+                holiday_mode=mode,
+                holiday_hours=special,
+                local=local,
+                holiday=holidays[path],
+            )
+            if query.open_now and not is_open:
+                continue
+            found.append(Hit(pk, distance, is_open))
+        if len(found) >= query.limit or radius >= query.max_radius_m:
+            found.sort(key=lambda h: (h.distance_m, h.station_id))
+            return found[: query.limit]
+        # Too few within the circle: widen it to where, at the density just seen, the limit
+        # would be met (at least doubling, at most eightfold).
+        growth = math.sqrt(query.limit / len(found)) * 1.25 if found else 8.0
+        radius = min(radius * min(8.0, max(2.0, growth)), query.max_radius_m)
+
+
+@dataclass(frozen=True)
+class NearStation:
+    station: Station
+    distance_m: float
+    walking_minutes: int
+    is_open: bool
+    facilities: list[Facility]
+
+    @property
+    def distance_label(self) -> str:
+        return geo.distance_label(self.distance_m)
+
+
+def nearest_stations(query: NearestQuery, *, now: dt.datetime | None = None) -> list[NearStation]:
+    hits = nearest_hits(query, now=now)
+    by_id = Station.objects.select_related("kind").in_bulk([h.station_id for h in hits])
+    facilities = active_facilities()
+    return [
+        NearStation(
+            by_id[h.station_id],
+            h.distance_m,
+            geo.walking_minutes(h.distance_m),
+            h.is_open,
+            [f for f in facilities if by_id[h.station_id].facility_mask & f.mask],
+        )
+        for h in hits
+    ]
+
+
+@dataclass(frozen=True)
+class District:
+    pk: int
+    name: str
+    lat: float
+    lng: float
+
+
+def districts() -> list[District]:
+    """The 区县 unions with stations, each centred on its stations' mean position (a member
+    without location picks one)."""
+    out: list[District] = []
+    counties = Organization.objects.filter(level=Level.COUNTY).only("pk", "name", "path").order_by("path")
+    for county in counties[:200]:
+        centre = Station.objects.filter(is_active=True, organization__path__startswith=county.path).aggregate(
+            lat=Avg("lat"), lng=Avg("lng")
+        )
+        if centre["lat"] is not None:
+            out.append(District(county.pk, county.name, centre["lat"], centre["lng"]))
+    return out
+
+
+def member_station_get(code: str) -> Station:
+    """An active station by its code, for a member (a station's page or its QR code)."""
+    text = str(code or "").strip().upper()[:20]
+    station = (
+        Station.objects.filter(code=text, is_active=True).select_related("kind", "organization").first()
+        if text
+        else None
+    )
+    if station is None:
+        raise NotFound("站点不存在或已停用")
+    return station
+
+
+def member_photo_get(pk: int) -> StationPhoto:
+    photo = StationPhoto.objects.filter(pk=pk, station__is_active=True).first()
+    if photo is None:
+        raise NotFound("照片不存在")
+    return photo
+
+
+def member_recent_checkins(member: Any, limit: int = 5) -> list[Checkin]:
+    return list(Checkin.objects.filter(member=member).select_related("station").order_by("-at")[:limit])
+
+
+# ---- console reads ------------------------------------------------------------------------
+
+
+def stations_for_actor(*, actor: Any, perm: str = StationPerm.VIEW) -> QuerySet[Station]:
+    return Station.objects.filter(scope_q(actor, perm)).select_related("kind", "organization", "last_inspection")
+
+
+@dataclass(frozen=True)
+class StationFilters:
+    kind_id: int | None = None
+    facility_id: int | None = None
+    query: str = ""
+    active: str = ""
+    organization_id: int | None = None
+
+
+def station_list_for_actor(*, actor: Any, filters: StationFilters, perm: str = StationPerm.VIEW) -> QuerySet[Station]:
+    qs = stations_for_actor(actor=actor, perm=perm)
+    if filters.kind_id is not None:
+        qs = qs.filter(kind_id=filters.kind_id)
+    if filters.facility_id is not None:
+        facility = Facility.objects.filter(pk=filters.facility_id).first()
+        mask = facility.mask if facility else 0
+        qs = qs.annotate(has_mask=F("facility_mask").bitand(mask)).filter(has_mask=mask) if mask else qs.none()
+    if filters.active == "1":
+        qs = qs.filter(is_active=True)
+    elif filters.active == "0":
+        qs = qs.filter(is_active=False)
+    if filters.organization_id is not None:
+        org = Organization.objects.filter(pk=filters.organization_id).only("path").first()
+        qs = qs.filter(organization__path__startswith=org.path) if org else qs.none()
+    if filters.query:
+        text = filters.query.strip()
+        qs = qs.filter(Q(code=text.upper()) | Q(name__contains=text) | Q(address__contains=text))
+    return qs.order_by("organization__path", "code")
+
+
+def station_get_for_actor(*, actor: Any, pk: Any, perm: str = StationPerm.VIEW) -> Station:
+    found = None
+    if str(pk).isdigit() and len(str(pk)) < 19:
+        found = stations_for_actor(actor=actor, perm=perm).filter(pk=pk).first()
+    if found is None:
+        raise NotFound("服务阵地不存在或无权访问")
+    return found
+
+
+def station_photo_for_actor(*, actor: Any, pk: int, perm: str = StationPerm.VIEW) -> StationPhoto:
+    photo = (
+        StationPhoto.objects.filter(scope_q(actor, perm, field="station__organization__path"))
+        .select_related("station__organization")
+        .filter(pk=pk)
+        .first()
+    )
+    if photo is None:
+        raise NotFound("照片不存在或无权访问")
+    return photo
+
+
+def inspections_of(station: Station) -> QuerySet[Inspection]:
+    return station.inspections.select_related("inspector").prefetch_related("photos")
+
+
+def inspection_photo_for_actor(*, actor: Any, pk: int) -> InspectionPhoto:
+    photo = (
+        InspectionPhoto.objects.filter(
+            scope_q(actor, StationPerm.VIEW, field="inspection__station__organization__path")
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if photo is None:
+        raise NotFound("照片不存在或无权访问")
+    return photo
+
+
+NEVER = "never"
+ANY_FAILED = "any"
+
+
+def failing_for_actor(*, actor: Any, requirement: str, perm: str = StationPerm.VIEW) -> QuerySet[Station]:
+    """Active stations whose latest inspection failed `requirement` (or any requirement), or
+    that were never inspected (`NEVER`)."""
+    qs = stations_for_actor(actor=actor, perm=perm).filter(is_active=True)
+    if requirement == NEVER:
+        qs = qs.filter(last_inspection__isnull=True)
+    elif requirement in Requirement.values:
+        qs = qs.filter(**{"last_inspection__has_%s" % requirement: False})
+    else:
+        failed = Q()
+        for r in Requirement:
+            failed |= Q(**{"last_inspection__has_%s" % r.value: False})
+        qs = qs.filter(failed)
+    return qs.order_by("organization__path", "code")
+
+
+def imports_for_actor(*, actor: Any) -> QuerySet[StationImport]:
+    return StationImport.objects.filter(scope_q(actor, StationPerm.MANAGE)).select_related(
+        "organization", "job", "created_by"
+    )
+
+
+def import_get_for_actor(*, actor: Any, pk: Any) -> StationImport:
+    found = None
+    if str(pk).isdigit() and len(str(pk)) < 19:
+        found = imports_for_actor(actor=actor).filter(pk=pk).first()
+    if found is None:
+        raise NotFound("导入记录不存在或无权访问")
+    return found
+
+
+@dataclass(frozen=True)
+class Usage:
+    days: list[str]
+    by_day: list[int]
+    by_hour: list[int]
+    total: int
+    top: list[tuple[str, str, int]]
+
+
+def usage_for_actor(*, actor: Any, date_from: dt.date, date_to: dt.date, station: Station | None = None) -> Usage:
+    """Check-ins per day and per hour of the day (Asia/Shanghai) in the actor's sub-tree."""
+    zone = timezone.get_current_timezone()
+    start = dt.datetime.combine(date_from, dt.time(), tzinfo=zone)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    qs = Checkin.objects.filter(scope_q(actor, StationPerm.VIEW, field="station__organization__path")).filter(
+        at__gte=start, at__lt=end
+    )
+    if station is not None:
+        qs = qs.filter(station=station)
+    per_day = {
+        row["day"]: row["n"]
+        for row in qs.annotate(day=TruncDate("at", tzinfo=zone)).values("day").annotate(n=Count("id")).order_by()
+    }
+    per_hour = {
+        row["hour"]: row["n"]
+        for row in qs.annotate(hour=ExtractHour("at", tzinfo=zone)).values("hour").annotate(n=Count("id")).order_by()
+    }
+    days = [date_from + dt.timedelta(days=i) for i in range((date_to - date_from).days + 1)]
+    top = [
+        (row["station__code"], row["station__name"], row["n"])
+        for row in qs.values("station__code", "station__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "station__code")[:10]
+    ]
+    return Usage(
+        days=[d.isoformat() for d in days],
+        by_day=[per_day.get(d, 0) for d in days],
+        by_hour=[per_hour.get(h, 0) for h in range(24)],
+        total=sum(per_day.values()),
+        top=top,
+    )
