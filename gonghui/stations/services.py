@@ -50,6 +50,15 @@ CHECKINS_PER_HOUR = 20
 PICKER = "stations"  # the organisation-picker purpose of the station and import forms
 
 
+def checked(parse: Any, raw: Any, **options: Any) -> Any:
+    """A `core.parsing` parser whose ValueError (Chinese text) becomes a form error."""
+    try:
+        return parse(raw, **options)
+    except ValueError as exc:
+        label = options.get("label", "")
+        raise ValidationFailed(str(exc), fields={label: str(exc)}) from None
+
+
 def _require(actor: Any, perm: str, organization: Organization, message: str) -> None:
     if not has_perm_on(actor, perm, organization):
         raise PermissionDenied(message)
@@ -389,10 +398,10 @@ def inspection_record(
 ) -> Inspection:
     _require(actor, StationPerm.INSPECT, station.organization, "无权检查该服务阵地")
     today = timezone.localdate()
-    inspected_on = parsing.parse_date(
-        data.inspected_on, label="检查日期", earliest=today - dt.timedelta(days=366), latest=today
+    inspected_on = checked(
+        parsing.parse_date, data.inspected_on, label="检查日期", earliest=today - dt.timedelta(days=366), latest=today
     )
-    score = parsing.parse_int(data.score, label="评分", minimum=0, maximum=100)
+    score = checked(parsing.parse_int, data.score, label="评分", minimum=0, maximum=100)
     met = set(data.met)
     unknown = met - set(Requirement.values)
     if unknown:
@@ -492,7 +501,7 @@ def kind_save(*, actor: Any, kind: StationKind | None, name: str, order: Any, is
     name = parsing.clean(name)
     if not name or len(name) > 30:
         raise ValidationFailed("请填写类型名称（不超过30个字）", fields={"name": "必填"})
-    position = parsing.parse_int(order or 100, label="排序", minimum=0, maximum=999)
+    position = checked(parsing.parse_int, order or 100, label="排序", minimum=0, maximum=999)
     try:
         with transaction.atomic():
             target = kind or StationKind(code=_slug("kind"))
@@ -515,7 +524,7 @@ def facility_save(*, actor: Any, facility: Facility | None, name: str, order: An
     name = parsing.clean(name)
     if not name or len(name) > 30:
         raise ValidationFailed("请填写设施名称（不超过30个字）", fields={"name": "必填"})
-    position = parsing.parse_int(order or 100, label="排序", minimum=0, maximum=999)
+    position = checked(parsing.parse_int, order or 100, label="排序", minimum=0, maximum=999)
     try:
         with transaction.atomic():
             if facility is None:

@@ -515,9 +515,9 @@ def usage(request: HttpRequest) -> HttpResponse:
     station = None
     try:
         if request.GET.get("from"):
-            date_from = parsing.parse_date(request.GET["from"], label="开始日期", latest=today)
+            date_from = services.checked(parsing.parse_date, request.GET["from"], label="开始日期", latest=today)
         if request.GET.get("to"):
-            date_to = parsing.parse_date(request.GET["to"], label="结束日期", latest=today)
+            date_to = services.checked(parsing.parse_date, request.GET["to"], label="结束日期", latest=today)
         if date_to < date_from:
             raise ValidationFailed("结束日期不能早于开始日期")
         if (date_to - date_from).days > 366:

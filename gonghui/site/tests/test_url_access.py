@@ -157,8 +157,14 @@ def test_members_cannot_open_the_staff_console(world: World) -> None:
             assert response.status_code == 403, (name, response.status_code)
 
 
-# A member URL whose path parameter is not an object of member A: member B acts on their own.
-MEMBER_OWN_PARAMETER_URLS = {"members:h5_consent_withdraw"}
+# A member URL whose path parameter is not an object of member A: member B acts on their own
+# (a service station, its photos and its QR check-in are a public place's, open to every member).
+MEMBER_OWN_PARAMETER_URLS = {
+    "members:h5_consent_withdraw",
+    "stations:h5_station",
+    "stations:h5_photo",
+    "stations:h5_checkin",
+}
 
 
 def _member_client(user: Any) -> Client:
