@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from gonghui.organizations.models import Level, Organization
 from gonghui.organizations.services import organization_create
-from gonghui.stations import demo, geo, hours, selectors
+from gonghui.stations import defaults, demo, geo, hours, selectors
 from gonghui.stations.models import Facility, Station, StationKind
 
 SOUTH, NORTH, WEST, EAST = 30.8, 34.8, 117.0, 121.8
@@ -146,6 +146,7 @@ def _queries(count: int, rng: random.Random) -> list[selectors.NearestQuery]:
 
 def run(*, stdout: Any, stations: int, queries: int, seed: int, **_: Any) -> dict[str, Any]:
     rng = random.Random(seed)
+    defaults.install()
     with transaction.atomic():
         org = organization_create(
             actor=None,

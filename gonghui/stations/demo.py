@@ -14,7 +14,7 @@ from django.utils import timezone
 from gonghui.benefits.models import PointKind, RedemptionPoint
 from gonghui.members.models import Member
 from gonghui.organizations.models import Level, Organization
-from gonghui.stations import geo
+from gonghui.stations import defaults, geo
 from gonghui.stations.models import (
     CHECKIN_SLOT_SECONDS,
     Checkin,
@@ -123,6 +123,7 @@ def seed(*, rng: random.Random, stdout: Any, today: dt.date) -> None:
     province = Organization.objects.filter(parent=None, level=Level.PROVINCE).order_by("pk").first()
     if province is None:
         return
+    defaults.install()
     kinds = {k.code: k for k in StationKind.objects.all()}
     facilities = {f.code: f for f in Facility.objects.all()}
     counties = [

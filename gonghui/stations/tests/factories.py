@@ -4,7 +4,7 @@ import itertools
 from typing import Any
 
 from gonghui.organizations.models import Organization
-from gonghui.stations import services
+from gonghui.stations import defaults, services
 from gonghui.stations.models import Facility, HolidayMode, Station, StationKind
 
 _seq = itertools.count(1)
@@ -12,10 +12,12 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def kind(code: str = "outdoor") -> StationKind:
+    defaults.install()
     return StationKind.objects.get(code=code)
 
 
 def facility(code: str) -> Facility:
+    defaults.install()
     return Facility.objects.get(code=code)
 
 
@@ -33,6 +35,7 @@ def make_station(
     **fields: Any,
 ) -> Station:
     n = next(_seq)
+    defaults.install()
     mask = services.facility_mask_of(Facility.objects.filter(code__in=facilities))
     data = services.StationInput(
         name=name or "测试站点%d" % n,

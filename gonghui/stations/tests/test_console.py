@@ -14,7 +14,7 @@ from gonghui.benefits.models import PointKind, RedemptionPoint
 from gonghui.core.errors import PermissionDenied
 from gonghui.core.models import AuditEvent
 from gonghui.site.testing import World
-from gonghui.stations import geo, selectors, services
+from gonghui.stations import defaults, geo, selectors, services
 from gonghui.stations.models import Checkin, Inspection, Station, StationKind
 from gonghui.stations.tests.factories import PNG, facility, kind, make_station
 
@@ -224,6 +224,7 @@ def test_a_station_becomes_a_coupon_redemption_point(world: World) -> None:
 
 @pytest.mark.django_db
 def test_only_the_federation_admin_configures_kinds_and_facilities(world: World) -> None:
+    defaults.install()
     assert (
         world.client_for(world.staff_a).post("/console/stations/settings/kinds/", {"name": "职工驿站"}).status_code
         == 302
