@@ -548,6 +548,7 @@ def usage(request: HttpRequest) -> HttpResponse:
             "station": station,
             "station_code": request.GET.get("station", "")[:20],
             "error": error,
+            **_abilities(request),
         },
         status=422 if error else 200,
     )

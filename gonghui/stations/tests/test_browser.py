@@ -101,6 +101,5 @@ def test_member_finds_the_nearest_open_station_with_a_microwave_and_checks_in(li
     assert "签到成功" in page.inner_text(".weui-toptips_success")
     assert "平江路爱心驿站" in page.inner_text("[data-testid=checkin-recent]")
     assert Checkin.objects.filter(station=target, member=world.member_a).count() == 1
-    page.screenshot(path="/tmp/stations_checkin.png")
     assert Station.objects.count() == 4
     context.close()
