@@ -14,7 +14,7 @@ from django.utils import timezone
 from gonghui.benefits.models import PointKind, RedemptionPoint
 from gonghui.members.models import Member
 from gonghui.organizations.models import Level, Organization
-from gonghui.stations import defaults, geo
+from gonghui.stations import defaults, geo, services
 from gonghui.stations.models import (
     CHECKIN_SLOT_SECONDS,
     Checkin,
@@ -173,6 +173,7 @@ def seed(*, rng: random.Random, stdout: Any, today: dt.date) -> None:
         _inspect(saved, rng, today)
         checkins = _checkins(saved, rng)
         linked = _link_points(saved)
+        transaction.on_commit(services.forget_districts)
     stdout.write(
         "  服务阵地：%(n)d 个站点（%(d)d 个区县），%(c)d 次签到，%(p)d 个核销点"
         % {"n": len(saved), "d": len(counties), "c": checkins, "p": linked}

@@ -223,6 +223,7 @@ def import_job(job: Job) -> dict[str, Any]:
         StationImport.objects.filter(pk=batch.pk).update(
             content=b"", header=header, rows=len(rows), created=created, updated=updated
         )
+        transaction.on_commit(services.forget_districts)
         audit.record(
             actor=batch.created_by,
             action="stations.import_commit",

@@ -15,7 +15,10 @@ from gonghui.core.models import Job
 from gonghui.organizations.models import Organization
 from gonghui.stations import geo
 
-MAX_FACILITY_BIT = 62  # the facility bitmask is a signed 64-bit integer
+MAX_FACILITY_BIT = 62
+# Where the member pages' district centres are cached (`selectors.districts`); station writes
+# drop it.
+DISTRICTS_CACHE_KEY = "stations:districts"  # the facility bitmask is a signed 64-bit integer
 
 
 class StationKind(models.Model):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -27,6 +28,7 @@ from gonghui.organizations.selectors import has_perm_on, scope_root_for_actor
 from gonghui.stations import geo, hours
 from gonghui.stations.models import (
     CHECKIN_SLOT_SECONDS,
+    DISTRICTS_CACHE_KEY,
     MAX_FACILITY_BIT,
     Checkin,
     Facility,
@@ -57,6 +59,11 @@ def checked(parse: Any, raw: Any, **options: Any) -> Any:
     except ValueError as exc:
         label = options.get("label", "")
         raise ValidationFailed(str(exc), fields={label: str(exc)}) from None
+
+
+def forget_districts() -> None:
+    """The districts' centres move with their stations (`selectors.districts` caches them)."""
+    cache.delete(DISTRICTS_CACHE_KEY)
 
 
 def _require(actor: Any, perm: str, organization: Organization, message: str) -> None:
@@ -225,6 +232,7 @@ def station_create(*, actor: Any, organization: Organization, data: StationInput
         try:
             with transaction.atomic():
                 station = Station.objects.create(code=code, organization=organization, created_by=actor, **fields)
+                transaction.on_commit(forget_districts)
                 audit.record(
                     actor=actor,
                     action="stations.station_create",
@@ -250,6 +258,7 @@ def station_update(*, actor: Any, station: Station, data: StationInput) -> Stati
         for key, value in fields.items():
             setattr(locked, key, value)
         locked.save()
+        transaction.on_commit(forget_districts)
         audit.record(
             actor=actor,
             action="stations.station_update",

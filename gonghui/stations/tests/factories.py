@@ -50,6 +50,7 @@ def make_station(
         holiday_mode=holiday_mode,
     )
     station = Station.objects.create(organization=org, code=data.code, **services.station_fields(data))
+    services.forget_districts()
     if fields:
         Station.objects.filter(pk=station.pk).update(**fields)
         station.refresh_from_db()
