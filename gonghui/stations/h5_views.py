@@ -32,7 +32,7 @@ def _choice(raw: str, options: dict[int, Any], label: str) -> int | None:
     text = raw.strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) > 9 or int(text) not in options:
+    if not (text.isascii() and text.isdigit()) or len(text) > 9 or int(text) not in options:
         raise ValidationFailed("%(label)s无效，请重新选择" % {"label": label})
     return int(text)
 

@@ -67,14 +67,22 @@ def all_facilities() -> QuerySet[Facility]:
 
 
 def kind_get(pk: Any) -> StationKind:
-    found = StationKind.objects.filter(pk=pk).first() if str(pk).isdigit() and len(str(pk)) < 10 else None
+    found = (
+        StationKind.objects.filter(pk=pk).first()
+        if str(pk).isascii() and str(pk).isdigit() and len(str(pk)) < 10
+        else None
+    )
     if found is None:
         raise NotFound("站点类型不存在")
     return found
 
 
 def facility_get(pk: Any) -> Facility:
-    found = Facility.objects.filter(pk=pk).first() if str(pk).isdigit() and len(str(pk)) < 10 else None
+    found = (
+        Facility.objects.filter(pk=pk).first()
+        if str(pk).isascii() and str(pk).isdigit() and len(str(pk)) < 10
+        else None
+    )
     if found is None:
         raise NotFound("设施不存在")
     return found
@@ -337,7 +345,7 @@ def station_list_for_actor(*, actor: Any, filters: StationFilters, perm: str = S
 
 def station_get_for_actor(*, actor: Any, pk: Any, perm: str = StationPerm.VIEW) -> Station:
     found = None
-    if str(pk).isdigit() and len(str(pk)) < 19:
+    if str(pk).isascii() and str(pk).isdigit() and len(str(pk)) < 19:
         found = stations_for_actor(actor=actor, perm=perm).filter(pk=pk).first()
     if found is None:
         raise NotFound("服务阵地不存在或无权访问")
@@ -401,7 +409,7 @@ def imports_for_actor(*, actor: Any) -> QuerySet[StationImport]:
 
 def import_get_for_actor(*, actor: Any, pk: Any) -> StationImport:
     found = None
-    if str(pk).isdigit() and len(str(pk)) < 19:
+    if str(pk).isascii() and str(pk).isdigit() and len(str(pk)) < 19:
         found = imports_for_actor(actor=actor).filter(pk=pk).first()
     if found is None:
         raise NotFound("导入记录不存在或无权访问")

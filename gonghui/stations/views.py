@@ -33,7 +33,7 @@ def _query_id(params: QueryDict, name: str, label: str) -> int | None:
     raw = params.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         raise ValidationFailed("%(label)s无效" % {"label": label}, fields={name: "请从列表中选择"})
     return int(raw)
 
