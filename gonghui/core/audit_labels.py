@@ -23,6 +23,8 @@ ACTIONS = {
 # Keys that appear in the details of many apps' events.
 DETAILS = {
     "reason": "原因",
+    "by_applicant": "申请人本人办理",
+    "by_proof": "凭查询凭证（未登录）",
     "name": "名称",
     "from": "原",
     "to": "新",

@@ -13,6 +13,14 @@ decision to the next level up, whose approvers then take the same transition aga
 also declares deadlines per state: the due time is stored with the case, so an overdue list is
 a query (`overdue`).
 
+A transition declared `by_applicant` is taken by the case's own applicant (the member who asked,
+or someone without an account who holds the proof the case was given, such as a tracking code)
+instead of by a staff role: no permission is asked; the workflow's `applicant` test decides
+whether the actor — the user, or None — with the `proof` passed in is the applicant. Everything
+else is the same: the state check under the lock, the reason, the effect, the history row, the
+audit event (a refusal audited as `not_applicant`) and the hooks. The proof itself is never
+recorded; the step's data says `by_applicant` and, when a proof identified them, `by_proof`.
+
 `workflow_transition` is the only writer: it refuses early (an audited refusal, nothing
 changed), then locks the row, re-reads the state and re-checks every rule under the lock,
 applies the state change and the domain's `effect`, writes a `WorkflowStep` and one audit event
@@ -98,7 +106,7 @@ class Transition:
     label: str
     sources: tuple[str, ...]
     target: str
-    perm: str
+    perm: str = ""
     on: str = "organization"
     forbid: tuple[str, ...] = ()
     forbid_message: str = ""
@@ -109,6 +117,13 @@ class Transition:
     # read a versioned policy).
     limits: Limits | Callable[[Any], Limits] | None = None
     escalate_to: str = ""
+    # Taken by the case's applicant (see the module's docstring), never by a staff role.
+    by_applicant: bool = False
+
+
+# Is `actor` (a user, or None for someone without an account) holding `proof` (a secret the case
+# gave its applicant, or "") the applicant of `obj`?
+ApplicantTest = Callable[[Any, Any, str], bool]
 
 
 @dataclass(frozen=True)
@@ -153,6 +168,8 @@ class Workflow:
     transitions: tuple[Transition, ...]
     state_field: str = "status"
     deadlines: Mapping[str, dt.timedelta] = field(default_factory=dict)
+    applicant: ApplicantTest | None = None
+    applicant_label: str = "申请人"
     hooks: dict[str, list[Callable[[int], None]]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -167,6 +184,13 @@ class Workflow:
             for rule in t.forbid:
                 if rule.startswith(STEP_PREFIX) and rule.removeprefix(STEP_PREFIX) not in names:
                     raise ImproperlyConfigured("workflow %s: %s forbids an unknown step" % (self.name, t.name))
+            if t.by_applicant and (self.applicant is None or t.perm or t.limits is not None or t.escalate_to):
+                raise ImproperlyConfigured(
+                    "workflow %s: %s is the applicant's: it needs the workflow's applicant test and takes "
+                    "no permission, limits or escalation" % (self.name, t.name)
+                )
+            if not t.by_applicant and not t.perm:
+                raise ImproperlyConfigured("workflow %s: %s needs a permission" % (self.name, t.name))
         if not set(self.deadlines) <= states:
             raise ImproperlyConfigured("workflow %s: deadline for an unknown state" % self.name)
 
@@ -241,6 +265,8 @@ def _decision_org(workflow: Workflow, transition: Transition, obj: Any, case: Wo
 def _is_forbidden(
     transition: Transition, actor: Any, obj: Any, step_actors: Mapping[tuple[int, str], set[int]]
 ) -> bool:
+    if getattr(actor, "pk", None) is None:
+        return False  # the rules name accounts; someone without one is none of them
     for rule in transition.forbid:
         if rule.startswith(STEP_PREFIX):
             if actor.pk in step_actors.get((obj.pk, rule.removeprefix(STEP_PREFIX)), set()):
@@ -257,20 +283,30 @@ def _forbid_message(workflow: Workflow, transition: Transition) -> str:
     }
 
 
-def workflow_options_many(*, actor: Any, workflow: Workflow, objs: Sequence[Any]) -> dict[int, list[Option]]:
-    """For each object, the transitions from its state that the actor's roles allow (two
+def _may_take(workflow: Workflow, transition: Transition, actor: Any, obj: Any, org: Any, proof: str) -> bool:
+    """The role half of a refusal: the actor holds the permission, or is the applicant."""
+    if transition.by_applicant:
+        assert workflow.applicant is not None
+        return workflow.applicant(obj, actor, proof)
+    return actor is not None and _auth().has_perm(actor, transition.perm, org)
+
+
+def workflow_options_many(
+    *, actor: Any, workflow: Workflow, objs: Sequence[Any], proof: str = ""
+) -> dict[int, list[Option]]:
+    """For each object, the transitions from its state that the actor's roles allow — and,
+    where the actor (with `proof`) is the object's applicant, the applicant's transitions (two
     queries for the whole list): what a page shows as buttons."""
     pks = [o.pk for o in objs]
     cases = _cases(workflow, pks)
     step_actors = _step_actors(workflow, pks, _forbidden_steps(workflow))
     result: dict[int, list[Option]] = {}
-    auth = _auth()
     for obj in objs:
         options = []
         for t in workflow.transitions:
             if workflow.state_of(obj) not in t.sources:
                 continue
-            if not auth.has_perm(actor, t.perm, _decision_org(workflow, t, obj, cases.get(obj.pk))):
+            if not _may_take(workflow, t, actor, obj, _decision_org(workflow, t, obj, cases.get(obj.pk)), proof):
                 continue
             if _is_forbidden(t, actor, obj, step_actors):
                 options.append(Option(t, False, _forbid_message(workflow, t)))
@@ -280,9 +316,10 @@ def workflow_options_many(*, actor: Any, workflow: Workflow, objs: Sequence[Any]
     return result
 
 
-def workflow_options(*, actor: Any, workflow: Workflow, obj: Any) -> dict[str, Option]:
+def workflow_options(*, actor: Any, workflow: Workflow, obj: Any, proof: str = "") -> dict[str, Option]:
     """The actor's options on one object, by transition name."""
-    return {o.transition.name: o for o in workflow_options_many(actor=actor, workflow=workflow, objs=[obj])[obj.pk]}
+    options = workflow_options_many(actor=actor, workflow=workflow, objs=[obj], proof=proof)
+    return {o.transition.name: o for o in options[obj.pk]}
 
 
 def workflow_history(*, workflow: Workflow, obj: Any) -> QuerySet[WorkflowStep]:
@@ -339,10 +376,17 @@ def _check_input(transition: Transition, reason: str, amount_fen: int | None) ->
 
 
 def _refusal(
-    workflow: Workflow, transition: Transition, actor: Any, obj: Any, case: WorkflowCase | None
+    workflow: Workflow, transition: Transition, actor: Any, obj: Any, case: WorkflowCase | None, proof: str
 ) -> tuple[PermissionDenied, str, Any] | None:
     org = _decision_org(workflow, transition, obj, case)
-    if not _auth().has_perm(actor, transition.perm, org):
+    if not _may_take(workflow, transition, actor, obj, org, proof):
+        if transition.by_applicant:
+            message = "只有%(who)s本人可以%(label)s%(noun)s" % {
+                "who": workflow.applicant_label,
+                "label": transition.label,
+                "noun": workflow.noun,
+            }
+            return PermissionDenied(message), "not_applicant", org
         message = "您无权%(label)s%(noun)s" % {"label": transition.label, "noun": workflow.noun}
         return PermissionDenied(message), "permission", org
     step_actors = _step_actors(workflow, [obj.pk], _forbidden_steps(workflow))
@@ -443,13 +487,15 @@ def workflow_transition(
     reason: str = "",
     amount_fen: int | None = None,
     effect: Effect | None = None,
+    proof: str = "",
     **data: Any,
 ) -> Any:
     """Take `transition` on `obj` (or, given several names, the one that leaves the object's
     state read under the lock) and return the locked, updated object. Refusals raise
-    `Conflict` (wrong state), `PermissionDenied` (role, separation of duties, amount) or
-    `ValidationFailed` (reason, amount) and change nothing; a refusal found before the lock
-    is recorded as a denied audit event."""
+    `Conflict` (wrong state), `PermissionDenied` (role, applicant, separation of duties,
+    amount) or `ValidationFailed` (reason, amount) and change nothing; a refusal found before
+    the lock is recorded as a denied audit event. `actor` may be None only for an applicant's
+    transition, identified by `proof`."""
     names = (transition,) if isinstance(transition, str) else tuple(transition)
     reason = reason.strip()
     # Refuse early on a fresh read (the caller's copy may be stale), so that a refusal can be
@@ -457,7 +503,7 @@ def workflow_transition(
     current = workflow.model._default_manager.get(pk=obj.pk)
     chosen = _pick(workflow, names, current)
     _check_input(chosen, reason, amount_fen)
-    refused = _refusal(workflow, chosen, actor, current, workflow_case(workflow=workflow, obj=current))
+    refused = _refusal(workflow, chosen, actor, current, workflow_case(workflow=workflow, obj=current), proof)
     if refused is not None:
         error, why, org = refused
         audit.record(
@@ -478,11 +524,13 @@ def workflow_transition(
         )
         chosen = _pick(workflow, names, locked)
         _check_input(chosen, reason, amount_fen)
-        refused = _refusal(workflow, chosen, actor, locked, case)
+        refused = _refusal(workflow, chosen, actor, locked, case, proof)
         if refused is not None:
             raise refused[0]
         org = _decision_org(workflow, chosen, locked, case)
         to_state, escalated_org, facts = _outcome(chosen, actor, locked, org, amount_fen)
+        if chosen.by_applicant:
+            facts = {"by_applicant": True, **({"by_proof": True} if proof else {})}
         now = timezone.now()
         from_state = workflow.state_of(locked)
         step = Step(actor, chosen, from_state, to_state, reason, amount_fen, now, data)

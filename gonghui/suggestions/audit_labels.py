@@ -8,14 +8,16 @@ ACTIONS = {
     "suggestions.progress": "责任部门登记办理进展",
     "suggestions.answer_record": "录入诉求答复",
     "suggestions.answer_publish": "审核并发布诉求答复",
-    "suggestions.rate": "提出人评价办理结果",
-    "suggestions.reopen": "提出人申请重新办理",
+    "suggestion.confirm": "提出人确认并评价办理结果",
+    "suggestion.reopen": "提出人申请重新办理",
     "suggestions.publish": "设置诉求院务公开",
     "suggestions.milestone": "登记诉求办理节点",
     "suggestions.department_create": "新建责任部门",
     "suggestions.category_create": "新建诉求分类",
     "suggestions.escalate": "超时诉求上报督办",
     "suggestions.ledger_export": "导出诉求台账",
+    "suggestions.notification_read": "诉求消息标为已读",
+    "suggestions.notification_read_all": "诉求消息全部标为已读",
 }
 
 DETAILS = {

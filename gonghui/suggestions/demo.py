@@ -88,7 +88,7 @@ def seed(*, rng: random.Random, stdout: Any, today: dt.date) -> None:
             services.item_close(actor=handler, item=item, text="已按通知单完成整改")
             if member is not None and member.user_id:
                 services.item_rate(
-                    user=member.user, item=Item.objects.get(pk=item.pk), score=rng.choice((4, 5, 5)), comment="满意"
+                    actor=member.user, item=Item.objects.get(pk=item.pk), score=rng.choice((4, 5, 5)), comment="满意"
                 )
             services.item_publish_set(
                 actor=reviewer, item=item, publishable=True, outcome="已整改完成。%s" % content[:40]

@@ -5,7 +5,8 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from gonghui.core.aggregates import SMALL_GROUP_POLICY, suppress_groups
@@ -126,7 +127,29 @@ def item_by_tracking_code(code: str) -> Item | None:
 
 
 def inbox_for(*, user: Any) -> QuerySet[Notification]:
-    return Notification.objects.filter(user=user).select_related("item")
+    """The user's own messages, unread first, newest first."""
+    return (
+        Notification.objects.filter(user=user)
+        .select_related("item")
+        .order_by(F("read_at").desc(nulls_first=True), "-created_at", "-id")
+    )
+
+
+def unread_count(*, user: Any) -> int:
+    if getattr(user, "pk", None) is None:
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notification_target(*, actor: Any, notification: Notification) -> str:
+    """Where a staff user's message leads: the item in their scope, else the notice addressed
+    to their department, else nowhere (the inbox)."""
+    if items_for_actor(actor=actor).filter(pk=notification.item_id).exists():
+        return reverse("suggestions:item", args=[notification.item_id])
+    notice = notices_for_contact(actor=actor).filter(item_id=notification.item_id).first()
+    if notice is not None:
+        return reverse("suggestions:contact_notice", args=[notice.pk])
+    return reverse("suggestions:my_inbox")
 
 
 # ---- metrics -------------------------------------------------------------------------------

@@ -4,21 +4,16 @@ are inbox rows created after the commit."""
 
 import base64
 import datetime as dt
-import hashlib
-import hmac
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
 from gonghui.core import audit
-from gonghui.core.errors import Conflict, PermissionDenied, ValidationFailed
-from gonghui.core.models import WorkflowCase, WorkflowStep
+from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.workdays import WORKDAYS_POLICY, WorkCalendar
 from gonghui.core.workflow import Step, workflow_start, workflow_transition
 from gonghui.organizations.models import Organization
@@ -44,6 +39,7 @@ from gonghui.suggestions.models import (
     SubmitterKind,
 )
 from gonghui.suggestions.permissions import SuggestionPerm
+from gonghui.suggestions.tracking import new_tracking_code, tracking_hash
 from gonghui.suggestions.workflows import ITEM
 
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
@@ -54,8 +50,6 @@ ATTACHMENT_TYPES = {
     "application/pdf": ".pdf",
     "text/plain": ".txt",
 }
-TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-TRACKING_LENGTH = 12
 
 
 @dataclass(frozen=True)
@@ -63,18 +57,6 @@ class Upload:
     name: str
     content_type: str
     data: bytes
-
-
-def tracking_hash(code: str) -> str:
-    normalised = code.strip().upper().replace("-", "").replace(" ", "")
-    return hmac.new(
-        settings.SECRET_KEY.encode(), b"suggestion-tracking:" + normalised.encode(), hashlib.sha256
-    ).hexdigest()
-
-
-def _tracking_code() -> str:
-    raw = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
-    return "-".join(raw[i : i + 4] for i in range(0, TRACKING_LENGTH, 4))
 
 
 def _text(value: str, *, field: str, label: str, maximum: int, required: bool = True) -> str:
@@ -140,6 +122,28 @@ def _notify_on_commit(users: Iterable[Any], item: Item, text: str) -> None:
 def _staff_of(organization: Organization, perm: str) -> list[Any]:
     from_roles = organization.role_assignments.select_related("user").all()
     return [ra.user for ra in from_roles if has_perm_on(ra.user, perm, organization)]
+
+
+def notification_mark_read(*, actor: Any, notification_id: int) -> Notification:
+    """Mark one of the actor's own messages read (another user's is not found)."""
+    with transaction.atomic():
+        notification = Notification.objects.select_for_update().filter(pk=notification_id, user=actor).first()
+        if notification is None:
+            raise NotFound("消息不存在")
+        if notification.read_at is None:
+            notification.read_at = timezone.now()
+            notification.save(update_fields=["read_at"])
+            audit.record(actor=actor, action="suggestions.notification_read", obj=notification)
+    return notification
+
+
+def notifications_mark_all_read(*, actor: Any) -> int:
+    """Mark every unread message of the actor read; how many were."""
+    with transaction.atomic():
+        count = Notification.objects.filter(user=actor, read_at__isnull=True).update(read_at=timezone.now())
+        if count:
+            audit.record(actor=actor, action="suggestions.notification_read_all", detail={"count": count})
+    return count
 
 
 # ---- the rule and the clock ----------------------------------------------------------------
@@ -230,7 +234,7 @@ def item_submit(
     _check_uploads(uploads)
     now = timezone.now()
     received = received_at or now
-    code = _tracking_code() if kind == SubmitterKind.ANONYMOUS else ""
+    code = new_tracking_code() if kind == SubmitterKind.ANONYMOUS else ""
     field: Any = Item._meta.get_field("content_encrypted")
     with transaction.atomic():
         item = Item.objects.create(
@@ -337,22 +341,24 @@ def notice_issue(
         )
         notice.departments.set(departments)
         holder["notice"] = notice
+        contacts = [u for d in departments for u in d.contacts.all()]
+        _notify_on_commit(
+            contacts, locked, "整改通知单 %s：%s，请于 %s 前办结" % (notice.number, locked.title, deadline)
+        )
         return _respond(locked, step)
 
-    with transaction.atomic():
-        item = workflow_transition(
-            actor=actor,
-            obj=item,
-            workflow=ITEM,
-            transition="assign",
-            effect=effect,
-            departments=[d.name for d in departments],
-            deadline=deadline.isoformat(),
-        )
-        notice = holder["notice"]
-        contacts = [u for d in departments for u in d.contacts.all()]
-        _notify_on_commit(contacts, item, "整改通知单 %s：%s，请于 %s 前办结" % (notice.number, item.title, deadline))
-    return notice
+    # The workflow owns the transaction (a refusal is audited outside it); the notice, its
+    # number and the contacts' messages are made in the effect, under the item's lock.
+    workflow_transition(
+        actor=actor,
+        obj=item,
+        workflow=ITEM,
+        transition="assign",
+        effect=effect,
+        departments=[d.name for d in departments],
+        deadline=deadline.isoformat(),
+    )
+    return holder["notice"]
 
 
 # ---- departments' progress and closure -----------------------------------------------------
@@ -401,12 +407,11 @@ def item_close(*, actor: Any, item: Item, text: str, uploads: Sequence[Upload] =
         progress = Progress.objects.create(item=locked, author=actor, text=text, is_closure=True, created_at=step.at)
         _store(locked, uploads, actor=actor, progress=progress)
         locked.resolved_at = step.at
+        _notify_on_commit([_submitter_user(locked)], locked, "您的诉求 %s 已办结，请确认并评价" % locked.number)
         return ["resolved_at", *_respond(locked, step)]
 
-    with transaction.atomic():
-        item = workflow_transition(actor=actor, obj=item, workflow=ITEM, transition="close", effect=effect)
-        _notify_on_commit([_submitter_user(item)], item, "您的诉求 %s 已办结，请确认并评价" % item.number)
-    return item
+    closed: Item = workflow_transition(actor=actor, obj=item, workflow=ITEM, transition="close", effect=effect)
+    return closed
 
 
 def _submitter_user(item: Item) -> Any:
@@ -448,29 +453,7 @@ def answer_publish(*, actor: Any, answer: Answer) -> Answer:
     return locked
 
 
-# ---- the submitter's steps -------------------------------------------------------------------
-
-
-def _submitter_step(
-    item: Item, *, user: Any, name: str, label: str, to_state: str, at: dt.datetime, data: dict[str, Any]
-) -> None:
-    """The history row (and the workflow case's state) of a step taken by the submitter."""
-    content_type = ContentType.objects.get_for_model(Item)
-    WorkflowStep.objects.create(
-        workflow=ITEM.name,
-        content_type=content_type,
-        object_id=item.pk,
-        transition=name,
-        label=label,
-        from_state=item.status,
-        to_state=to_state,
-        actor=user,
-        at=at,
-        data=data,
-    )
-    WorkflowCase.objects.filter(content_type=content_type, object_id=item.pk).update(
-        state=to_state, entered_at=at, escalated_org_id=None, escalated_org_path=""
-    )
+# ---- the submitter's steps (applicant's transitions of the workflow) --------------------------
 
 
 def _parse_score(score: Any) -> int:
@@ -483,89 +466,62 @@ def _parse_score(score: Any) -> int:
     return value
 
 
-def item_rate(*, user: Any, item: Item, score: Any, comment: str) -> Satisfaction:
-    """The submitter confirms the closure with a 1–5 score (once per closure)."""
+def item_rate(*, actor: Any, item: Item, score: Any, comment: str, code: str = "") -> Satisfaction:
+    """The submitter confirms the closure with a 1–5 score (once per closure): the member
+    signed in (`actor`), or — with `actor` None, so that nothing names them — the holder of
+    an anonymous item's tracking `code`."""
     value = _parse_score(score)
     comment = _text(comment, field="comment", label="评价", maximum=300, required=False)
-    with transaction.atomic():
-        locked = Item.objects.select_for_update().get(pk=item.pk)
-        if locked.status != ItemStatus.CLOSED:
-            raise Conflict("该诉求尚未办结，暂不能评价")
+    holder: dict[str, Satisfaction] = {}
+
+    def effect(locked: Item, step: Step) -> list[str]:
         round_ = locked.reopen_count + 1
         if Satisfaction.objects.filter(item=locked, round=round_).exists():
             raise Conflict("您已评价过本次办理结果")
-        rating = Satisfaction.objects.create(
-            item=locked, round=round_, score=value, comment=comment, created_at=timezone.now()
+        holder["rating"] = Satisfaction.objects.create(
+            item=locked, round=round_, score=value, comment=comment, created_at=step.at
         )
-        _submitter_step(
-            locked,
-            user=user,
-            name="confirm",
-            label="确认并评价",
-            to_state=locked.status,
-            at=rating.created_at,
-            data={"score": value},
-        )
-        audit.record(
-            actor=user, action="suggestions.rate", obj=locked, organization=locked.organization, detail={"score": value}
-        )
-    return rating
+        return []
+
+    workflow_transition(
+        actor=actor, obj=item, workflow=ITEM, transition="confirm", effect=effect, proof=code, score=value
+    )
+    return holder["rating"]
 
 
-def item_reopen(*, user: Any, item: Item, reason: str) -> Item:
+def item_reopen(*, actor: Any, item: Item, reason: str, code: str = "") -> Item:
     """The submitter is not satisfied: back to 办理中 with a new clock; the history stays."""
-    reason = _text(reason, field="reason", label="重新办理的理由", maximum=300)
-    with transaction.atomic():
-        locked = Item.objects.select_for_update().get(pk=item.pk)
-        if locked.status != ItemStatus.CLOSED:
-            raise Conflict("只有已办结的诉求可以申请重新办理")
+
+    def effect(locked: Item, step: Step) -> list[str]:
         if Satisfaction.objects.filter(item=locked, round=locked.reopen_count + 1).exists():
             raise Conflict("您已确认本次办理结果，不能再申请重新办理")
-        now = timezone.now()
         Reopening.objects.create(
-            item=locked, reason=reason, previous_clock_started_at=locked.clock_started_at, created_at=now
+            item=locked, reason=step.reason, previous_clock_started_at=locked.clock_started_at, created_at=step.at
         )
-        _submitter_step(
-            locked,
-            user=user,
-            name="reopen",
-            label="重新办理",
-            to_state=ItemStatus.IN_PROGRESS,
-            at=now,
-            data={"reason": reason},
-        )
-        locked.status = ItemStatus.IN_PROGRESS
-        locked.clock_started_at = now
+        locked.clock_started_at = step.at
         locked.first_response_at = None
         locked.resolved_at = None
         locked.escalated_at = None
         locked.escalated_to = None
         locked.reopen_count += 1
-        locked.save(
-            update_fields=[
-                "status",
-                "clock_started_at",
-                "first_response_at",
-                "resolved_at",
-                "escalated_at",
-                "escalated_to",
-                "reopen_count",
-                "updated_at",
-            ]
-        )
-        audit.record(
-            actor=user,
-            action="suggestions.reopen",
-            obj=locked,
-            organization=locked.organization,
-            detail={"reason": reason},
-        )
         _notify_on_commit(
             _staff_of(locked.organization, SuggestionPerm.HANDLE),
             locked,
             "诉求 %s 被提出人申请重新办理" % locked.number,
         )
-    return locked
+        return [
+            "clock_started_at",
+            "first_response_at",
+            "resolved_at",
+            "escalated_at",
+            "escalated_to",
+            "reopen_count",
+        ]
+
+    reopened: Item = workflow_transition(
+        actor=actor, obj=item, workflow=ITEM, transition="reopen", reason=reason, effect=effect, proof=code
+    )
+    return reopened
 
 
 # ---- publication, milestones, configuration --------------------------------------------------

@@ -20,7 +20,7 @@ from gonghui.core.exports import Sheet, download, xlsx_export
 from gonghui.core.filenames import attachment_header
 from gonghui.core.models import WorkflowStep
 from gonghui.core.pagination import paginate
-from gonghui.core.workflow import workflow_history
+from gonghui.core.workflow import workflow_history, workflow_options
 from gonghui.members.selectors import member_of_user
 from gonghui.organizations.selectors import has_perm_anywhere, has_perm_on
 from gonghui.suggestions import pdf, selectors, services
@@ -57,8 +57,13 @@ def _period(request: HttpRequest) -> tuple[dt.date, dt.date]:
 
 
 def _console(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    """A console page of the ledger: its tabs show 部门与分类 only to those who may configure."""
-    context = {**context, "can_configure": has_perm_anywhere(request.user, SuggestionPerm.CONFIGURE)}
+    """A console page of the ledger: its tabs show 部门与分类 only to those who may configure,
+    and 消息 with the count of unread messages."""
+    context = {
+        **context,
+        "can_configure": has_perm_anywhere(request.user, SuggestionPerm.CONFIGURE),
+        "unread": selectors.unread_count(user=request.user),
+    }
     return render(request, template, context, status=status)
 
 
@@ -387,7 +392,27 @@ def departments(request: HttpRequest) -> HttpResponse:
 @require_GET
 def my_inbox(request: HttpRequest) -> HttpResponse:
     page = paginate(request, selectors.inbox_for(user=request.user))
-    return _console(request, "suggestions/my_inbox.html", {"page": page})
+    context = {
+        "page": page,
+        "can_view_ledger": has_perm_anywhere(request.user, SuggestionPerm.VIEW),
+        "is_contact": has_perm_anywhere(request.user, SuggestionPerm.RESPOND),
+    }
+    return _console(request, "suggestions/my_inbox.html", context)
+
+
+@require_POST
+def notification_read(request: HttpRequest) -> HttpResponse:
+    """Mark all messages read, or one — and open what it is about."""
+    if request.POST.get("all") == "1":
+        count = services.notifications_mark_all_read(actor=request.user)
+        messages.success(request, "已将 %d 条消息标为已读" % count)
+        return redirect("suggestions:my_inbox")
+    notification = services.notification_mark_read(
+        actor=request.user, notification_id=parsing.query_id(request.POST, "id") or 0
+    )
+    if request.POST.get("open") == "1":
+        return redirect(selectors.notification_target(actor=request.user, notification=notification))
+    return redirect("suggestions:my_inbox")
 
 
 # ---- department contacts -------------------------------------------------------------------
@@ -397,7 +422,8 @@ def my_inbox(request: HttpRequest) -> HttpResponse:
 @requires_perm(SuggestionPerm.RESPOND)
 def contact_notices(request: HttpRequest) -> HttpResponse:
     page = paginate(request, selectors.notices_for_contact(actor=request.user))
-    return render(request, "suggestions/contact_notices.html", {"page": page})
+    context = {"page": page, "unread": selectors.unread_count(user=request.user)}
+    return render(request, "suggestions/contact_notices.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -451,8 +477,27 @@ def h5_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "suggestions/h5/home.html",
-        {"items": selectors.member_items(member)[:50], "inbox": selectors.inbox_for(user=request.user)[:10]},
+        {
+            "items": selectors.member_items(member)[:50],
+            "inbox": selectors.inbox_for(user=request.user)[:10],
+            "unread": selectors.unread_count(user=request.user),
+        },
     )
+
+
+@require_POST
+def h5_notification_read(request: HttpRequest) -> HttpResponse:
+    """The member marks all messages read, or opens one (marking it read)."""
+    member = _me(request)
+    if request.POST.get("all") == "1":
+        services.notifications_mark_all_read(actor=request.user)
+        return redirect("suggestions:h5_home")
+    notification = services.notification_mark_read(
+        actor=request.user, notification_id=parsing.query_id(request.POST, "id") or 0
+    )
+    if selectors.member_items(member).filter(pk=notification.item_id).exists():
+        return redirect("suggestions:h5_item", notification.item_id)
+    return redirect("suggestions:h5_home")
 
 
 @require_http_methods(["GET", "POST"])
@@ -486,16 +531,32 @@ def h5_new(request: HttpRequest) -> HttpResponse:
     return render(request, "suggestions/h5/new.html", context)
 
 
-def _submitter_view(item: Item) -> dict[str, Any]:
+def _submitter_view(item: Item, *, actor: Any, code: str = "") -> dict[str, Any]:
+    """What the submitter sees of their item, and the steps the workflow lets them take."""
     round_ = item.reopen_count + 1
+    rated = item.ratings.filter(round=round_).first()
+    options = workflow_options(actor=actor, workflow=ITEM, obj=item, proof=code)
     return {
         "item": item,
         "answers": item.answers.filter(published_at__isnull=False),
         "progress": item.progress.filter(is_closure=True),
         "milestones": item.milestones.all(),
-        "rated": item.ratings.filter(round=round_).first(),
+        "rated": rated,
+        "can_confirm": rated is None and "confirm" in options,
+        "can_reopen": rated is None and "reopen" in options,
         "steps": WorkflowStep.objects.filter(workflow=ITEM.name, object_id=item.pk).order_by("at", "id"),
     }
+
+
+def _submitter_step(request: HttpRequest, item: Item, *, actor: Any, code: str = "") -> str:
+    """Take the submitter's step the form asked for; the message to show."""
+    if request.POST.get("op") == "reopen":
+        services.item_reopen(actor=actor, item=item, reason=request.POST.get("reason", ""), code=code)
+        return "已申请重新办理"
+    services.item_rate(
+        actor=actor, item=item, score=request.POST.get("score"), comment=request.POST.get("comment", ""), code=code
+    )
+    return "感谢您的评价"
 
 
 @require_http_methods(["GET", "POST"])
@@ -507,23 +568,12 @@ def h5_item(request: HttpRequest, pk: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            if request.POST.get("op") == "reopen":
-                services.item_reopen(user=request.user, item=item, reason=request.POST.get("reason", ""))
-                messages.success(request, "已申请重新办理")
-            else:
-                services.item_rate(
-                    user=request.user,
-                    item=item,
-                    score=request.POST.get("score"),
-                    comment=request.POST.get("comment", ""),
-                )
-                messages.success(request, "感谢您的评价")
+            messages.success(request, _submitter_step(request, item, actor=request.user))
             return redirect("suggestions:h5_item", pk)
         except DomainError as exc:
             error = exc.message
-    return render(
-        request, "suggestions/h5/item.html", {**_submitter_view(item), "error": error}, status=422 if error else 200
-    )
+    context = {**_submitter_view(item, actor=request.user), "error": error}
+    return render(request, "suggestions/h5/item.html", context, status=422 if error else 200)
 
 
 # ---- anonymous: submission and tracking ----------------------------------------------------
@@ -564,7 +614,9 @@ def anonymous_new(request: HttpRequest) -> HttpResponse:
 @public
 @require_http_methods(["GET", "POST"])
 def track(request: HttpRequest) -> HttpResponse:
-    """The tracking code alone shows the item's progress; nothing about the submitter."""
+    """The tracking code alone shows the item's progress — nothing about the submitter — and
+    lets its holder confirm and rate the closure or re-open it. The step is taken with no
+    account (even when someone is signed in), so that nothing ties the item to a person."""
     if request.method == "GET":
         return render(request, "suggestions/track.html", {})
     if not ratelimit.allow("suggestions.track", _client_ip(request), limit=TRACK_LIMIT, window_seconds=TRACK_WINDOW):
@@ -575,7 +627,15 @@ def track(request: HttpRequest) -> HttpResponse:
         return render(
             request, "suggestions/track.html", {"error": "未找到该查询码对应的诉求，请核对后重试"}, status=404
         )
-    return render(request, "suggestions/track.html", {**_submitter_view(item), "found": True})
+    done, error = "", ""
+    if request.POST.get("op") in ("rate", "reopen"):
+        try:
+            done = _submitter_step(request, item, actor=None, code=code)
+        except DomainError as exc:
+            error = exc.message
+        item = selectors.item_by_tracking_code(code) or item
+    context = {**_submitter_view(item, actor=None, code=code), "found": True, "code": code, "done": done}
+    return render(request, "suggestions/track.html", {**context, "error": error}, status=422 if error else 200)
 
 
 # ---- 院务公开 --------------------------------------------------------------------------------

@@ -4,10 +4,12 @@ join application standing for any case a union decides with an amount)."""
 import datetime as dt
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models
 from django.utils import timezone
 
@@ -259,3 +261,157 @@ def test_two_racing_approvals_one_wins_the_other_gets_a_conflict() -> None:
     assert WorkflowStep.objects.filter(transition="approve").count() == 1
     assert AuditEvent.objects.filter(action="test_grant.approve", result="ok").count() == 1
     assert _state(application) == GrantState.APPROVED
+
+
+# ---- the applicant's own transitions -------------------------------------------------------
+
+
+class AppealState(models.TextChoices):
+    PENDING = "pending", "待审批"
+    REJECTED = "rejected", "未批准"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+def _is_applicant(obj: Any, actor: Any, proof: str) -> bool:
+    if proof:
+        return proof == obj.details.get("code")
+    return obj.member_id is not None and getattr(actor, "pk", None) == obj.member.user_id
+
+
+def _appeal_workflow() -> workflow.Workflow:
+    return workflow.Workflow(
+        name="test_appeal",
+        noun="该申请",
+        model=apps.get_model("members", "JoinApplication"),
+        states=AppealState,
+        applicant=_is_applicant,
+        transitions=(
+            workflow.Transition(
+                name="reject",
+                label="驳回",
+                sources=(AppealState.PENDING,),
+                target=AppealState.REJECTED,
+                perm=MemberPerm.MEMBER_EDIT,
+            ),
+            workflow.Transition(
+                name="appeal",
+                label="申诉",
+                sources=(AppealState.REJECTED,),
+                target=AppealState.PENDING,
+                reason_required=True,
+                by_applicant=True,
+            ),
+            workflow.Transition(
+                name="withdraw",
+                label="撤回",
+                sources=(AppealState.PENDING, AppealState.REJECTED),
+                target=AppealState.WITHDRAWN,
+                by_applicant=True,
+            ),
+        ),
+    )
+
+
+def test_an_applicant_transition_needs_the_applicant_test_and_no_permission() -> None:
+    model = apps.get_model("members", "JoinApplication")
+    mine = workflow.Transition("withdraw", "撤回", (AppealState.PENDING,), AppealState.WITHDRAWN, by_applicant=True)
+    with pytest.raises(ImproperlyConfigured):
+        workflow.Workflow(name="x", noun="x", model=model, states=AppealState, transitions=(mine,))
+    with pytest.raises(ImproperlyConfigured):
+        workflow.Workflow(
+            name="x",
+            noun="x",
+            model=model,
+            states=AppealState,
+            applicant=_is_applicant,
+            transitions=(replace(mine, perm=MemberPerm.MEMBER_EDIT),),
+        )
+    staff = workflow.Transition("reject", "驳回", (AppealState.PENDING,), AppealState.REJECTED)
+    with pytest.raises(ImproperlyConfigured):
+        workflow.Workflow(name="x", noun="x", model=model, states=AppealState, transitions=(staff,))
+
+
+@pytest.mark.django_db
+def test_the_member_applicant_takes_their_transition_with_history_and_audit(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    flow = _appeal_workflow()
+    seen: list[int] = []
+    flow.subscribe("appeal", seen.append)
+    application = _case(world, flow, member=world.member_a)
+    application = workflow.workflow_transition(actor=world.staff_a, obj=application, workflow=flow, transition="reject")
+    # Staff hold no applicant's transition, whatever their roles; the applicant holds no staff one.
+    assert set(workflow.workflow_options(actor=world.staff_a, workflow=flow, obj=application)) == set()
+    member_user = world.member_a.user
+    assert set(workflow.workflow_options(actor=member_user, workflow=flow, obj=application)) == {"appeal", "withdraw"}
+    with pytest.raises(ValidationFailed):
+        workflow.workflow_transition(actor=member_user, obj=application, workflow=flow, transition="appeal")
+    with django_capture_on_commit_callbacks(execute=True):
+        appealed = workflow.workflow_transition(
+            actor=member_user, obj=application, workflow=flow, transition="appeal", reason="材料已补齐"
+        )
+    assert appealed.status == _state(application) == AppealState.PENDING and seen == [application.pk]
+    step = WorkflowStep.objects.get(transition="appeal")
+    assert (step.actor_id, step.from_state, step.to_state, step.reason, step.data) == (
+        member_user.pk,
+        AppealState.REJECTED,
+        AppealState.PENDING,
+        "材料已补齐",
+        {"by_applicant": True},
+    )
+    event = AuditEvent.objects.get(action="test_appeal.appeal")
+    assert (event.result, event.actor_id, event.organization_id) == ("ok", member_user.pk, world.union_a.pk)
+    assert event.detail == {
+        "from": AppealState.REJECTED,
+        "to": AppealState.PENDING,
+        "reason": "材料已补齐",
+        "by_applicant": True,
+    }
+    assert WorkflowCase.objects.get(object_id=application.pk, workflow="test_appeal").state == AppealState.PENDING
+    with pytest.raises(PermissionDenied):
+        workflow.workflow_transition(actor=member_user, obj=application, workflow=flow, transition="reject")
+
+
+@pytest.mark.django_db
+def test_someone_else_is_refused_an_applicant_transition_audited_and_nothing_changes(world: World) -> None:
+    flow = _appeal_workflow()
+    application = _case(world, flow, member=world.member_a, details={"code": "S3CRET"})
+    for actor, proof in ((world.member_b.user, ""), (world.staff_a, ""), (None, ""), (None, "WRONG")):
+        with pytest.raises(PermissionDenied) as exc:
+            workflow.workflow_transition(
+                actor=actor, obj=application, workflow=flow, transition="withdraw", proof=proof
+            )
+        assert exc.value.message == "只有申请人本人可以撤回该申请"
+    assert _state(application) == AppealState.PENDING
+    assert list(WorkflowStep.objects.values_list("transition", flat=True)) == ["submit"]
+    denied = AuditEvent.objects.filter(action="test_appeal.withdraw")
+    assert [(e.result, e.actor_id, e.detail) for e in denied.order_by("id")] == [
+        ("denied", world.member_b.user.pk, {"reason": "not_applicant"}),
+        ("denied", world.staff_a.pk, {"reason": "not_applicant"}),
+        ("denied", None, {"reason": "not_applicant"}),
+        ("denied", None, {"reason": "not_applicant"}),
+    ]
+    # Someone without an account is refused every staff transition, too.
+    with pytest.raises(PermissionDenied):
+        workflow.workflow_transition(actor=None, obj=application, workflow=flow, transition="reject", proof="S3CRET")
+    assert _state(application) == AppealState.PENDING
+
+
+@pytest.mark.django_db
+def test_the_holder_of_the_proof_takes_the_transition_without_an_account_and_the_proof_is_not_kept(
+    world: World,
+) -> None:
+    flow = _appeal_workflow()
+    application = _case(world, flow, details={"code": "S3CRET"})
+    assert set(workflow.workflow_options(actor=None, workflow=flow, obj=application, proof="S3CRET")) == {"withdraw"}
+    assert workflow.workflow_options(actor=None, workflow=flow, obj=application, proof="WRONG") == {}
+    withdrawn = workflow.workflow_transition(
+        actor=None, obj=application, workflow=flow, transition="withdraw", proof="S3CRET"
+    )
+    assert withdrawn.status == AppealState.WITHDRAWN
+    step = WorkflowStep.objects.get(transition="withdraw")
+    assert (step.actor_id, step.data) == (None, {"by_applicant": True, "by_proof": True})
+    event = AuditEvent.objects.get(action="test_appeal.withdraw")
+    assert event.actor_id is None and "S3CRET" not in str(event.detail)
+    with pytest.raises(Conflict):
+        workflow.workflow_transition(actor=None, obj=application, workflow=flow, transition="withdraw", proof="S3CRET")

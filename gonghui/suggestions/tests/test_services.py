@@ -140,6 +140,13 @@ def test_staff_of_a_sibling_union_cannot_triage(world: World) -> None:
     with pytest.raises(PermissionDenied):
         services.item_accept(actor=world.staff_b, item=item)
     assert Item.objects.get(pk=item.pk).status == ItemStatus.SUBMITTED
+    accepted = services.item_accept(actor=handler_of(world.union_a), item=item)
+    with pytest.raises(PermissionDenied):
+        services.item_close(actor=world.staff_b, item=accepted, text="越权销账", uploads=[EVIDENCE])
+    assert Item.objects.get(pk=item.pk).status == ItemStatus.ACCEPTED and not accepted.progress.exists()
+    # The refusal is on the record (not rolled back with the refused change).
+    denied = AuditEvent.objects.get(action="suggestion.close")
+    assert (denied.result, denied.actor_id) == ("denied", world.staff_b.pk)
 
 
 def _closed(world: World) -> Item:
@@ -151,11 +158,69 @@ def _closed(world: World) -> Item:
 def test_the_member_rates_once_per_closure(world: World) -> None:
     item = _closed(world)
     with pytest.raises(ValidationFailed):
-        services.item_rate(user=world.member_a.user, item=item, score="6", comment="")
-    services.item_rate(user=world.member_a.user, item=item, score="5", comment="很满意")
+        services.item_rate(actor=world.member_a.user, item=item, score="6", comment="")
+    services.item_rate(actor=world.member_a.user, item=item, score="5", comment="很满意")
     with pytest.raises(Conflict):
-        services.item_rate(user=world.member_a.user, item=item, score="4", comment="")
+        services.item_rate(actor=world.member_a.user, item=item, score="4", comment="")
+    with pytest.raises(Conflict):
+        services.item_reopen(actor=world.member_a.user, item=item, reason="还是不满意")
     assert list(item.ratings.values_list("score", flat=True)) == [5]
+    assert Item.objects.get(pk=item.pk).status == ItemStatus.CLOSED
+    step = WorkflowStep.objects.get(object_id=item.pk, workflow="suggestion", transition="confirm")
+    assert (step.actor_id, step.from_state, step.to_state, step.data) == (
+        world.member_a.user.pk,
+        ItemStatus.CLOSED,
+        ItemStatus.CLOSED,
+        {"by_applicant": True, "score": 5},
+    )
+    event = AuditEvent.objects.get(action="suggestion.confirm", result="ok")
+    assert (event.actor_id, event.organization_id) == (world.member_a.user.pk, world.union_a.pk)
+
+
+def test_only_the_submitter_confirms_or_reopens_not_staff_nor_another_member(world: World) -> None:
+    item = _closed(world)
+    for actor in (world.member_b.user, world.staff_a, None):
+        with pytest.raises(PermissionDenied, match="只有提出人本人可以确认并评价该诉求"):
+            services.item_rate(actor=actor, item=item, score="5", comment="")
+        with pytest.raises(PermissionDenied, match="只有提出人本人可以重新办理该诉求"):
+            services.item_reopen(actor=actor, item=item, reason="代为申请")
+    item.refresh_from_db()
+    assert (item.status, item.reopen_count, item.ratings.count(), item.reopenings.count()) == (
+        ItemStatus.CLOSED,
+        0,
+        0,
+        0,
+    )
+    assert not WorkflowStep.objects.filter(transition__in=["confirm", "reopen"]).exists()
+    denied = AuditEvent.objects.filter(action__in=["suggestion.confirm", "suggestion.reopen"])
+    assert {(e.result, e.detail["reason"]) for e in denied} == {("denied", "not_applicant")}
+    assert denied.count() == 6
+
+
+def test_the_holder_of_the_tracking_code_rates_and_reopens_with_the_code_and_nothing_else(world: World) -> None:
+    item, code = services.item_submit(
+        actor=world.member_a.user,
+        organization=world.union_a,
+        channel=Channel.ONLINE,
+        title="更衣室热水",
+        content="热水时有时无",
+        kind=SubmitterKind.ANONYMOUS,
+    )
+    handler = handler_of(world.union_a)
+    services.item_accept(actor=handler, item=item)
+    item = services.item_close(actor=handler, item=item, text="已维修", uploads=[EVIDENCE])
+    # The member's account that filed it anonymously is not tied to it: no code, no step.
+    for actor, wrong in ((world.member_a.user, ""), (None, "AAAA-BBBB-CCCC"), (None, "")):
+        with pytest.raises(PermissionDenied):
+            services.item_reopen(actor=actor, item=item, reason="还是没有热水", code=wrong)
+    reopened = services.item_reopen(actor=None, item=item, reason="还是没有热水", code=code.lower())
+    assert reopened.status == ItemStatus.IN_PROGRESS and reopened.reopen_count == 1
+    step = WorkflowStep.objects.get(object_id=item.pk, workflow="suggestion", transition="reopen")
+    assert (step.actor_id, step.reason, step.data) == (None, "还是没有热水", {"by_applicant": True, "by_proof": True})
+    assert code not in str(AuditEvent.objects.get(action="suggestion.reopen", result="ok").detail)
+    closed = services.item_close(actor=handler, item=reopened, text="已更换热水器", uploads=[EVIDENCE])
+    rating = services.item_rate(actor=None, item=closed, score=4, comment="好了", code=code)
+    assert (rating.round, rating.score) == (2, 4)
 
 
 def test_reopening_restarts_the_clock_and_keeps_the_history(world: World) -> None:
@@ -163,7 +228,7 @@ def test_reopening_restarts_the_clock_and_keeps_the_history(world: World) -> Non
     old_start = item.clock_started_at
     later = timezone.now() + dt.timedelta(days=3)
     with time_machine.travel(later, tick=False):
-        reopened = services.item_reopen(user=world.member_a.user, item=item, reason="晚餐依旧只有米饭")
+        reopened = services.item_reopen(actor=world.member_a.user, item=item, reason="晚餐依旧只有米饭")
     assert reopened.status == ItemStatus.IN_PROGRESS
     assert reopened.clock_started_at == later and reopened.clock_started_at > old_start
     assert reopened.resolved_at is None and reopened.first_response_at is None and reopened.reopen_count == 1

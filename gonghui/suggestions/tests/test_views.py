@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from gonghui.core.models import WorkflowStep
 from gonghui.site.testing import World
 from gonghui.suggestions import services
 from gonghui.suggestions.models import Channel, Item, ItemStatus, SubmitterKind
@@ -153,6 +154,33 @@ def test_anonymous_submission_returns_a_code_that_alone_shows_the_item(world: Wo
     for marker in (world.member_a.name, world.member_a.phone, world.member_a.member_no, world.union_a.name):
         assert marker not in body
     assert Client().post("/suggestions/track/", {"code": "AAAA-BBBB-CCCC"}).status_code == 404
+    # Nor does the member's own account reach it: it is not among their items.
+    member = _member_client(world)
+    assert "更衣室热水" not in member.get("/h5/suggestions/").content.decode()
+    assert member.get("/h5/suggestions/%d/" % item.pk).status_code == 404
+
+
+def test_the_holder_of_the_code_rates_on_the_tracking_page_and_stays_anonymous(world: World) -> None:
+    response = _member_client(world).post(
+        "/h5/suggestions/new/", {"title": "更衣室热水", "content": "热水时有时无", "anonymous": "1"}
+    )
+    code = response.context["code"]
+    item = Item.objects.get(title="更衣室热水")
+    handler = handler_of(world.union_a)
+    services.item_accept(actor=handler, item=item)
+    services.item_close(actor=handler, item=item, text="已维修", uploads=[EVIDENCE])
+    shown = Client().post("/suggestions/track/", {"code": code}).content.decode()
+    assert 'data-testid="rate-form"' in shown and 'data-testid="reopen-form"' in shown
+    wrong = Client().post("/suggestions/track/", {"code": "AAAA-BBBB-CCCC", "op": "rate", "score": "5"})
+    assert wrong.status_code == 404 and not item.ratings.exists()
+    bad = Client().post("/suggestions/track/", {"code": code, "op": "rate", "score": "0"})
+    assert bad.status_code == 422 and "1～5" in bad.content.decode()
+    # Signed in or not, the step names no account.
+    ok = _member_client(world).post("/suggestions/track/", {"code": code, "op": "rate", "score": "4", "comment": "好"})
+    body = ok.content.decode()
+    assert ok.status_code == 200 and "感谢您的评价" in body and "您已评价：4 分" in body
+    assert 'data-testid="rate-form"' not in body
+    assert WorkflowStep.objects.get(object_id=item.pk, transition="confirm").actor_id is None
 
 
 def test_tracking_lookups_are_rate_limited_and_the_refusal_does_not_reset_the_count(world: World) -> None:
