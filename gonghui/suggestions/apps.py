@@ -21,6 +21,7 @@ class SuggestionsConfig(AppConfig):
         registry.describe_by("suggestions.item", lambda i: "诉求 %s" % i.number, only=("number",))
         registry.describe_by("suggestions.department", lambda d: "责任部门：%s" % d.name, only=("name",))
         registry.describe_by("suggestions.category", lambda c: "诉求分类：%s" % c.name, only=("name",))
+        registry.describe_by("suggestions.notification", lambda n: "诉求消息 #%d" % n.pk, only=("id",))
         register_policy_kind(sla.SLA_POLICY, label="诉求办理时限", schema=sla.SlaBody, default=sla.SLA_DEFAULT)
         registry.nav(
             registry.NavItem(

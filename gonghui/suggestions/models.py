@@ -46,14 +46,17 @@ OPEN_STATUSES = (ItemStatus.SUBMITTED, ItemStatus.ACCEPTED, ItemStatus.IN_PROGRE
 
 
 class Category(models.Model):
-    """A category an organisation offers for its sub-tree (建议, 后勤保障, 薪酬福利 …)."""
+    """A category an organisation offers for its sub-tree (建议, 后勤保障, 薪酬福利 …), in the
+    organisation's order. A retired category is no longer offered; the items filed under it
+    keep it (and show its name)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     name = models.CharField("分类", max_length=20)
+    position = models.PositiveSmallIntegerField("顺序", default=0)
     is_active = models.BooleanField(default=True)
 
     class Meta:
-        ordering = ["organization_id", "name"]
+        ordering = ["organization_id", "position", "id"]
         constraints = [models.UniqueConstraint(fields=["organization", "name"], name="suggestion_category_unique")]
 
     def __str__(self) -> str:

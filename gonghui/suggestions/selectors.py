@@ -13,7 +13,7 @@ from gonghui.core.aggregates import SMALL_GROUP_POLICY, suppress_groups
 from gonghui.core.errors import NotFound
 from gonghui.organizations.models import Organization
 from gonghui.organizations.policies import policy_for
-from gonghui.organizations.selectors import organizations_for_actor, scope_q
+from gonghui.organizations.selectors import organizations_for_actor, scope_paths, scope_q
 from gonghui.suggestions import services, sla
 from gonghui.suggestions.models import (
     OPEN_STATUSES,
@@ -59,9 +59,42 @@ def departments_for_actor(*, actor: Any) -> QuerySet[Department]:
 
 
 def categories_for(organization: Organization) -> QuerySet[Category]:
-    """Categories offered by the organisation and its ancestors."""
+    """The categories in use that the organisation offers: its ancestors' first (from the
+    root down), then its own, each in its organisation's order."""
     prefixes = [organization.path[:i] for i in range(1, len(organization.path) + 1)]
-    return Category.objects.filter(organization__path__in=prefixes, is_active=True).order_by("name")
+    return (
+        Category.objects.filter(organization__path__in=prefixes, is_active=True)
+        .select_related("organization")
+        .order_by("organization__path", "position", "id")
+    )
+
+
+def categories_for_actor(*, actor: Any) -> QuerySet[Category]:
+    """Every category (retired ones too) of the organisations the actor configures."""
+    return (
+        Category.objects.filter(scope_q(actor, SuggestionPerm.CONFIGURE))
+        .select_related("organization")
+        .order_by("organization__path", "position", "id")
+    )
+
+
+def category_get_for_actor(*, actor: Any, pk: int | None) -> Category:
+    category = categories_for_actor(actor=actor).filter(pk=pk or 0).first()
+    if category is None:
+        raise NotFound("诉求分类不存在或不在您的管辖范围内")
+    return category
+
+
+def staff_categories(*, actor: Any) -> list[Category]:
+    """The categories in use that staff may file an item under: those of the organisations
+    they handle and of those organisations' ancestors."""
+    roots = scope_paths(actor, SuggestionPerm.HANDLE)
+    above = {path[:i] for path in roots for i in range(1, len(path))}
+    return list(
+        Category.objects.filter(scope_q(actor, SuggestionPerm.HANDLE) | Q(organization__path__in=above), is_active=True)
+        .select_related("organization")
+        .order_by("organization__path", "position", "id")[:500]
+    )
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from gonghui.suggestions.workflows import ITEM
 
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 ATTACHMENT_MAX_COUNT = 5
+MILESTONE_AHEAD_DAYS = 366  # a milestone may be planned up to a year ahead
 ATTACHMENT_TYPES = {
     "image/jpeg": ".jpg",
     "image/png": ".png",
@@ -229,6 +230,10 @@ def item_submit(
         raise ValidationFailed("请选择提出诉求的会员", fields={"member": "请选择会员"})
     if kind == SubmitterKind.STAFF and not has_perm_on(actor, SuggestionPerm.HANDLE, organization):
         raise PermissionDenied("您无权为该组织登记诉求")
+    if category is not None and (
+        not category.is_active or not organization.path.startswith(category.organization.path)
+    ):
+        raise ValidationFailed("请选择本组织在用的诉求分类", fields={"category": "分类无效"})
     title = _text(title, field="title", label="标题", maximum=TITLE_MAX)
     content = _text(content, field="content", label="内容", maximum=CONTENT_MAX)
     _check_uploads(uploads)
@@ -547,11 +552,21 @@ def item_publish_set(*, actor: Any, item: Item, publishable: bool, outcome: str)
     return locked
 
 
+def _milestone_date(item: Item, reached_on: dt.date) -> dt.date:
+    received = timezone.localdate(item.received_at)
+    latest = timezone.localdate() + dt.timedelta(days=MILESTONE_AHEAD_DAYS)
+    if not received <= reached_on <= latest:
+        message = "节点日期须在收到诉求（%(r)s）之后、%(l)s 之前" % {"r": received, "l": latest}
+        raise ValidationFailed(message, fields={"reached_on": message})
+    return reached_on
+
+
 def milestone_add(*, actor: Any, item: Item, title: str, reached_on: dt.date, note: str = "") -> Milestone:
     if not has_perm_on(actor, SuggestionPerm.HANDLE, item.organization):
         raise PermissionDenied("您无权登记办理节点")
     title = _text(title, field="title", label="节点名称", maximum=60)
     note = _text(note, field="note", label="说明", maximum=200, required=False)
+    reached_on = _milestone_date(item, reached_on)
     with transaction.atomic():
         milestone = Milestone.objects.create(item=item, title=title, reached_on=reached_on, note=note, created_by=actor)
         audit.record(
@@ -559,9 +574,35 @@ def milestone_add(*, actor: Any, item: Item, title: str, reached_on: dt.date, no
             action="suggestions.milestone",
             obj=item,
             organization=item.organization,
-            detail={"title": title},
+            detail={"title": title, "reached_on": reached_on.isoformat()},
         )
     return milestone
+
+
+def milestone_update(*, actor: Any, milestone: Milestone, title: str, reached_on: dt.date, note: str = "") -> Milestone:
+    """Correct a milestone (its name, date or note); the audit event keeps what it said before."""
+    item = milestone.item
+    if not has_perm_on(actor, SuggestionPerm.HANDLE, item.organization):
+        raise PermissionDenied("您无权修改办理节点")
+    title = _text(title, field="title", label="节点名称", maximum=60)
+    note = _text(note, field="note", label="说明", maximum=200, required=False)
+    reached_on = _milestone_date(item, reached_on)
+    with transaction.atomic():
+        locked = Milestone.objects.select_for_update().get(pk=milestone.pk)
+        before = {"title": locked.title, "reached_on": locked.reached_on.isoformat(), "note": locked.note}
+        after = {"title": title, "reached_on": reached_on.isoformat(), "note": note}
+        if before == after:
+            return locked
+        locked.title, locked.reached_on, locked.note = title, reached_on, note
+        locked.save(update_fields=["title", "reached_on", "note"])
+        audit.record(
+            actor=actor,
+            action="suggestions.milestone_update",
+            obj=item,
+            organization=item.organization,
+            detail={"before": before, "after": after},
+        )
+    return locked
 
 
 def department_create(*, actor: Any, organization: Organization, name: str, contacts: Sequence[Any] = ()) -> Department:
@@ -583,21 +624,107 @@ def department_create(*, actor: Any, organization: Organization, name: str, cont
     return department
 
 
-def category_create(*, actor: Any, organization: Organization, name: str) -> Category:
+def _may_configure(actor: Any, organization: Organization) -> None:
     if not has_perm_on(actor, SuggestionPerm.CONFIGURE, organization):
         raise PermissionDenied("您无权设置诉求分类")
+
+
+def _category_name(organization: Organization, name: str, *, exclude: int | None = None) -> str:
     name = _text(name, field="name", label="分类名称", maximum=20)
+    same = Category.objects.filter(organization=organization, name=name)
+    taken = (same.exclude(pk=exclude) if exclude is not None else same).first()
+    if taken is not None:
+        message = ("分类“%(n)s”已存在" if taken.is_active else "分类“%(n)s”已停用，可在列表中恢复") % {"n": name}
+        raise ValidationFailed(message, fields={"name": message})
+    return name
+
+
+def category_create(*, actor: Any, organization: Organization, name: str) -> Category:
+    """A new category of the organisation, offered last in its order."""
+    _may_configure(actor, organization)
     with transaction.atomic():
-        category, created = Category.objects.get_or_create(organization=organization, name=name)
-        if created:
-            audit.record(
-                actor=actor,
-                action="suggestions.category_create",
-                obj=category,
-                organization=organization,
-                detail={"name": name},
-            )
+        # The organisation's row serialises two administrators adding at once (the order and
+        # the unique name are checked under it).
+        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        name = _category_name(organization, name)
+        last = Category.objects.filter(organization=organization).order_by("-position").first()
+        category = Category.objects.create(
+            organization=organization, name=name, position=(last.position + 1) if last else 1
+        )
+        audit.record(
+            actor=actor,
+            action="suggestions.category_create",
+            obj=category,
+            organization=organization,
+            detail={"name": name},
+        )
     return category
+
+
+def category_rename(*, actor: Any, category: Category, name: str) -> Category:
+    """Rename a category; the items filed under it show the new name. SLA rules match a
+    category by name, so a rule naming the old one no longer applies to them."""
+    _may_configure(actor, category.organization)
+    with transaction.atomic():
+        locked = Category.objects.select_for_update().get(pk=category.pk)
+        name = _category_name(locked.organization, name, exclude=locked.pk)
+        before = locked.name
+        if name == before:
+            return locked
+        locked.name = name
+        locked.save(update_fields=["name"])
+        audit.record(
+            actor=actor,
+            action="suggestions.category_rename",
+            obj=locked,
+            organization=locked.organization,
+            detail={"before": before, "after": name},
+        )
+    return locked
+
+
+def category_move(*, actor: Any, category: Category, up: bool) -> Category:
+    """Move a category one place up or down in its organisation's order (at an end: no change)."""
+    _may_configure(actor, category.organization)
+    with transaction.atomic():
+        siblings = list(Category.objects.select_for_update().filter(organization_id=category.organization_id))
+        siblings.sort(key=lambda c: (c.position, c.pk))
+        index = next(i for i, c in enumerate(siblings) if c.pk == category.pk)
+        other = index - 1 if up else index + 1
+        if not 0 <= other < len(siblings):
+            return siblings[index]
+        siblings[index], siblings[other] = siblings[other], siblings[index]
+        for position, c in enumerate(siblings, start=1):
+            c.position = position
+        Category.objects.bulk_update(siblings, ["position"])
+        moved = siblings[other]
+        audit.record(
+            actor=actor,
+            action="suggestions.category_move",
+            obj=moved,
+            organization=moved.organization,
+            detail={"name": moved.name, "to": other + 1},
+        )
+    return moved
+
+
+def category_set_active(*, actor: Any, category: Category, active: bool) -> Category:
+    """Retire a category (no longer offered; its items keep it) or bring it back."""
+    _may_configure(actor, category.organization)
+    with transaction.atomic():
+        locked = Category.objects.select_for_update().get(pk=category.pk)
+        if locked.is_active == active:
+            return locked
+        locked.is_active = active
+        locked.save(update_fields=["is_active"])
+        audit.record(
+            actor=actor,
+            action="suggestions.category_restore" if active else "suggestions.category_retire",
+            obj=locked,
+            organization=locked.organization,
+            detail={"name": locked.name},
+        )
+    return locked
 
 
 # ---- escalation (housekeeping) ---------------------------------------------------------------

@@ -112,13 +112,24 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @requires_perm(SuggestionPerm.HANDLE)
 def item_new(request: HttpRequest) -> HttpResponse:
     orgs = list(selectors.orgs_for_actor(actor=request.user, perm=SuggestionPerm.HANDLE)[:300])
-    context: dict[str, Any] = {"orgs": orgs, "channels": Channel.choices, "values": request.POST}
+    categories = selectors.staff_categories(actor=request.user)
+    context: dict[str, Any] = {
+        "orgs": orgs,
+        "channels": Channel.choices,
+        "categories": categories,
+        "values": request.POST,
+    }
     if request.method == "POST":
         try:
             org = next((o for o in orgs if str(o.pk) == request.POST.get("organization")), None)
             if org is None:
                 raise ValidationFailed("请选择组织", fields={"organization": "请选择组织"})
+            raw_category = request.POST.get("category", "")
+            category = next((c for c in categories if str(c.pk) == raw_category), None)
+            if raw_category and category is None:
+                raise ValidationFailed("请选择在用的诉求分类", fields={"category": "分类无效"})
             item, _ = services.item_submit(
+                category=category,
                 actor=request.user,
                 organization=org,
                 channel=request.POST.get("channel", ""),
@@ -235,6 +246,19 @@ def item_action(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=user, item=item, title=post.get("title", ""), reached_on=reached, note=post.get("note", "")
             )
             done = "已登记办理节点"
+        elif op == "milestone_edit":
+            milestone = item.milestones.filter(pk=parsing.query_id(post, "milestone_id") or 0).first()
+            if milestone is None:
+                raise NotFound("办理节点不存在")
+            reached = _date(post.get("reached_on"), name="reached_on", label="日期")
+            services.milestone_update(
+                actor=user,
+                milestone=milestone,
+                title=post.get("title", ""),
+                reached_on=reached,
+                note=post.get("note", ""),
+            )
+            done = "已修改办理节点"
         else:
             raise ValidationFailed("未知操作")
     except DomainError as exc:
@@ -355,34 +379,59 @@ def monthly_review(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _category_change(request: HttpRequest, kind: str) -> str:
+    """Rename, move, retire or restore a category the actor configures; the message to show."""
+    user, post = request.user, request.POST
+    category = selectors.category_get_for_actor(actor=user, pk=parsing.query_id(post, "category"))
+    if kind == "category_rename":
+        services.category_rename(actor=user, category=category, name=post.get("name", ""))
+        return "已修改分类名称"
+    if kind in ("category_up", "category_down"):
+        services.category_move(actor=user, category=category, up=kind == "category_up")
+        return "已调整分类顺序"
+    if kind in ("category_retire", "category_restore"):
+        services.category_set_active(actor=user, category=category, active=kind == "category_restore")
+        return "已恢复分类" if kind == "category_restore" else "已停用分类（已登记的诉求保留该分类）"
+    raise ValidationFailed("未知操作")
+
+
 @require_http_methods(["GET", "POST"])
 @requires_perm(SuggestionPerm.CONFIGURE)
 def departments(request: HttpRequest) -> HttpResponse:
     orgs = list(selectors.orgs_for_actor(actor=request.user, perm=SuggestionPerm.CONFIGURE)[:300])
     error = ""
     if request.method == "POST":
+        kind = request.POST.get("kind", "department")
         org = next((o for o in orgs if str(o.pk) == request.POST.get("organization")), None)
         try:
-            if org is None:
+            if kind.startswith("category_"):
+                done = _category_change(request, kind)
+            elif org is None:
                 raise ValidationFailed("请选择组织")
-            if request.POST.get("kind") == "category":
+            elif kind == "category":
                 services.category_create(actor=request.user, organization=org, name=request.POST.get("name", ""))
+                done = "已新增分类"
             else:
                 names = [n.strip() for n in request.POST.get("contacts", "").replace("，", ",").split(",") if n.strip()]
                 contacts = list(User.objects.filter(username__in=names[:20]))
                 services.department_create(
                     actor=request.user, organization=org, name=request.POST.get("name", ""), contacts=contacts
                 )
-            messages.success(request, "已保存")
+                done = "已新增责任部门"
+            messages.success(request, done)
             return redirect("suggestions:departments")
         except DomainError as exc:
+            if isinstance(exc, NotFound):
+                raise
             error = exc.message
+    categories = list(selectors.categories_for_actor(actor=request.user)[:500])
     return _console(
         request,
         "suggestions/departments.html",
         {
             "orgs": orgs,
             "departments": selectors.departments_for_actor(actor=request.user).prefetch_related("contacts")[:300],
+            "categories": categories,
             "error": error,
         },
         status=422 if error else 200,
@@ -506,9 +555,12 @@ def h5_new(request: HttpRequest) -> HttpResponse:
     categories = list(selectors.categories_for(member.organization))
     context: dict[str, Any] = {"categories": categories, "values": request.POST}
     if request.method == "POST":
-        category = next((c for c in categories if str(c.pk) == request.POST.get("category")), None)
+        raw_category = request.POST.get("category", "")
+        category = next((c for c in categories if str(c.pk) == raw_category), None)
         anonymous = request.POST.get("anonymous") == "1"
         try:
+            if raw_category and category is None:
+                raise ValidationFailed("该分类已停用，请重新选择", fields={"category": "分类无效"})
             item, code = services.item_submit(
                 actor=request.user,
                 organization=member.organization,

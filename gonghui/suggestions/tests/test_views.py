@@ -248,7 +248,9 @@ def test_the_inbox_reads_the_sla_policies_once_per_page_not_per_item(
 
 def test_milestones_of_a_long_item_show_to_staff_and_the_member(world: World) -> None:
     handler = handler_of(world.union_a)
-    item = services.item_accept(actor=handler, item=make_item(world.union_a, actor=handler, member=world.member_a))
+    q1_2024 = dt.datetime(2024, 2, 20, 10, 0, tzinfo=timezone.get_current_timezone())
+    item = make_item(world.union_a, actor=handler, member=world.member_a, received_at=q1_2024)
+    item = services.item_accept(actor=handler, item=item)
     services.milestone_add(actor=handler, item=item, title="体检报告上线小程序", reached_on=dt.date(2025, 3, 15))
     staff_body = world.client_for(world.staff_a).get("/console/suggestions/%d/" % item.pk).content.decode()
     assert "2025-03-15 体检报告上线小程序" in staff_body
