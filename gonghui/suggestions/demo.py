@@ -21,6 +21,7 @@ from gonghui.suggestions.models import Channel, Item, SubmitterKind
 DEMO_CONTACT_PASSWORD = "Gonghui@2026"  # noqa: S105 - the demo's shared password, printed on purpose
 DEPARTMENTS = ("后勤保障部", "人力资源部", "信息中心", "体检中心")
 CATEGORIES = ("后勤保障", "薪酬福利", "信息化", "职工关爱")
+ANONYMOUS = (1, 2)  # indexes of ITEMS filed anonymously
 ITEMS = (
     ("食堂晚餐品种太少", "夜班职工希望食堂晚餐增加面食，联系电话 13912345678。", Channel.LETTER),
     ("体检报告希望能在手机上查看", "建议体检报告在小程序上查看，我叫王建国，工号 20231187。", Channel.CHAIR_MEETING),
@@ -41,6 +42,7 @@ def seed(*, rng: random.Random, stdout: Any, today: dt.date) -> None:
     unions = list(Organization.objects.filter(path__startswith=city.path, level=Level.GRASSROOTS).order_by("path")[:3])
     now = timezone.now()
     count = 0
+    codes: dict[str, str] = {}
     for n, union in enumerate(unions):
         contact = User.objects.create_staff_user(
             username="demo_contact%d" % (n + 1), password=DEMO_CONTACT_PASSWORD, display_name="部门联络人%d" % (n + 1)
@@ -52,14 +54,18 @@ def seed(*, rng: random.Random, stdout: Any, today: dt.date) -> None:
         cats = [services.category_create(actor=admin, organization=union, name=c) for c in CATEGORIES]
         members = list(Member.objects.filter(organization=union).order_by("pk")[:6])
         for k, (title, content, channel) in enumerate(ITEMS):
-            member = members[k % len(members)] if members else None
-            item, _ = services.item_submit(
-                actor=handler,
+            # Two of the items that get closed were filed anonymously: their submitters rate
+            # them with the tracking code alone (one code is printed to try the 诉求查询 page).
+            anonymous = k in ANONYMOUS
+            member = members[k % len(members)] if members and not anonymous else None
+            kind = SubmitterKind.ANONYMOUS if anonymous else SubmitterKind.MEMBER if member else SubmitterKind.STAFF
+            item, code = services.item_submit(
+                actor=None if anonymous else handler,
                 organization=union,
-                channel=channel,
+                channel=Channel.ONLINE if anonymous else channel,
                 title=title,
                 content=content,
-                kind=SubmitterKind.STAFF if member is None else SubmitterKind.MEMBER,
+                kind=kind,
                 member=member,
                 category=cats[k % len(cats)],
                 received_at=now - dt.timedelta(days=rng.randint(1, 40), hours=rng.randint(0, 20)),
@@ -86,11 +92,15 @@ def seed(*, rng: random.Random, stdout: Any, today: dt.date) -> None:
                 uploads=[services.Upload("整改照片.txt", "text/plain", "整改完成情况说明".encode())],
             )
             services.item_close(actor=handler, item=item, text="已按通知单完成整改")
-            if member is not None and member.user_id:
-                services.item_rate(
-                    actor=member.user, item=Item.objects.get(pk=item.pk), score=rng.choice((4, 5, 5)), comment="满意"
-                )
+            closed = Item.objects.get(pk=item.pk)
+            if code:
+                services.item_rate(actor=None, item=closed, score=rng.choice((3, 4, 5, 5)), comment="满意", code=code)
+                codes.setdefault(union.name, code)
+            elif member is not None and member.user_id:
+                services.item_rate(actor=member.user, item=closed, score=rng.choice((4, 5, 5)), comment="满意")
             services.item_publish_set(
                 actor=reviewer, item=item, publishable=True, outcome="已整改完成。%s" % content[:40]
             )
     stdout.write("  职工诉求：%(n)s 条诉求，%(u)s 个基层工会" % {"n": count, "u": len(unions)})
+    for name, code in list(codes.items())[:1]:
+        stdout.write("  匿名诉求查询码（%(org)s，/suggestions/track/）：%(code)s" % {"org": name, "code": code})

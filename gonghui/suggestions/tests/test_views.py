@@ -121,6 +121,11 @@ def test_a_department_contact_sees_only_notices_addressed_to_their_department(wo
     assert client.get("/console/suggestions/%d/" % n_mine.item_id).status_code == 403
     ok = client.post("/console/suggestions/contact/%d/" % n_mine.pk, {"department": d_mine.pk, "text": "已上线测试"})
     assert ok.status_code == 302 and list(n_mine.progress.values_list("text", flat=True)) == ["已上线测试"]
+    # Nor the other department's evidence: its files are not theirs to download.
+    services.progress_post(actor=theirs, notice=n_theirs, department=d_theirs, text="已核实", uploads=[EVIDENCE])
+    evidence = n_theirs.progress.get().evidence.get()
+    assert client.get("/console/suggestions/attachments/%d/" % evidence.pk).status_code == 404
+    assert world.client_for(theirs).get("/console/suggestions/attachments/%d/" % evidence.pk).status_code == 200
 
 
 def test_a_member_files_follows_rates_and_reopens(world: World) -> None:
