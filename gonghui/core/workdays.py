@@ -13,6 +13,7 @@ Used for deadlines counted in working days: the 退档 public notice (relief), S
 (suggestions); and for opening hours with holiday exceptions (`is_holiday`, stations)."""
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,8 +40,11 @@ WORKDAYS_DEFAULT: dict[str, Any] = {"holidays": [], "workdays": [], "note": ""}
 OFFICIAL_YEARS = frozenset(day.year for day in chinese_calendar.holidays)
 
 
+@functools.lru_cache(maxsize=16_384)
 def official_working_day(day: dt.date) -> bool | None:
-    """Whether the official schedule makes `day` a working day; None for a year it lacks."""
+    """Whether the official schedule makes `day` a working day; None for a year it lacks.
+    Cached: the package checks each date against its whole table (an SLA clock of a page of
+    items asks about thousands of days)."""
     if day.year not in OFFICIAL_YEARS:
         return None
     return bool(chinese_calendar.is_workday(day))

@@ -154,3 +154,6 @@ def run(*, stdout: Any, items: int, units: int, submit: int, repeat: int, seed: 
         "escalate_again_seconds": round(escalate_again_seconds, 2),
         "public_ms": round(statistics.median(public), 1),
     }
+
+
+BENCHMARKS = {"suggestions": (add_arguments, run)}

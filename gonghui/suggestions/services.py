@@ -740,6 +740,7 @@ def escalate_breaches(*, now: dt.datetime | None = None) -> int:
     )
     items = list(candidates.select_related("organization", "category"))
     clocks = clocks_of(items, now=moment)
+    watchers: dict[int, list[Any]] = {}  # who is told, per organisation escalated to (asked once a run)
     for item in items:
         if not clocks[item.pk].escalate_due:
             continue
@@ -759,8 +760,10 @@ def escalate_breaches(*, now: dt.datetime | None = None) -> int:
                 detail={"to": parent.name if parent else "", "rule": locked.sla_rule},
             )
             target = parent or locked.organization
+            if target.pk not in watchers:
+                watchers[target.pk] = _staff_of(target, SuggestionPerm.VIEW)
             _notify_on_commit(
-                _staff_of(target, SuggestionPerm.VIEW),
+                watchers[target.pk],
                 locked,
                 "督办：%s 的诉求 %s 已超时" % (locked.organization.name, locked.number),
             )
