@@ -9,6 +9,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from gonghui.accounts.models import User
 from gonghui.core.aggregates import SMALL_GROUP_POLICY, suppress_groups
 from gonghui.core.errors import NotFound
 from gonghui.organizations.models import Organization
@@ -56,6 +57,30 @@ def departments_of(organization: Organization) -> QuerySet[Department]:
 
 def departments_for_actor(*, actor: Any) -> QuerySet[Department]:
     return Department.objects.filter(scope_q(actor, SuggestionPerm.VIEW)).select_related("organization")
+
+
+def departments_for_configure(*, actor: Any) -> QuerySet[Department]:
+    """Every department (retired ones too) of the organisations the actor configures."""
+    return (
+        Department.objects.filter(scope_q(actor, SuggestionPerm.CONFIGURE))
+        .select_related("organization")
+        .order_by("organization__path", "name")
+    )
+
+
+def department_get_for_configure(*, actor: Any, pk: int | None) -> Department:
+    department = departments_for_configure(actor=actor).filter(pk=pk or 0).first()
+    if department is None:
+        raise NotFound("责任部门不存在或不在您的管辖范围内")
+    return department
+
+
+def users_by_username(names: list[str]) -> tuple[list[Any], list[str]]:
+    """The accounts named, and the names no account has."""
+    wanted = list(dict.fromkeys(n for n in names if n))
+    found = list(User.objects.filter(username__in=wanted))
+    known = {u.username for u in found}
+    return found, [n for n in wanted if n not in known]
 
 
 def categories_for(organization: Organization) -> QuerySet[Category]:

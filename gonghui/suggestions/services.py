@@ -44,6 +44,7 @@ from gonghui.suggestions.workflows import ITEM
 
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 ATTACHMENT_MAX_COUNT = 5
+DEPARTMENT_CONTACTS_MAX = 20
 MILESTONE_AHEAD_DAYS = 366  # a milestone may be planned up to a year ahead
 ATTACHMENT_TYPES = {
     "image/jpeg": ".jpg",
@@ -605,23 +606,85 @@ def milestone_update(*, actor: Any, milestone: Milestone, title: str, reached_on
     return locked
 
 
+def _department_input(
+    organization: Organization, name: str, contacts: Sequence[Any], *, exclude: int | None = None
+) -> tuple[str, list[Any]]:
+    name = _text(name, field="name", label="部门名称", maximum=40)
+    same = Department.objects.filter(organization=organization, name=name)
+    if (same.exclude(pk=exclude) if exclude is not None else same).exists():
+        message = "部门“%(n)s”已存在" % {"n": name}
+        raise ValidationFailed(message, fields={"name": message})
+    if len(contacts) > DEPARTMENT_CONTACTS_MAX:
+        message = "联络人最多 %(n)d 位" % {"n": DEPARTMENT_CONTACTS_MAX}
+        raise ValidationFailed(message, fields={"contacts": message})
+    # A contact reads the notices addressed to the department: only staff of this organisation
+    # (or above it) who hold the contact's permission there.
+    strangers = [u for u in contacts if not has_perm_on(u, SuggestionPerm.RESPOND, organization)]
+    if strangers:
+        message = "以下账号不是本组织可担任联络人的工作人员：%(u)s" % {"u": "、".join(u.username for u in strangers)}
+        raise ValidationFailed(message, fields={"contacts": message})
+    return name, list(contacts)
+
+
 def department_create(*, actor: Any, organization: Organization, name: str, contacts: Sequence[Any] = ()) -> Department:
     if not has_perm_on(actor, SuggestionPerm.CONFIGURE, organization):
         raise PermissionDenied("您无权设置责任部门")
-    name = _text(name, field="name", label="部门名称", maximum=40)
     with transaction.atomic():
-        if Department.objects.filter(organization=organization, name=name).exists():
-            raise ValidationFailed("部门“%s”已存在" % name, fields={"name": "部门已存在"})
+        name, people = _department_input(organization, name, contacts)
         department = Department.objects.create(organization=organization, name=name)
-        department.contacts.set(contacts)
+        department.contacts.set(people)
         audit.record(
             actor=actor,
             action="suggestions.department_create",
             obj=department,
             organization=organization,
-            detail={"name": name},
+            detail={"name": name, "contacts": sorted(u.username for u in people)},
         )
     return department
+
+
+def department_update(*, actor: Any, department: Department, name: str, contacts: Sequence[Any]) -> Department:
+    """Rename a department or change its contacts (who then see its notices, old and new)."""
+    if not has_perm_on(actor, SuggestionPerm.CONFIGURE, department.organization):
+        raise PermissionDenied("您无权设置责任部门")
+    with transaction.atomic():
+        locked = Department.objects.select_for_update().select_related("organization").get(pk=department.pk)
+        name, people = _department_input(locked.organization, name, contacts, exclude=locked.pk)
+        before = {"name": locked.name, "contacts": sorted(locked.contacts.values_list("username", flat=True))}
+        after = {"name": name, "contacts": sorted(u.username for u in people)}
+        if before == after:
+            return locked
+        locked.name = name
+        locked.save(update_fields=["name"])
+        locked.contacts.set(people)
+        audit.record(
+            actor=actor,
+            action="suggestions.department_update",
+            obj=locked,
+            organization=locked.organization,
+            detail={"before": before, "after": after},
+        )
+    return locked
+
+
+def department_set_active(*, actor: Any, department: Department, active: bool) -> Department:
+    """Retire a department (no new notices to it; its notices and progress stay) or bring it back."""
+    if not has_perm_on(actor, SuggestionPerm.CONFIGURE, department.organization):
+        raise PermissionDenied("您无权设置责任部门")
+    with transaction.atomic():
+        locked = Department.objects.select_for_update().select_related("organization").get(pk=department.pk)
+        if locked.is_active == active:
+            return locked
+        locked.is_active = active
+        locked.save(update_fields=["is_active"])
+        audit.record(
+            actor=actor,
+            action="suggestions.department_restore" if active else "suggestions.department_retire",
+            obj=locked,
+            organization=locked.organization,
+            detail={"name": locked.name},
+        )
+    return locked
 
 
 def _may_configure(actor: Any, organization: Organization) -> None:

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gonghui.accounts.models import User
 from gonghui.core import parsing, ratelimit
 from gonghui.core.access import public, requires_perm
 from gonghui.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
@@ -379,6 +378,34 @@ def monthly_review(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _contacts(request: HttpRequest) -> list[Any]:
+    """The contact accounts typed as usernames, comma separated; an unknown one is an error."""
+    names = [n.strip() for n in request.POST.get("contacts", "").replace("，", ",").split(",") if n.strip()]
+    if len(names) > services.DEPARTMENT_CONTACTS_MAX:
+        message = "联络人最多 %(n)d 位" % {"n": services.DEPARTMENT_CONTACTS_MAX}
+        raise ValidationFailed(message, fields={"contacts": message})
+    found, unknown = selectors.users_by_username(names)
+    if unknown:
+        message = "账号不存在：%(u)s" % {"u": "、".join(unknown)}
+        raise ValidationFailed(message, fields={"contacts": message})
+    return found
+
+
+def _department_change(request: HttpRequest, kind: str) -> str:
+    """Edit, retire or restore a department the actor configures; the message to show."""
+    user, post = request.user, request.POST
+    department = selectors.department_get_for_configure(actor=user, pk=parsing.query_id(post, "department"))
+    if kind == "department_update":
+        services.department_update(
+            actor=user, department=department, name=post.get("name", ""), contacts=_contacts(request)
+        )
+        return "已修改责任部门"
+    if kind in ("department_retire", "department_restore"):
+        services.department_set_active(actor=user, department=department, active=kind == "department_restore")
+        return "已恢复责任部门" if kind == "department_restore" else "已停用责任部门（已发的通知单保留）"
+    raise ValidationFailed("未知操作")
+
+
 def _category_change(request: HttpRequest, kind: str) -> str:
     """Rename, move, retire or restore a category the actor configures; the message to show."""
     user, post = request.user, request.POST
@@ -406,16 +433,16 @@ def departments(request: HttpRequest) -> HttpResponse:
         try:
             if kind.startswith("category_"):
                 done = _category_change(request, kind)
+            elif kind.startswith("department_"):
+                done = _department_change(request, kind)
             elif org is None:
                 raise ValidationFailed("请选择组织")
             elif kind == "category":
                 services.category_create(actor=request.user, organization=org, name=request.POST.get("name", ""))
                 done = "已新增分类"
             else:
-                names = [n.strip() for n in request.POST.get("contacts", "").replace("，", ",").split(",") if n.strip()]
-                contacts = list(User.objects.filter(username__in=names[:20]))
                 services.department_create(
-                    actor=request.user, organization=org, name=request.POST.get("name", ""), contacts=contacts
+                    actor=request.user, organization=org, name=request.POST.get("name", ""), contacts=_contacts(request)
                 )
                 done = "已新增责任部门"
             messages.success(request, done)
@@ -430,7 +457,7 @@ def departments(request: HttpRequest) -> HttpResponse:
         "suggestions/departments.html",
         {
             "orgs": orgs,
-            "departments": selectors.departments_for_actor(actor=request.user).prefetch_related("contacts")[:300],
+            "departments": selectors.departments_for_configure(actor=request.user).prefetch_related("contacts")[:300],
             "categories": categories,
             "error": error,
         },

@@ -126,13 +126,16 @@ def test_file_notify_two_departments_progress_close_rate_metrics_and_public_page
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_categories_milestones_messages_and_the_submitter_s_own_steps(live_server, browser) -> None:  # type: ignore[no-untyped-def]
-    """An administrator sets up the categories (adds, reorders, retires one); the member files
+    """An administrator sets up the categories (adds, reorders, retires one) and hands a
+    department to a new contact; the member files
     under one, staff record and correct a milestone and close it; the member sees the unread
     message, opens it and re-opens the item; staff read their messages; the holder of an
     anonymous item's code rates it on the tracking page."""
     world = build_world()
     base = live_server.url
     staff = grant(make_user("sugg_admin", password=PASSWORD), world.union_a, Role.ADMIN, Role.HANDLER)
+    department = make_department(world.union_a, "信息中心", contact_of(world.union_a, "xinxi_old"))
+    contact_of(world.union_a, "xinxi_new")
     desk_ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     # 管理员 sign in with a second factor: the session is one that has passed it.
     desk_ctx.add_cookies(
@@ -152,6 +155,12 @@ def test_categories_milestones_messages_and_the_submitter_s_own_steps(live_serve
     assert names == ["信息化", "后勤保障"]
     desk.click("[data-testid=category-row][data-name='后勤保障'] [data-testid=category-retire]")
     desk.wait_for_selector("[data-testid=category-row][data-name='后勤保障'] [data-testid=category-restore]")
+    # The 信息中心's contact changes hands.
+    row = "[data-testid=department-row][data-name='信息中心']"
+    desk.fill(f"{row} input[name=contacts]", "xinxi_new")
+    desk.click(f"{row} [data-testid=department-save]")
+    desk.wait_for_selector("text=已修改责任部门")
+    assert list(department.contacts.values_list("username", flat=True)) == ["xinxi_new"]
 
     # The member files under 信息化 (the retired 后勤保障 is not offered).
     phone_ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)

@@ -1,4 +1,5 @@
-"""Configuration in the console: an organisation's categories (create, rename, reorder,
+"""Configuration in the console: an organisation's departments (rename, contacts who must be
+staff of the organisation, retire and restore) and categories (create, rename, reorder,
 retire and restore — an item filed under a retired category stays readable everywhere) and an
 item's milestones (add and correct), each validated, scoped to the actor's organisations and
 audited."""
@@ -15,8 +16,15 @@ from gonghui.core.errors import ValidationFailed
 from gonghui.core.models import AuditEvent
 from gonghui.site.testing import World
 from gonghui.suggestions import services
-from gonghui.suggestions.models import Category, Channel, Item, Milestone, SubmitterKind
-from gonghui.suggestions.tests.factories import admin_of, handler_of, make_item
+from gonghui.suggestions.models import Category, Channel, Department, Item, Milestone, SubmitterKind
+from gonghui.suggestions.tests.factories import (
+    admin_of,
+    contact_of,
+    handler_of,
+    make_department,
+    make_item,
+    make_notice,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -229,3 +237,64 @@ def test_a_milestone_is_edited_only_through_its_own_item_and_only_in_scope(world
     assert world.client_for(world.staff_a).post("/console/suggestions/%d/action/" % other.pk, edit).status_code == 404
     assert world.client_for(world.staff_b).post("/console/suggestions/%d/action/" % item.pk, edit).status_code == 404
     assert Milestone.objects.get(pk=milestone.pk).title == "立项"
+
+
+# ---- departments -----------------------------------------------------------------------------
+
+
+def test_a_department_is_renamed_its_contacts_changed_retired_and_restored(world: World) -> None:
+    old_contact, new_contact = contact_of(world.union_a, "old_contact"), contact_of(world.union_a, "new_contact")
+    dept = make_department(world.union_a, "体检中心", old_contact)
+    notice = make_notice(make_item(world.union_a, title="体检报告上手机"), [dept])
+    client = world.client_for(world.staff_a)
+    edit = {"kind": "department_update", "department": dept.pk, "name": "健康管理中心", "contacts": "new_contact"}
+    assert client.post(URL, edit).status_code == 302
+    dept.refresh_from_db()
+    assert dept.name == "健康管理中心" and list(dept.contacts.values_list("username", flat=True)) == ["new_contact"]
+    event = AuditEvent.objects.get(action="suggestions.department_update")
+    assert event.detail == {
+        "before": {"name": "体检中心", "contacts": ["old_contact"]},
+        "after": {"name": "健康管理中心", "contacts": ["new_contact"]},
+    }
+    # The new contact sees the department's notice; the old one no longer does.
+    assert world.client_for(new_contact).get("/console/suggestions/contact/%d/" % notice.pk).status_code == 200
+    assert world.client_for(old_contact).get("/console/suggestions/contact/%d/" % notice.pk).status_code == 404
+    assert client.post(URL, {"kind": "department_retire", "department": dept.pk}).status_code == 302
+    assert not Department.objects.get(pk=dept.pk).is_active
+    item = services.item_accept(actor=handler_of(world.union_a), item=make_item(world.union_a))
+    with pytest.raises(ValidationFailed):
+        make_notice(item, [Department.objects.get(pk=dept.pk)])
+    assert "健康管理中心" in client.get("/console/suggestions/notices/%d/" % notice.pk).content.decode()
+    assert client.post(URL, {"kind": "department_restore", "department": dept.pk}).status_code == 302
+    assert Department.objects.get(pk=dept.pk).is_active
+
+
+@pytest.mark.parametrize(
+    ("contacts", "message"),
+    [
+        ("nobody_here", "账号不存在：nobody_here"),
+        ("b_clerk", "以下账号不是本组织可担任联络人的工作人员：b_clerk"),
+        (",".join("u%d" % n for n in range(21)), "联络人最多 20 位"),
+    ],
+)
+def test_department_contacts_must_be_staff_of_the_organisation(world: World, contacts, message) -> None:  # type: ignore[no-untyped-def]
+    contact_of(world.union_b, "b_clerk")
+    dept = make_department(world.union_a, "体检中心")
+    client = world.client_for(world.staff_a)
+    for post in (
+        {"kind": "department_update", "department": dept.pk, "name": "体检中心", "contacts": contacts},
+        {"kind": "department", "organization": world.union_a.pk, "name": "新部门", "contacts": contacts},
+    ):
+        response = client.post(URL, post)
+        assert response.status_code == 422 and message in response.content.decode()
+    assert not dept.contacts.exists() and not Department.objects.filter(name="新部门").exists()
+
+
+def test_staff_of_a_sibling_union_cannot_edit_union_a_s_departments(world: World) -> None:
+    dept = make_department(world.union_a, "体检中心")
+    client = world.client_for(world.staff_b)
+    assert "体检中心" not in client.get(URL).content.decode()
+    for kind in ("department_update", "department_retire"):
+        assert client.post(URL, {"kind": kind, "department": dept.pk, "name": "越权"}).status_code == 404
+    dept.refresh_from_db()
+    assert (dept.name, dept.is_active) == ("体检中心", True)
