@@ -14,11 +14,13 @@ It reads the views every engine registers: `members` (member_id, org_id, id_blin
 blind-index export of the registry) and `ds_<kind>` (id_blind, event_date, amount_fen,
 category, row_no — a dataset's normalised Parquet file). Every rule's query returns the same
 columns (`RESULT_COLUMNS`), so candidates are built the same way whatever the engine.
-No engine-specific function is used, so nothing is spelled per engine."""
+No engine-specific function is used, so nothing is spelled per engine. A run sends all of its
+rules as one statement (`compile_rules`: each rule's SELECT tagged with its position, joined by
+UNION ALL), so the engine plans and scans them together."""
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +28,11 @@ from gonghui.screening.kinds import DatasetKind
 from gonghui.screening.models import ConditionType, Since, SuggestionKind
 
 RESULT_COLUMNS = ("member_id", "org_id", "amount_fen", "event_date", "row_count", "category", "source")
+# The columns of `compile_rules`: the rule's position in the list, then `RESULT_COLUMNS`.
+FOUND_COLUMNS = ("rule_no", *RESULT_COLUMNS)
 MEMBERS_VIEW = "members"
+# The blind-index export of the registry, as the run writes it (a headerless CSV).
+MEMBERS_COLUMNS = (("member_id", "BIGINT"), ("org_id", "BIGINT"), ("id_blind", "VARCHAR"))
 DEFAULT_LAST_RUN_DAYS = 90
 MEDICAL_THRESHOLD_FEN = 6_000_000  # ¥60,000 a year of personal spend (天津's 大病救助 line, SPEC §3)
 
@@ -126,9 +132,13 @@ def cutoff(rule: Any, *, reference_date: dt.date, last_run_date: dt.date | None)
     return None
 
 
-def _source(kinds: Iterable[str], *, where: str) -> str:
+def _source(kinds: Iterable[str], *, where: str, tagged: bool) -> str:
+    """The rows of `kinds` passing `where`; `tagged`: with the kind of each as `source` (a rule
+    over one kind names it once, outside the aggregation: a text aggregate over millions of
+    rows is what such a query spends most on)."""
+    column = ", '%(kind)s' AS source" if tagged else ""
     parts = [
-        "SELECT id_blind, event_date, amount_fen, category, '%(kind)s' AS source FROM %(view)s%(where)s"  # noqa: S608
+        ("SELECT id_blind, event_date, amount_fen, category" + column + " FROM %(view)s%(where)s")
         % {"kind": kind, "view": view_name(kind), "where": where}
         for kind in kinds
     ]
@@ -156,22 +166,49 @@ def compile_rule(
         else:
             conditions = ["(event_date IS NULL OR event_date <= %s)" % _date(reference_date)]
     where = " WHERE " + " AND ".join(conditions)
-    source = _source(kinds, where=where)
+    tagged = len(kinds) > 1
+    source = _source(kinds, where=where, tagged=tagged)
+    values = {
+        "source": source,
+        "members": MEMBERS_VIEW,
+        "kind": "MAX(%s.source)" if tagged else "'%s'" % kinds[0],
+    }
     if rule.condition_type == ConditionType.YEARLY_SUM:
-        threshold = int(rule.threshold_fen or 0)
+        # A year of settlements is the largest input: its aggregate keeps to numbers, and the
+        # category is gathered only for a rule that shows it.
+        values["threshold"] = int(rule.threshold_fen or 0)
+        values["category"] = "MAX(s.category)" if "category" in rule.evidence else "CAST(NULL AS STRING)"
+        values["kind"] = values["kind"].replace("%s", "s")
         return (  # noqa: S608 - kind codes checked against DatasetKind; dates and numbers formatted here
             "SELECT m.member_id, m.org_id, d.amount_fen, d.event_date, d.row_count, d.category, d.source "
             "FROM (SELECT s.id_blind, CAST(SUM(s.amount_fen) AS BIGINT) AS amount_fen, "
             "MAX(s.event_date) AS event_date, CAST(COUNT(*) AS BIGINT) AS row_count, "
-            "MAX(s.category) AS category, MAX(s.source) AS source "
+            "%(category)s AS category, %(kind)s AS source "
             "FROM (%(source)s) s WHERE s.amount_fen IS NOT NULL GROUP BY s.id_blind "
             "HAVING SUM(s.amount_fen) > %(threshold)d) d "
             "JOIN %(members)s m ON m.id_blind = d.id_blind"
-        ) % {"source": source, "threshold": threshold, "members": MEMBERS_VIEW}
+        ) % values
+    values["kind"] = values["kind"].replace("%s", "d")
     return (  # noqa: S608 - kind codes checked against DatasetKind; dates formatted here
         "SELECT m.member_id, m.org_id, CAST(MAX(d.amount_fen) AS BIGINT) AS amount_fen, "
         "MAX(d.event_date) AS event_date, CAST(COUNT(*) AS BIGINT) AS row_count, "
-        "MAX(d.category) AS category, MAX(d.source) AS source "
+        "MAX(d.category) AS category, %(kind)s AS source "
         "FROM (%(source)s) d JOIN %(members)s m ON m.id_blind = d.id_blind "
         "GROUP BY m.member_id, m.org_id"
-    ) % {"source": source, "members": MEMBERS_VIEW}
+    ) % values
+
+
+def compile_rules(
+    rules: Sequence[Any], *, available: Iterable[str], reference_date: dt.date, last_run_date: dt.date | None = None
+) -> tuple[str | None, list[bool]]:
+    """One SELECT of `FOUND_COLUMNS` for all of `rules` (None if none reads an available
+    dataset), and for each rule whether it ran."""
+    kinds = set(available)
+    parts: list[str] = []
+    ran: list[bool] = []
+    for number, rule in enumerate(rules):
+        query = compile_rule(rule, available=kinds, reference_date=reference_date, last_run_date=last_run_date)
+        ran.append(query is not None)
+        if query is not None:
+            parts.append("SELECT CAST(%d AS INT) AS rule_no, r%d.* FROM (%s) r%d" % (number, number, query, number))  # noqa: S608
+    return (" UNION ALL ".join(parts) if parts else None), ran

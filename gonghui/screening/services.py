@@ -9,9 +9,7 @@ and the diff with the previous run of the same scope. Review: `candidate_accept`
 `candidate_reject`."""
 
 import contextlib
-import csv
 import datetime as dt
-import hashlib
 import json
 import time
 from collections.abc import Iterator, Mapping
@@ -32,7 +30,7 @@ from gonghui.core.workflow import authorizer
 from gonghui.members.identity import mask_name
 from gonghui.members.models import Member, MembershipStatus
 from gonghui.organizations.models import Level, Organization
-from gonghui.screening import acceptance, engines, ingest, storage
+from gonghui.screening import acceptance, engines, ingest, storage, transfer
 from gonghui.screening.evidence import evidence_lines
 from gonghui.screening.kinds import KINDS, DatasetKind
 from gonghui.screening.models import (
@@ -52,10 +50,11 @@ from gonghui.screening.models import (
 from gonghui.screening.permissions import ScreeningPerm
 from gonghui.screening.rules import (
     EVIDENCE_CHOICES,
+    MEMBERS_COLUMNS,
     MEMBERS_VIEW,
     SHIPPED_RULES,
     ShippedRule,
-    compile_rule,
+    compile_rules,
     view_name,
 )
 
@@ -409,138 +408,243 @@ def rule_preview(
     rule = Rule(key="preview", version=0, **asdict(values))
     in_force = datasets_in_force(organization)
     missing = [k for k in rule.dataset_kinds if k not in in_force]
-    found: list[tuple[Any, ...]] = []
-    with members_blind_index(organization) as (members_path, _count):
-        tables = _tables(members_path, in_force)
-        sql = compile_rule(rule, available=in_force, reference_date=reference_date, last_run_date=None)
-        if sql is not None:
-            with engines.engine_for(EngineName.DUCKDB).session(tables) as session:
-                found = list(session.rows(sql))
-    found.sort(key=lambda r: r[0])
-    sample_ids = [r[0] for r in found[:PREVIEW_SAMPLE]]
-    members = Member.objects.in_bulk(sample_ids)
+    local = ingest.duckdb_connect()
+    try:
+        with members_blind_index(organization) as (members, _count):
+            find_candidates(
+                engine=engines.engine_for(EngineName.DUCKDB),
+                local=local,
+                tables=_tables(members, in_force),
+                rules=[rule],
+                available=set(in_force),
+                reference_date=reference_date,
+                last_run_date=None,
+            )
+        shape_candidates(local, rules=[rule], in_force=in_force)
+        total = local.execute("SELECT count(*) FROM shaped").fetchone()
+        first = local.execute("SELECT member_id, evidence FROM shaped ORDER BY member_id LIMIT ?", [PREVIEW_SAMPLE])
+        found = first.fetchall()
+    finally:
+        local.close()
+    members = Member.objects.in_bulk([member_id for member_id, _evidence in found])
     sample = [
-        {"name": mask_name(members[r[0]].name), "lines": evidence_lines(_evidence(rule, r, in_force))}
-        for r in found[:PREVIEW_SAMPLE]
-        if r[0] in members
+        {"name": mask_name(members[member_id].name), "lines": evidence_lines(json.loads(evidence))}
+        for member_id, evidence in found
+        if member_id in members
     ]
+    count = int(total[0]) if total else 0
     with transaction.atomic():
         audit.record(
             actor=actor,
             action="screening.rule_preview",
             organization=organization,
-            detail={"rule": rule.name, "candidates": len(found)},
+            detail={"rule": rule.name, "candidates": count},
         )
-    return Preview(count=len(found), sample=sample, datasets=list(in_force.values()), missing_kinds=missing)
+    return Preview(count=count, sample=sample, datasets=list(in_force.values()), missing_kinds=missing)
 
 
 # ---- runs ----------------------------------------------------------------------------------
 
+# The local DuckDB tables of a run (see `find_candidates` and `shape_candidates`).
+FOUND_SCHEMA = (
+    ("rule_no", "INT"),
+    ("member_id", "BIGINT"),
+    ("org_id", "BIGINT"),
+    ("amount_fen", "BIGINT"),
+    ("event_date", "DATE"),
+    ("row_count", "BIGINT"),
+    ("category", "VARCHAR"),
+    ("source", "VARCHAR"),
+)
+BEFORE_COLUMNS = (("member_id", "BIGINT"), ("rule_key", "VARCHAR"))
+DECIDED_COLUMNS = (
+    ("member_id", "BIGINT"),
+    ("rule_key", "VARCHAR"),
+    ("evidence_key", "VARCHAR"),
+    ("status", "VARCHAR"),
+    ("reason", "VARCHAR"),
+    ("target_kind", "VARCHAR"),
+    ("target_ref", "VARCHAR"),
+    ("decided_by_id", "BIGINT"),
+    # Kept as the database's own text: it goes back unchanged, and its text order is time order.
+    ("decided_at", "VARCHAR"),
+)
+KIND_LABELS = {str(value): str(label) for value, label in DatasetKind.choices}
+# What each evidence choice shows, as an expression over `found` (f) and the rule (r).
+EVIDENCE_SQL = {
+    "amount_fen": "f.amount_fen",
+    "event_date": "CAST(f.event_date AS VARCHAR)",
+    "row_count": "f.row_count",
+    "category": "coalesce(f.category, '')",
+}
 
-def _members_rows(organization: Organization) -> Iterator[tuple[int, int, str]]:
-    members = Member.objects.filter(organization__path__startswith=organization.path, status=MembershipStatus.ACTIVE)
-    yield from members.values_list("id", "organization_id", "id_blind").iterator(chunk_size=20_000)
 
-
-def _write_members_csv(organization: Organization, path: Path) -> int:
-    """The scope's active members as (member id, grassroots union id, ID blind index): no
-    plaintext, no name. On PostgreSQL the server joins them into CSV blocks of
-    `EXPORT_BLOCK_ROWS` lines read through a server-side cursor (one row at a time would cost a
-    round of the driver per member)."""
-    if connection.vendor == "postgresql":
-        members = Member.objects.filter(
-            organization__path__startswith=organization.path, status=MembershipStatus.ACTIVE
-        ).values_list("id", "organization_id", "id_blind")
-        query, params = members.query.sql_with_params()
-        # The ORM's own query as the inner one, its values bound.
-        line = "concat_ws(',', s.id, s.organization_id, s.id_blind)"
-        blocks = "SELECT count(*), string_agg(%s, E'\\n') FROM (%s) s GROUP BY s.id / %d" % (  # noqa: S608
-            line,
-            query,
-            EXPORT_BLOCK_ROWS,
-        )
-        count = 0
-        with (
-            transaction.atomic(),
-            path.open("w", encoding="utf-8") as handle,
-            connection.connection.cursor(name="screening_members_export") as cursor,
-        ):
-            cursor.execute(blocks, params)
-            for rows, text in cursor:
-                handle.write(text)
-                handle.write("\n")
-                count += rows
-        return count
-    count = 0
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        for row in _members_rows(organization):
-            writer.writerow(row)
-            count += 1
-    return count
+def _scope_members(organization: Organization) -> Any:
+    """The scope's active members. The sub-tree's union ids are listed first: with them the
+    planner sees how much of the registry the scope holds (a city's export is one scan; joined
+    by path it guessed one union and fetched the members union by union)."""
+    unions = list(Organization.objects.filter(path__startswith=organization.path).values_list("pk", flat=True))
+    members = Member.objects.filter(organization_id__in=unions, status=MembershipStatus.ACTIVE)
+    return members.values_list("id", "organization_id", "id_blind")
 
 
 @contextlib.contextmanager
-def members_blind_index(organization: Organization) -> Iterator[tuple[Path, int]]:
-    """The blind-index table of the scope as a Parquet file (member id, grassroots union id,
-    blind index), deleted afterwards."""
-    scratch_csv = storage.path_of(storage.WORK, storage.new_name(".csv"))
-    parquet = storage.path_of(storage.WORK, storage.new_name(".parquet"))
+def scratch_path(suffix: str) -> Iterator[Path]:
+    """A fresh file name in the scratch directory, deleted afterwards."""
+    path = storage.path_of(storage.WORK, storage.new_name(suffix))
     try:
-        count = _write_members_csv(organization, scratch_csv)
-        db = ingest.duckdb_connect()
-        try:
-            ingest.copy_to_parquet(
-                db,
-                "SELECT * FROM read_csv(?, header = false, auto_detect = false, delim = ',', "
-                "columns = {'member_id': 'BIGINT', 'org_id': 'BIGINT', 'id_blind': 'VARCHAR'})",
-                [str(scratch_csv)],
-                parquet,
-            )
-        finally:
-            db.close()
-        scratch_csv.unlink(missing_ok=True)
-        yield parquet, count
+        yield path
     finally:
-        scratch_csv.unlink(missing_ok=True)
-        parquet.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
 
 
-def _tables(members_path: Path, in_force: Mapping[str, Dataset]) -> dict[str, Path]:
-    tables = {MEMBERS_VIEW: members_path}
+@contextlib.contextmanager
+def members_blind_index(organization: Organization) -> Iterator[tuple[engines.Source, int]]:
+    """The blind-index table of the scope — member id, grassroots union id, blind index; no
+    plaintext, no name — as a CSV the database writes itself (one COPY), deleted afterwards."""
+    with scratch_path(".csv") as path:
+        count = transfer.export_queryset(_scope_members(organization), path)
+        yield engines.Source(path, MEMBERS_COLUMNS), count
+
+
+def _tables(members: engines.Source, in_force: Mapping[str, Dataset]) -> dict[str, Path | engines.Source]:
+    tables: dict[str, Path | engines.Source] = {MEMBERS_VIEW: members}
     for kind, dataset in in_force.items():
         tables[view_name(kind)] = storage.path_of(storage.DATA, dataset.data_file)
     return tables
 
 
-KIND_LABELS = {str(value): str(label) for value, label in DatasetKind.choices}
+def _create(local: Any, table: str, columns: tuple[tuple[str, str], ...], path: Path | None = None) -> None:
+    """A local table of `columns`, loaded from the CSV at `path` when given."""
+    declared = ", ".join("%s %s" % pair for pair in columns)
+    local.execute("CREATE TEMP TABLE %s (%s)" % (table, declared))
+    if path is not None:
+        local.execute("INSERT INTO %s SELECT * FROM %s" % (table, engines.duckdb_csv(path, columns)))  # noqa: S608
 
 
-def _evidence(rule: Rule, row: tuple[Any, ...], in_force: Mapping[str, Dataset]) -> dict[str, Any]:
-    _member_id, _org_id, amount, day, count, category, source = row
-    dataset = in_force.get(source)
-    evidence: dict[str, Any] = {
-        "suggestion": rule.suggestion,
-        "source": KIND_LABELS.get(source, ""),
-        "dataset": {"id": dataset.pk, "name": dataset.name, "version": dataset.version} if dataset else {},
+def find_candidates(
+    *,
+    engine: engines.Engine,
+    local: Any,
+    tables: Mapping[str, Path | engines.Source],
+    rules: list[Rule],
+    available: set[str],
+    reference_date: dt.date,
+    last_run_date: dt.date | None,
+) -> tuple[str | None, list[bool]]:
+    """Every rule as one statement on `engine`; its rows land in the local table `found`
+    (`FOUND_SCHEMA`). Returns the statement and whether each rule ran."""
+    statement, ran = compile_rules(
+        rules, available=available, reference_date=reference_date, last_run_date=last_run_date
+    )
+    _create(local, "found", FOUND_SCHEMA)
+    if statement is not None:
+        with engine.session(tables, local=local) as session:
+            session.collect(statement, table="found")
+    return statement, ran
+
+
+def _evidence_sql(rule: Rule) -> str:
+    """The evidence of `rule`'s candidates as a JSON object: what it suggests, the source and
+    its dataset version, and the values the rule shows (masked or aggregated only)."""
+    pairs = {
+        "suggestion": "r.suggestion",
+        "source": "coalesce(s.label, '')",
+        "dataset": "CAST(coalesce(s.dataset, '{}') AS JSON)",
     }
-    values = {"amount_fen": amount, "event_date": day.isoformat() if day else None, "row_count": count}
-    values["category"] = category or ""
     for key in rule.evidence:
-        if key in values:
-            evidence[key] = values[key]
+        if key in EVIDENCE_SQL:
+            pairs[key] = EVIDENCE_SQL[key]
     if rule.condition_type == ConditionType.YEARLY_SUM:
-        evidence["amount_fen"] = amount
-        evidence["threshold_fen"] = rule.threshold_fen
-    return evidence
+        pairs["amount_fen"] = EVIDENCE_SQL["amount_fen"]
+        pairs["threshold_fen"] = "r.threshold_fen"
+    return "json_object(%s)" % ", ".join("'%s', %s" % item for item in pairs.items())
 
 
-def evidence_key(rule_key: str, row: tuple[Any, ...]) -> str:
-    """A digest of what was found (amount, date, count, category, source): a decision on a
-    candidate holds while this stays the same."""
-    _member_id, _org_id, amount, day, count, category, source = row
-    text = json.dumps([rule_key, amount, day.isoformat() if day else None, count, category or "", source])
-    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+def shape_candidates(
+    local: Any,
+    *,
+    rules: list[Rule],
+    in_force: Mapping[str, Dataset],
+    before: Path | None = None,
+    decided: Path | None = None,
+) -> None:
+    """The local table `shaped`: every row of `found` as a candidate — its evidence, the digest
+    of that evidence (`evidence_key`: a decision holds while it stays the same), new or still
+    against the previous run's findings (`before`: member, rule key), and the decision in force
+    on the same evidence (`decided`), all in one statement."""
+    _create(local, "before", BEFORE_COLUMNS, before)
+    _create(local, "decided", DECIDED_COLUMNS, decided)
+    local.execute(
+        "CREATE TEMP TABLE rules_meta (rule_no INT, rule_id BIGINT, rule_key VARCHAR, suggestion VARCHAR, "
+        "threshold_fen BIGINT)"
+    )
+    local.executemany(
+        "INSERT INTO rules_meta VALUES (?, ?, ?, ?, ?)",
+        [(n, r.pk, r.key, r.suggestion, r.threshold_fen) for n, r in enumerate(rules)],
+    )
+    local.execute("CREATE TEMP TABLE sources (source VARCHAR, label VARCHAR, dataset VARCHAR)")
+    local.executemany(
+        "INSERT INTO sources VALUES (?, ?, ?)",
+        [
+            (kind, KIND_LABELS.get(kind, ""), json.dumps({"id": d.pk, "name": d.name, "version": d.version}))
+            for kind, d in in_force.items()
+        ]
+        or [("", "", "{}")],
+    )
+    evidence = " ".join("WHEN %d THEN %s" % (n, _evidence_sql(rule)) for n, rule in enumerate(rules))
+    local.execute(
+        """
+        CREATE TEMP TABLE shaped AS
+        WITH keyed AS (
+            SELECT f.*, r.rule_id, r.rule_key, md5(concat_ws('|', r.rule_key,
+                coalesce(CAST(f.amount_fen AS VARCHAR), ''), coalesce(CAST(f.event_date AS VARCHAR), ''),
+                CAST(f.row_count AS VARCHAR), coalesce(f.category, ''), coalesce(f.source, ''))) AS evidence_key
+            FROM found f JOIN rules_meta r USING (rule_no)
+        ), latest AS (
+            SELECT * FROM decided
+            QUALIFY row_number() OVER (PARTITION BY member_id, rule_key, evidence_key ORDER BY decided_at DESC) = 1
+        )
+        SELECT f.rule_no, f.member_id, f.org_id, f.rule_id, f.rule_key,
+            CASE f.rule_no %(evidence)s END AS evidence, f.evidence_key,
+            CASE WHEN b.member_id IS NULL THEN %(new)s ELSE %(still)s END AS change,
+            d.member_id IS NOT NULL AS suppressed,
+            coalesce(d.status, %(open)s) AS status, coalesce(d.reason, '') AS reason,
+            coalesce(d.target_kind, '') AS target_kind, coalesce(d.target_ref, '') AS target_ref,
+            d.decided_by_id, d.decided_at
+        FROM keyed f
+        JOIN rules_meta r USING (rule_no)
+        LEFT JOIN sources s ON s.source = f.source
+        LEFT JOIN before b ON b.member_id = f.member_id AND b.rule_key = f.rule_key
+        LEFT JOIN latest d ON d.member_id = f.member_id AND d.rule_key = f.rule_key
+            AND d.evidence_key = f.evidence_key
+        """  # noqa: S608 - numbers, whitelisted keys and choice words of this module
+        % {
+            "evidence": evidence or "WHEN -1 THEN NULL",
+            "new": sql.choice(Change.NEW),
+            "still": sql.choice(Change.STILL),
+            "open": sql.choice(CandidateStatus.OPEN),
+        }
+    )
+
+
+def shaped_counts(local: Any) -> dict[str, int]:
+    found = local.execute(
+        "SELECT count(*), count(*) FILTER (WHERE change = %s), count(*) FILTER (WHERE change = %s), "  # noqa: S608
+        "count(*) FILTER (WHERE suppressed) FROM shaped" % (sql.choice(Change.NEW), sql.choice(Change.STILL))
+    ).fetchone()
+    gone = local.execute(
+        "SELECT count(*) FROM before b ANTI JOIN shaped s ON s.member_id = b.member_id AND s.rule_key = b.rule_key"
+    ).fetchone()
+    assert found is not None and gone is not None
+    total, new, still, suppressed = (int(v) for v in found)
+    return {
+        "candidates_count": total,
+        "new_count": new,
+        "still_count": still,
+        "suppressed_count": suppressed,
+        "gone_count": int(gone[0]),
+    }
 
 
 def run_start(
@@ -608,85 +712,143 @@ class RuleResult:
 def execute_rules(
     *,
     engine: engines.Engine,
-    tables: Mapping[str, Path],
+    tables: Mapping[str, Path | engines.Source],
     rules: list[Rule],
     available: set[str],
     reference_date: dt.date,
     last_run_date: dt.date | None,
 ) -> list[RuleResult]:
-    """Every rule's SQL on one engine session; the rows of each, ordered by member."""
-    results = []
-    with engine.session(tables) as session:
-        for rule in rules:
-            sql = compile_rule(rule, available=available, reference_date=reference_date, last_run_date=last_run_date)
-            rows = sorted(session.rows(sql), key=lambda r: r[0]) if sql is not None else []
-            results.append(RuleResult(rule, sql, rows))
-    return results
+    """`find_candidates` on a connection of its own: the statement and each rule's rows
+    (`RESULT_COLUMNS`), ordered by member — what the engine-equivalence test compares."""
+    local = ingest.duckdb_connect()
+    try:
+        statement, _ran = find_candidates(
+            engine=engine,
+            local=local,
+            tables=tables,
+            rules=rules,
+            available=available,
+            reference_date=reference_date,
+            last_run_date=last_run_date,
+        )
+        found = local.execute("SELECT * FROM found ORDER BY rule_no, member_id").fetchall()
+    finally:
+        local.close()
+    return [RuleResult(rule, statement, [row[1:] for row in found if row[0] == n]) for n, rule in enumerate(rules)]
+
+
+def _decisions(organization: Organization) -> Any:
+    """The decisions on candidates of the scope, for `shape_candidates` (newest wins)."""
+    decided = Candidate.objects.filter(
+        organization__path__startswith=organization.path,
+        status__in=(CandidateStatus.ACCEPTED, CandidateStatus.REJECTED),
+    )
+    return decided.values_list("member_id", "rule_key", "evidence_key", *DECISION_FIELDS)
 
 
 def run_job(job: Job) -> dict[str, Any]:
-    """The runner of a `screening.run` job: everything is written in one transaction, so a run
-    that dies wrote nothing and simply runs again."""
+    """The runner of a `screening.run` job. Set-based from end to end: the scope's blind
+    indexes leave the database in one COPY, the engine runs every rule as one statement, the
+    local DuckDB connection shapes and diffs the candidates in one more, and they go back in one
+    COPY — in one transaction, so a run that dies wrote nothing and simply runs again."""
     run = Run.objects.select_related("organization").get(job=job)
     started = time.perf_counter()
     previous = previous_run(run)
     rules = rules_in_force()
     in_force = datasets_in_force(run.organization)
-    jobs.job_heartbeat(job, done=0, total=len(rules) + 1, message="正在导出会员索引")
-    with members_blind_index(run.organization) as (members_path, members_count):
-        jobs.job_heartbeat(job, done=1, message="正在比对")
-        results = execute_rules(
-            engine=engines.engine_for(run.engine),
-            tables=_tables(members_path, in_force),
-            rules=rules,
-            available=set(in_force),
-            reference_date=run.reference_date,
-            last_run_date=previous.reference_date if previous else None,
-        )
-    inputs = {
-        "engine": run.engine,
-        "members": members_count,
-        "previous_run": previous.pk if previous else None,
-        "datasets": [
-            {"id": d.pk, "kind": d.kind, "name": d.name, "version": d.version, "rows": d.rows_valid}
-            for d in in_force.values()
-        ],
-        "rules": [
-            {"key": r.rule.key, "version": r.rule.version, "name": r.rule.name, "ran": r.sql is not None}
-            for r in results
-        ],
-    }
-    with transaction.atomic():
-        jobs.job_heartbeat(job, done=len(rules), message="正在写入线索")
-        counts = _store_candidates(run, results, in_force, previous)
-        seconds = time.perf_counter() - started
-        Run.objects.filter(pk=run.pk).update(
-            status=RunStatus.SUCCEEDED,
-            previous=previous,
-            inputs=inputs,
-            members_scanned=members_count,
-            seconds=round(seconds, 3),
-            finished_at=timezone.now(),
-            **counts,
-        )
-        audit.record(
-            actor=run.created_by,
-            action="screening.run_finish",
-            obj=run,
-            organization=run.organization,
-            detail={
-                "candidates": counts["candidates_count"],
-                "new": counts["new_count"],
-                "still": counts["still_count"],
-                "gone": counts["gone_count"],
-            },
-        )
-        jobs.job_heartbeat(job, done=len(rules) + 1, message="")
-    return {"candidates": counts["candidates_count"], "members": members_count}
+    jobs.job_heartbeat(job, done=0, total=4, message="正在导出会员索引")
+    phases: dict[str, float] = {}
+    mark = time.perf_counter()
+
+    def phase(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        phases[name] = round(now - mark, 3)
+        mark = now
+
+    local = ingest.duckdb_connect()
+    try:
+        with (
+            members_blind_index(run.organization) as (members, members_count),
+            scratch_path(".csv") as before,
+            scratch_path(".csv") as decided,
+            scratch_path(".csv") as out,
+        ):
+            phase("export")
+            jobs.job_heartbeat(job, done=1, message="正在比对")
+            _statement, ran = find_candidates(
+                engine=engines.engine_for(run.engine),
+                local=local,
+                tables=_tables(members, in_force),
+                rules=rules,
+                available=set(in_force),
+                reference_date=run.reference_date,
+                last_run_date=previous.reference_date if previous else None,
+            )
+            phase("rules")
+            jobs.job_heartbeat(job, done=2, message="正在与上次筛查比较")
+            if previous is not None:
+                transfer.export_queryset(
+                    Candidate.objects.filter(run=previous).values_list("member_id", "rule_key"), before
+                )
+            transfer.export_queryset(_decisions(run.organization), decided)
+            shape_candidates(
+                local,
+                rules=rules,
+                in_force=in_force,
+                before=before if previous is not None else None,
+                decided=decided,
+            )
+            counts = shaped_counts(local)
+            phase("diff")
+            jobs.job_heartbeat(job, done=3, message="正在写入线索")
+            inputs = {
+                "engine": run.engine,
+                "members": members_count,
+                "previous_run": previous.pk if previous else None,
+                "datasets": [
+                    {"id": d.pk, "kind": d.kind, "name": d.name, "version": d.version, "rows": d.rows_valid}
+                    for d in in_force.values()
+                ],
+                "rules": [
+                    {"key": r.key, "version": r.version, "name": r.name, "ran": did}
+                    for r, did in zip(rules, ran, strict=True)
+                ],
+            }
+            with transaction.atomic():
+                _insert_candidates(local, run, out)
+                phase("write")
+                seconds = time.perf_counter() - started
+                Run.objects.filter(pk=run.pk).update(
+                    status=RunStatus.SUCCEEDED,
+                    previous=previous,
+                    inputs=inputs,
+                    members_scanned=members_count,
+                    seconds=round(seconds, 3),
+                    finished_at=timezone.now(),
+                    **counts,
+                )
+                audit.record(
+                    actor=run.created_by,
+                    action="screening.run_finish",
+                    obj=run,
+                    organization=run.organization,
+                    detail={
+                        "candidates": counts["candidates_count"],
+                        "new": counts["new_count"],
+                        "still": counts["still_count"],
+                        "gone": counts["gone_count"],
+                    },
+                )
+                jobs.job_heartbeat(job, done=4, message="")
+        phase("commit")
+    finally:
+        local.close()
+    return {"candidates": counts["candidates_count"], "members": members_count, "seconds": phases}
 
 
 DECISION_FIELDS = ("status", "reason", "target_kind", "target_ref", "decided_by_id", "decided_at")
-FOUND_FIELDS = (
+CANDIDATE_COLUMNS = (
     "run_id",
     "member_id",
     "organization_id",
@@ -695,74 +857,35 @@ FOUND_FIELDS = (
     "evidence",
     "evidence_key",
     "change",
+    *DECISION_FIELDS,
 )
-CANDIDATE_COLUMNS = (*FOUND_FIELDS, *DECISION_FIELDS)
+SHAPED_COLUMNS = "member_id, org_id, rule_id, rule_key, evidence, evidence_key, change, " + ", ".join(DECISION_FIELDS)
 
 
-def _insert_candidates(rows: Iterator[tuple[Any, ...]]) -> None:
-    """Write the candidates: one COPY on PostgreSQL (a run of a province writes hundreds of
-    thousands), batched `bulk_create` elsewhere."""
-    if connection.vendor != "postgresql":
-        batch: list[Candidate] = []
-        for row in rows:
-            batch.append(Candidate(**dict(zip(CANDIDATE_COLUMNS, row, strict=True))))
-            if len(batch) >= WRITE_BATCH:
-                Candidate.objects.bulk_create(batch)
-                batch = []
-        Candidate.objects.bulk_create(batch)
+def _decided_at(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    moment = dt.datetime.fromisoformat(text)
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, dt.UTC)
+
+
+def _insert_candidates(local: Any, run: Run, out: Path) -> None:
+    """Write the `shaped` candidates: on PostgreSQL DuckDB writes them as CSV and one COPY
+    reads it (a province's run writes hundreds of thousands); elsewhere batched `bulk_create`."""
+    select = "SELECT %d AS run_id, %s FROM shaped ORDER BY rule_no, member_id" % (run.pk, SHAPED_COLUMNS)  # noqa: S608
+    if connection.vendor == "postgresql":
+        local.execute("COPY (%s) TO %s (FORMAT csv, HEADER false)" % (select, engines.quoted(out)))
+        transfer.import_csv(Candidate, CANDIDATE_COLUMNS, out)
         return
-    fields = {f.attname: f for f in Candidate._meta.concrete_fields}
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(fields[name].column)) for name in CANDIDATE_COLUMNS)
-    evidence_at = CANDIDATE_COLUMNS.index("evidence")
-    statement = "COPY %s (%s) FROM STDIN" % (sql.table(Candidate), columns)
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+    cursor = local.execute(select)
+    while rows := cursor.fetchmany(WRITE_BATCH):
+        batch = []
         for row in rows:
-            values = list(row)
-            values[evidence_at] = json.dumps(values[evidence_at], ensure_ascii=False)
-            copy.write_row(values)
-
-
-def _store_candidates(
-    run: Run, results: list[RuleResult], in_force: Mapping[str, Dataset], previous: Run | None
-) -> dict[str, int]:
-    before: set[tuple[int, str]] = set()
-    if previous is not None:
-        before = set(Candidate.objects.filter(run=previous).values_list("member_id", "rule_key").iterator(20_000))
-    decided: dict[tuple[int, str, str], dict[str, Any]] = {}
-    decisions = Candidate.objects.filter(
-        organization__path__startswith=run.organization.path,
-        status__in=(CandidateStatus.ACCEPTED, CandidateStatus.REJECTED),
-    ).order_by("decided_at")
-    fields = ("status", "reason", "target_kind", "target_ref", "decided_by_id", "decided_at")
-    for d in decisions.values("member_id", "rule_key", "evidence_key", *fields):
-        decided[(d["member_id"], d["rule_key"], d["evidence_key"])] = d
-    counts = {"candidates_count": 0, "new_count": 0, "still_count": 0, "suppressed_count": 0}
-    now_seen: set[tuple[int, str]] = set()
-
-    def rows() -> Iterator[tuple[Any, ...]]:
-        for result in results:
-            rule = result.rule
-            for row in result.rows:
-                member_id, org_id = int(row[0]), int(row[1])
-                key = evidence_key(rule.key, row)
-                change = Change.STILL if (member_id, rule.key) in before else Change.NEW
-                decision = decided.get((member_id, rule.key, key))
-                if decision is None:
-                    decision = {"status": CandidateStatus.OPEN, "reason": "", "target_kind": "", "target_ref": ""}
-                    decision |= {"decided_by_id": None, "decided_at": None}
-                else:
-                    counts["suppressed_count"] += 1
-                now_seen.add((member_id, rule.key))
-                counts["candidates_count"] += 1
-                counts["new_count" if change == Change.NEW else "still_count"] += 1
-                evidence = _evidence(rule, row, in_force)
-                decisions = (decision[name] for name in DECISION_FIELDS)
-                yield (run.pk, member_id, org_id, rule.pk, rule.key, evidence, key, change, *decisions)
-
-    _insert_candidates(rows())
-    counts["gone_count"] = len(before - now_seen)
-    return counts
+            values = dict(zip(CANDIDATE_COLUMNS, row, strict=True))
+            values["evidence"] = json.loads(values["evidence"])
+            values["decided_at"] = _decided_at(values["decided_at"])
+            batch.append(Candidate(**values))
+        Candidate.objects.bulk_create(batch)
 
 
 # ---- review --------------------------------------------------------------------------------
