@@ -315,3 +315,28 @@ def offer(name: str, fn: Callable[..., Any]) -> None:
 def offered(name: str) -> Callable[..., Any] | None:
     """The function offered under `name`, or None when no installed app offers it."""
     return _offers.get(name)
+
+
+# --- files an app seals outside the encrypted fields ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SealedFiles:
+    """Files whose whole content is one `core.crypto` token of `purpose`, kept by an app in its
+    own private storage (not through an `EncryptedFileNameField`): `paths()` lists those it
+    still keeps, so `rotate_pii_keys` re-seals them under the active key."""
+
+    label: str
+    purpose: str
+    paths: Callable[[], Iterable[Any]]
+
+
+_sealed_files: dict[str, SealedFiles] = {}
+
+
+def sealed_files(label: str, *, purpose: str, paths: Callable[[], Iterable[Any]]) -> None:
+    _sealed_files[label] = SealedFiles(label, purpose, paths)
+
+
+def sealed_file_sets() -> list[SealedFiles]:
+    return list(_sealed_files.values())

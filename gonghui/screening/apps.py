@@ -11,7 +11,7 @@ class ScreeningConfig(AppConfig):
     def ready(self) -> None:
         from gonghui.core import export_jobs, jobs, registry
         from gonghui.organizations.selectors import PickerPurpose, register_picker_purpose
-        from gonghui.screening import audit_labels, exports, kinds, services
+        from gonghui.screening import audit_labels, exports, kinds, services, storage
         from gonghui.screening.dashboard import register_cards
         from gonghui.screening.permissions import GRANTS, LABELS, ScreeningPerm
 
@@ -58,6 +58,10 @@ class ScreeningConfig(AppConfig):
             perm=ScreeningPerm.VIEW,
             action="screening.candidates_export",
             build=exports.candidates_export_plan,
+        )
+        # The agency files as uploaded hold ID numbers as sent: key rotation re-seals them.
+        registry.sealed_files(
+            "screening.Dataset.raw_file", purpose=storage.RAW_PURPOSE, paths=services.raw_uploads_kept
         )
         registry.seeder("screening", order=60, run=_seed_demo, label="筛查比对")
         register_cards()

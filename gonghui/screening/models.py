@@ -166,13 +166,19 @@ class CandidateStatus(models.TextChoices):
 
 
 class Candidate(models.Model):
-    # No indexes of their own: screening_candidate_once leads with the run, and
-    # screening_candidate_decided with the member.
+    """A run writes its candidates in one COPY (a province's run: hundreds of thousands), so
+    the table carries only the indexes its pages read: the run's candidates
+    (screening_candidate_once), a union's (screening_candidate_org) and the decisions a run
+    carries forward (screening_candidate_decided, partial: decided rows only). The member is
+    not checked by a database constraint: the run writes only members of the registry export
+    it took in the same job, members are never deleted (PROTECT), and the check would take a
+    row lock on every member found — the largest cost of writing a run."""
+
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="candidates", db_index=False)
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+", db_index=False)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False)
     # The member's grassroots union, whose staff review the candidate.
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", db_index=False)
-    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="+")
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="+", db_index=False)
     rule_key = models.SlugField(max_length=40)
     # Masked or aggregated values only (amounts in fen, dates, categories, dataset versions).
     evidence = models.JSONField(default=dict)
@@ -195,7 +201,11 @@ class Candidate(models.Model):
         ]
         indexes = [
             models.Index(fields=["organization", "run"], name="screening_candidate_org"),
-            models.Index(fields=["member", "rule_key", "status"], name="screening_candidate_decided"),
+            models.Index(
+                fields=["organization"],
+                condition=~Q(status=CandidateStatus.OPEN),
+                name="screening_candidate_decided",
+            ),
         ]
 
     def __str__(self) -> str:

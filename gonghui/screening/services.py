@@ -228,6 +228,13 @@ def dataset_retire(*, actor: Any, dataset: Dataset) -> Dataset:
     return locked
 
 
+def raw_uploads_kept() -> Iterator[Path]:
+    """The sealed agency files still kept (for key rotation)."""
+    names = Dataset.objects.exclude(raw_file="").order_by("pk").values_list("raw_file", flat=True)
+    for name in names.iterator():
+        yield storage.path_of(storage.RAW, name)
+
+
 def datasets_in_force(organization: Organization) -> dict[str, Dataset]:
     """The newest ready dataset of each kind uploaded at `organization` or an ancestor (the
     nearest one wins): what a run over `organization`'s sub-tree reads."""
@@ -739,10 +746,8 @@ def execute_rules(
 
 def _decisions(organization: Organization) -> Any:
     """The decisions on candidates of the scope, for `shape_candidates` (newest wins)."""
-    decided = Candidate.objects.filter(
-        organization__path__startswith=organization.path,
-        status__in=(CandidateStatus.ACCEPTED, CandidateStatus.REJECTED),
-    )
+    unions = Organization.objects.filter(path__startswith=organization.path).values_list("pk", flat=True)
+    decided = Candidate.objects.filter(organization_id__in=list(unions)).exclude(status=CandidateStatus.OPEN)
     return decided.values_list("member_id", "rule_key", "evidence_key", *DECISION_FIELDS)
 
 

@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 
 from gonghui.accounts.services import totp_begin_enrolment, totp_secret
 from gonghui.benefits import devices as benefit_devices
-from gonghui.core import crypto
+from gonghui.core import crypto, registry
 from gonghui.core.fields import EncryptedFileNameField, encrypted_fields
 from gonghui.core.models import AuditEvent, Device
 from gonghui.core.signing import device_register
@@ -123,6 +123,9 @@ def _plaintexts() -> dict[tuple[str, int], str]:
                 values[(label, pk)] = field.open_file(stored)
             else:
                 values[(label, pk)] = field.open(stored)
+    for sealed in registry.sealed_file_sets():
+        for path in sealed.paths():
+            values[(sealed.label, str(path))] = crypto.decrypt(Path(path).read_text("ascii"), purpose=sealed.purpose)
     return values
 
 
@@ -132,6 +135,8 @@ def _key_ids() -> set[str]:
         for stored in field.model._base_manager.exclude(**{field.name: ""}).values_list(field.name, flat=True):
             token = field.read_token(stored) if isinstance(field, EncryptedFileNameField) else stored
             kids.add(crypto.key_id_of(token))
+    for sealed in registry.sealed_file_sets():
+        kids |= {crypto.key_id_of(Path(path).read_text("ascii")) for path in sealed.paths()}
     return kids
 
 
@@ -145,6 +150,7 @@ def _stored_values() -> dict[str, list[str]]:
 @pytest.fixture
 def media_root(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path
+    settings.SCREENING_DIR = tmp_path / "screening"  # an app's private storage, sealed files included
     return tmp_path
 
 
@@ -161,16 +167,18 @@ def test_every_column_holding_ciphertext_is_an_encrypted_field_rotation_covers(w
     columns, files = _ciphertext_holders(media_root)
     encrypted = {f"{f.model._meta.label}.{f.name}": f for f in encrypted_fields()}
     assert sorted(columns - set(encrypted)) == []
+    sealed_labels = {s.label for s in registry.sealed_file_sets()}
     stored_files = {
         name
         for f in encrypted.values()
         if isinstance(f, EncryptedFileNameField)
         for name in f.model._base_manager.exclude(**{f.name: ""}).values_list(f.name, flat=True)
     }
+    stored_files |= {str(Path(p).relative_to(media_root)) for s in registry.sealed_file_sets() for p in s.paths()}
     assert sorted(files - stored_files) == []
     # Every encrypted field was written above, so the rotation test below reads each one back.
     written = {label for label, _ in _plaintexts()}
-    assert sorted(set(encrypted) - written) == [], (
+    assert sorted((set(encrypted) | sealed_labels) - written) == [], (
         "an encrypted field nobody wrote: add it to its app's tests/ciphertext.py"
     )
     assert written >= {
@@ -191,6 +199,7 @@ def test_every_column_holding_ciphertext_is_an_encrypted_field_rotation_covers(w
         "mutual_aid.ClaimDocument.stored_name",
         "suggestions.Item.content_encrypted",
         "suggestions.Attachment.stored",
+        "screening.Dataset.raw_file",
     }
 
 
@@ -214,6 +223,7 @@ def test_rotation_then_dropping_the_old_key_leaves_every_value_readable(
     rotation = AuditEvent.objects.get(action="pii.rotate")
     assert rotation.detail["rewritten"]["health.Result.value_encrypted"] == Result.objects.count() > 10
     assert rotation.detail["rewritten"]["members.ImportBatch.stored_file"] == 1
+    assert rotation.detail["rewritten"]["screening.Dataset.raw_file"] == 1
 
     settings.PII_KEYS = f"k2:{NEW_KEY}"  # the old key is dropped, as docs/operations.md says
     crypto.reset_key_cache()

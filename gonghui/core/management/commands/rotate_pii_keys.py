@@ -3,11 +3,14 @@
 
 The columns are found in the app registry: every model field declared as an
 `EncryptedTextField` or `EncryptedFileNameField` (gonghui/core/fields.py), so nothing has to be
-listed here. Rotation: add the new key to PII_KEYS, make it active, deploy, run this command,
+listed here; files an app seals in its own private storage are those it registers with
+`registry.sealed_files` (each rewritten in place: a new file renamed over the old one). Rotation: add the new key to PII_KEYS, make it active, deploy, run this command,
 then drop the old key from PII_KEYS once the command reports nothing left under it."""
 
 import json
+import os
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +18,7 @@ from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import models, transaction
 
-from gonghui.core import audit, crypto
+from gonghui.core import audit, crypto, registry
 from gonghui.core.fields import EncryptedFileNameField, EncryptedTextField, encrypted_fields
 
 
@@ -34,6 +37,8 @@ class Command(BaseCommand):
             else:
                 rewritten = _rotate_column(field, active=active, batch_size=options["batch_size"])
             summary[f"{field.model._meta.label}.{field.name}"] = rewritten
+        for sealed in registry.sealed_file_sets():
+            summary[sealed.label] = _reseal_files(sealed, active=active)
         left = remaining_under_other_keys(active=active)
         with transaction.atomic():
             audit.record(
@@ -89,6 +94,37 @@ def _rotate_files(field: EncryptedFileNameField, *, active: str) -> int:
     return rewritten
 
 
+TOKEN_HEAD = 200
+
+
+def sealed_key_id(path: Path) -> str | None:
+    """The key id a sealed file's token names (None: the file is gone)."""
+    try:
+        with path.open("rb") as handle:
+            return crypto.key_id_of(handle.read(TOKEN_HEAD).decode("ascii"))
+    except FileNotFoundError:
+        return None
+
+
+def _reseal_files(sealed: registry.SealedFiles, *, active: str) -> int:
+    """Each file not under `active` is sealed again into a sibling file that then replaces it
+    (`os.replace`: a reader sees the old file or the new one, a failure leaves the old one)."""
+    rewritten = 0
+    for found in sealed.paths():
+        path = Path(found)
+        kid = sealed_key_id(path)
+        if kid is None or kid == active:
+            continue
+        token = crypto.encrypt(crypto.decrypt(path.read_text("ascii"), purpose=sealed.purpose), purpose=sealed.purpose)
+        fresh = path.with_name(path.name + ".rotating")
+        descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(token)
+        os.replace(fresh, path)
+        rewritten += 1
+    return rewritten
+
+
 def remaining_under_other_keys(*, active: str) -> dict[str, int]:
     """How many values of each encrypted column are still sealed under a key other than
     `active` (files are opened to read their key id); only non-zero counts are listed."""
@@ -105,4 +141,8 @@ def remaining_under_other_keys(*, active: str) -> dict[str, int]:
             count = _not_under(field, active).count()
         if count:
             left[f"{field.model._meta.label}.{field.name}"] = count
+    for sealed in registry.sealed_file_sets():
+        count = sum(1 for path in sealed.paths() if sealed_key_id(Path(path)) not in (None, active))
+        if count:
+            left[sealed.label] = count
     return left
