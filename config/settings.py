@@ -250,6 +250,8 @@ SCREENING_DUCKDB_THREADS = env_int("SCREENING_DUCKDB_THREADS", 2)
 SCREENING_DUCKDB_MEMORY = env_str("SCREENING_DUCKDB_MEMORY", "2GB")
 # An uploaded agency file may hold at most this many data rows (a larger one is split).
 SCREENING_MAX_ROWS = env_int("SCREENING_MAX_ROWS", 1_000_000)
+# The files of a dataset out of use (停用 or replaced by a newer version) are deleted this many days later.
+SCREENING_DATASET_KEEP_DAYS = env_int("SCREENING_DATASET_KEEP_DAYS", 180)
 
 # Every uploaded spreadsheet or CSV (member import, health results, coupon target lists) is held
 # to these before and while it is read (gonghui/core/tabular_limits.py): decompression bombs.

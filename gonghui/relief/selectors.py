@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
 
+from gonghui.core import registry
 from gonghui.core.errors import NotFound
 from gonghui.members.models import Member
 from gonghui.organizations.policies import ResolvedPolicy, policy_explain, policy_for
@@ -240,11 +241,16 @@ def plan_get_for_actor(*, actor: Any, pk: int | str) -> VisitPlan:
 
 def plan_targets(*, actor: Any, plan: VisitPlan) -> QuerySet[Member]:
     """The plan's group within its sub-tree (and the actor's): members carrying one of the
-    group's tags, and members whose open hardship file is filed under the group."""
+    group's tags, members whose open hardship file is filed under the group, and members
+    another app refers to the group (screening's accepted 常态化慰问 candidates, offered as
+    `screening.visit_referrals`)."""
     groups = policy_explain(kind=VISIT_GROUPS, version=plan.groups_policy_id)
     tags = group_tags(groups, plan.group)
     filed = HardshipFile.objects.filter(status__in=OPEN_STATUSES, visit_group=plan.group).values("member_id")
     condition = Q(pk__in=filed)
+    referrals = registry.offered("screening.visit_referrals")
+    if referrals is not None:
+        condition |= Q(pk__in=referrals(group=plan.group, group_label=plan.group_label))
     qs = Member.objects.filter(scope_q(actor, ReliefPerm.VIEW), organization__path__startswith=plan.organization.path)
     if tags:
         qs = qs.annotate(group_hit=F("tags").bitand(tags))

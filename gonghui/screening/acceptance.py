@@ -4,22 +4,31 @@ A 建档 candidate opens a 困难职工档案 (`relief.services.hardship_file_cr
 case (`relief.cases.case_submit`), a 大病救助 one a major-illness case
 (`relief.cases.illness_case_submit`). The screening evidence pre-fills what it knows (the cause,
 the situation, the date, the year's personal spend, a description); the reviewer adds what only
-the household can tell (income, household size, the payee's card). A 常态化慰问 candidate is
-recorded as accepted with its visit group; relief's visit plans pick members by group."""
+the household can tell (income, household size, the payee's card).
+
+A 常态化慰问 candidate is a referral to a visit group of relief's `relief.visit_groups` policy
+(the rule's suggestion names it: its code, or the start of its label — 下岗失业 → 下岗失业职工).
+Accepted, the member is one of the group's targets on every 慰问计划 of their union or above for
+`VISIT_REFERRAL_DAYS` (`visit_referrals`, offered to relief as `screening.visit_referrals`),
+where the grassroots staff record the visit."""
 
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from gonghui.core import parsing
+from gonghui.core.errors import ValidationFailed
+from gonghui.organizations.policies import policy_for
 from gonghui.relief import cases as relief_cases
+from gonghui.relief import policies as relief_policies
 from gonghui.relief import services as relief_services
 from gonghui.relief.models import Cause
 from gonghui.screening.evidence import evidence_lines
 from gonghui.screening.kinds import DatasetKind
-from gonghui.screening.models import Candidate, SuggestionKind
+from gonghui.screening.models import Candidate, CandidateStatus, SuggestionKind
 
 # The 致困原因 a dataset suggests for the file.
 SOURCE_CAUSES: dict[str, str] = {
@@ -31,6 +40,39 @@ SOURCE_CAUSES: dict[str, str] = {
 # The 临时救助 situation (relief's situations policy codes) a rule's suggestion names.
 SUGGESTION_SITUATIONS = {"患职业病": "occupational"}
 RELIEF_WINDOW_DAYS = 366  # relief accepts an event date up to a year back
+VISIT_REFERRAL_DAYS = 365  # an accepted visit referral puts the member on plans for a year
+
+
+def names_group(suggestion: str, *, code: str, label: str) -> bool:
+    """Whether a rule's suggestion names the visit group (`code`, `label`)."""
+    text = suggestion.strip()
+    return bool(text) and (text == code or label.startswith(text))
+
+
+def visit_group(candidate: Candidate) -> tuple[str, str]:
+    """The (code, label) of the visit group the candidate's rule suggests, in force at the
+    candidate's union; a suggestion naming no active group is refused in Chinese."""
+    groups = policy_for(kind=relief_policies.VISIT_GROUPS, organization=candidate.organization)
+    for code, label in relief_policies.active_choices(groups.body, "groups"):
+        if names_group(candidate.rule.suggestion, code=str(code), label=str(label)):
+            return str(code), str(label)
+    raise ValidationFailed(
+        "规则建议的慰问对象“%(s)s”不是现行的常态化慰问类别，请选择其他纳入方式或修改规则"
+        % {"s": candidate.rule.suggestion},
+        fields={"target_kind": "慰问类别不存在"},
+    )
+
+
+def visit_referrals(*, group: str, group_label: str) -> QuerySet[Candidate]:
+    """The members referred to visit group (`group`, `group_label`) by an accepted candidate of
+    the last `VISIT_REFERRAL_DAYS` (member ids, for relief's plan targets)."""
+    since = timezone.now() - dt.timedelta(days=VISIT_REFERRAL_DAYS)
+    accepted = Candidate.objects.filter(
+        status=CandidateStatus.ACCEPTED, target_kind=SuggestionKind.VISIT, decided_at__gte=since
+    )
+    suggestions = set(accepted.values_list("rule__suggestion", flat=True).distinct())
+    named = [s for s in suggestions if names_group(s, code=group, label=group_label)]
+    return accepted.filter(rule__suggestion__in=named).values("member_id")
 
 
 def prefill(candidate: Candidate, *, today: dt.date | None = None) -> dict[str, str]:
@@ -70,4 +112,5 @@ def open_in_relief(*, actor: Any, candidate: Candidate, target_kind: str, data: 
         return str(relief_cases.case_submit(actor=actor, member=member, data=values).case_no)
     if target_kind == SuggestionKind.MEDICAL:
         return str(relief_cases.illness_case_submit(actor=actor, member=member, data=values).case_no)
-    return ""
+    _code, label = visit_group(candidate)
+    return label

@@ -9,9 +9,9 @@ class ScreeningConfig(AppConfig):
     verbose_name = "筛查比对"
 
     def ready(self) -> None:
-        from gonghui.core import export_jobs, jobs, registry
+        from gonghui.core import export_jobs, housekeeping, jobs, registry
         from gonghui.organizations.selectors import PickerPurpose, register_picker_purpose
-        from gonghui.screening import audit_labels, exports, kinds, services, storage
+        from gonghui.screening import acceptance, audit_labels, exports, kinds, services, storage
         from gonghui.screening.dashboard import register_cards
         from gonghui.screening.permissions import GRANTS, LABELS, ScreeningPerm
 
@@ -62,6 +62,11 @@ class ScreeningConfig(AppConfig):
         # The agency files as uploaded hold ID numbers as sent: key rotation re-seals them.
         registry.sealed_files(
             "screening.Dataset.raw_file", purpose=storage.RAW_PURPOSE, paths=services.raw_uploads_kept
+        )
+        # Members an accepted 常态化慰问 candidate refers to a visit group, for relief's plans.
+        registry.offer("screening.visit_referrals", acceptance.visit_referrals)
+        housekeeping.register(
+            "screening_dataset_files", "停用或被替换超过保存期限的比对数据文件", services.datasets_files_expire
         )
         registry.seeder("screening", order=60, run=_seed_demo, label="筛查比对")
         register_cards()

@@ -2,6 +2,7 @@ ACTIONS = {
     "screening.dataset_upload": "上传部门比对数据",
     "screening.dataset_error_report": "下载比对数据未通过校验的行",
     "screening.dataset_retire": "停用部门比对数据",
+    "screening.dataset_files_expire": "删除停用比对数据的文件（超过保存期限）",
     "screening.rule_save": "保存筛查规则",
     "screening.rule_preview": "试算筛查规则",
     "screening.run_start": "发起筛查比对",
@@ -28,4 +29,5 @@ DETAILS = {
     "target": "纳入方式",
     "reference": "档案或救助编号",
     "sample": "样例",
+    "replaced": "已被新版本替换",
 }

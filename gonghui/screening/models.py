@@ -47,6 +47,9 @@ class Dataset(models.Model):
     summary = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # When it went out of use (停用, or replaced by a newer version): its files are removed
+    # SCREENING_DATASET_KEEP_DAYS later; the row stays, as the runs that read it name it.
+    retired_at = models.DateTimeField("停用时间", null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]

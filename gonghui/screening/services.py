@@ -10,6 +10,7 @@ and the diff with the previous run of the same scope. Review: `candidate_accept`
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import time
 from collections.abc import Iterator, Mapping
@@ -19,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from gonghui.core import audit, jobs, parsing, sql, tabular
@@ -217,7 +218,8 @@ def dataset_retire(*, actor: Any, dataset: Dataset) -> Dataset:
         if locked.status != DatasetStatus.READY:
             raise Conflict("只有可用的数据可以停用")
         locked.status = DatasetStatus.RETIRED
-        locked.save(update_fields=["status"])
+        locked.retired_at = timezone.now()
+        locked.save(update_fields=["status", "retired_at"])
         audit.record(
             actor=actor,
             action="screening.dataset_retire",
@@ -226,6 +228,55 @@ def dataset_retire(*, actor: Any, dataset: Dataset) -> Dataset:
             detail={"dataset": locked.name, "version": locked.version},
         )
     return locked
+
+
+def datasets_files_expire() -> int:
+    """Housekeeping: the files of datasets out of use for SCREENING_DATASET_KEEP_DAYS — 停用,
+    replaced by a newer ready version of the same union and kind, or failed — are deleted (the
+    upload as received and the Parquet copy). The row stays: the runs that read it name it in
+    their inputs and their candidates' evidence, which is all a run's explanation needs; a
+    replaced version is marked 停用 so it never comes back in force without its data.
+    Returns the number of files removed."""
+    now = timezone.now()
+    cutoff = now - dt.timedelta(days=settings.SCREENING_DATASET_KEEP_DAYS)
+    replaced_by = Dataset.objects.filter(
+        organization=OuterRef("organization"),
+        kind=OuterRef("kind"),
+        version__gt=OuterRef("version"),
+        status=DatasetStatus.READY,
+        job__finished_at__lt=cutoff,
+    )
+    stale = Dataset.objects.filter(
+        Q(status=DatasetStatus.RETIRED, retired_at__lt=cutoff)
+        | Q(status=DatasetStatus.RETIRED, retired_at__isnull=True, created_at__lt=cutoff)
+        | Q(status=DatasetStatus.FAILED, job__finished_at__lt=cutoff)
+        | Q(Exists(replaced_by), status=DatasetStatus.READY)
+    ).exclude(raw_file="", data_file="")
+    removed = 0
+    for pk in list(stale.values_list("pk", flat=True)):
+        with transaction.atomic():
+            dataset = Dataset.objects.select_for_update().filter(pk=pk).first()
+            if dataset is None or dataset.status in (DatasetStatus.PROCESSING,):
+                continue
+            files = [(storage.RAW, dataset.raw_file), (storage.DATA, dataset.data_file)]
+            replaced = dataset.status == DatasetStatus.READY
+            dataset.raw_file = dataset.data_file = ""
+            if replaced:
+                dataset.status = DatasetStatus.RETIRED
+            dataset.retired_at = dataset.retired_at or now
+            dataset.save(update_fields=["raw_file", "data_file", "status", "retired_at"])
+            audit.record(
+                actor=None,
+                action="screening.dataset_files_expire",
+                obj=dataset,
+                organization=dataset.organization,
+                detail={"dataset": dataset.name, "version": dataset.version, "replaced": replaced},
+            )
+            kept = [(part, name) for part, name in files if name]
+            for part, name in kept:
+                transaction.on_commit(functools.partial(storage.remove, part, name))
+            removed += len(kept)
+    return removed
 
 
 def raw_uploads_kept() -> Iterator[Path]:

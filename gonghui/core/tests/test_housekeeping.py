@@ -54,6 +54,7 @@ def test_housekeeping_prunes_what_is_past_its_keep_time_and_nothing_else(world: 
         "jobs_expire": 0,
         "jobs_recover": 0,
         "member_import_uploads": 1,
+        "screening_dataset_files": 0,
         "sms_codes": 1,
         "suggestions_escalate": 0,
         "wrong_code_attempts": 1,

@@ -3,12 +3,13 @@ import io
 
 import duckdb
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from gonghui.core import tabular
-from gonghui.core.errors import PermissionDenied
-from gonghui.core.models import JobStatus
-from gonghui.screening import ingest, storage
+from gonghui.core.errors import Conflict, PermissionDenied
+from gonghui.core.models import AuditEvent, Job, JobStatus
+from gonghui.screening import ingest, services, storage
 from gonghui.screening.ids import normalise_agency_id, upgrade_15
 from gonghui.screening.kinds import DatasetKind
 from gonghui.screening.models import Dataset, DatasetStatus
@@ -150,3 +151,47 @@ def test_parquet_upload_of_a_settlement_file(world, tmp_path):
     )
     assert (dataset.rows_valid, dataset.rows_failed) == (1, 1), dataset.job.error
     assert _parquet_rows(dataset) == [(world.member_a.id_blind, dt.date(2026, 4, 1), 123450, 2)]
+
+
+@pytest.mark.django_db
+def test_housekeeping_removes_the_files_of_datasets_out_of_use_past_the_keep_time(
+    world, settings, django_capture_on_commit_callbacks
+):
+    settings.SCREENING_DATASET_KEEP_DAYS = 30
+    content = csv_bytes(DIBAO_HEADER, [["张三", id_of(world.member_a), "2026-01-05", "850"]])
+    replaced = upload(world.federation_admin, world.city, DatasetKind.MZ_DIBAO, content)
+    newer = upload(world.federation_admin, world.city, DatasetKind.MZ_DIBAO, content)
+    retired = upload(world.federation_admin, world.city, DatasetKind.RS_INJURY, content)
+    services.dataset_retire(actor=world.federation_admin, dataset=retired)
+    recent = upload(world.federation_admin, world.city, DatasetKind.MZ_TEKUN, content)
+    services.dataset_retire(actor=world.federation_admin, dataset=recent)
+    files = {
+        d.pk: [storage.path_of(storage.RAW, d.raw_file), storage.path_of(storage.DATA, d.data_file)]
+        for d in Dataset.objects.all()
+    }
+    assert all(p.is_file() for paths in files.values() for p in paths)
+    # Nothing is old enough yet.
+    assert services.datasets_files_expire() == 0
+    long_ago = timezone.now() - dt.timedelta(days=31)
+    Dataset.objects.filter(pk=retired.pk).update(retired_at=long_ago)
+    Job.objects.filter(pk=newer.job_id).update(finished_at=long_ago)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.datasets_files_expire() == 4
+    gone, kept = {replaced.pk, retired.pk}, {newer.pk, recent.pk}
+    assert not any(p.exists() for pk in gone for p in files[pk])
+    assert all(p.is_file() for pk in kept for p in files[pk])
+    for pk in gone:  # the row stays for the runs that name it, without its files
+        dataset = Dataset.objects.get(pk=pk)
+        assert (dataset.status, dataset.raw_file, dataset.data_file) == (DatasetStatus.RETIRED, "", "")
+    assert Dataset.objects.get(pk=newer.pk).status == DatasetStatus.READY
+    assert services.datasets_in_force(world.city)[DatasetKind.MZ_DIBAO].pk == newer.pk
+    events = AuditEvent.objects.filter(action="screening.dataset_files_expire")
+    assert sorted((int(e.object_id), e.detail["replaced"]) for e in events) == [
+        (replaced.pk, True),
+        (retired.pk, False),
+    ]
+    # The error report of a dataset whose upload is gone says so.
+    with pytest.raises(Conflict):
+        services.dataset_error_report(actor=world.federation_admin, dataset=Dataset.objects.get(pk=replaced.pk))
+    assert services.datasets_files_expire() == 0

@@ -1,13 +1,16 @@
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from gonghui.core.errors import NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.models import AuditEvent, JobStatus
 from gonghui.organizations.models import Level
-from gonghui.relief.models import CaseKind, HardshipFile, ReliefCase
+from gonghui.relief import plans
+from gonghui.relief import selectors as relief_selectors
+from gonghui.relief.models import CaseKind, HardshipFile, PlanVisit, ReliefCase
 from gonghui.screening import selectors, services
-from gonghui.screening.models import Candidate, CandidateStatus, Change, Run, RunStatus
+from gonghui.screening.models import Candidate, CandidateStatus, Change, Rule, Run, RunStatus
 from gonghui.screening.tests import world as sw
 from gonghui.screening.tests.helpers import id_of, run
 from gonghui.site.testing import make_member, make_org
@@ -207,3 +210,50 @@ def test_a_saved_rule_version_is_used_and_recorded_by_the_next_run(screening, wo
     r = run(world.federation_admin, world.city, reference_date=sw.REFERENCE)
     assert {x["key"]: x["version"] for x in r.inputs["rules"]}["medical_spend"] == 2
     assert Candidate.objects.get(run=r, rule_key="medical_spend").rule == saved
+
+
+@pytest.mark.django_db
+def test_an_accepted_visit_candidate_puts_the_member_on_the_groups_visit_plans(screening, world):
+    r = run(world.federation_admin, world.city, reference_date=sw.REFERENCE)
+    jobless = Candidate.objects.get(run=r, rule_key="unemployment_new")  # union A's, 下岗失业
+    today = timezone.localdate().isoformat()
+    plan = {"title": "春节慰问", "occasion": "festival", "starts_on": today, "ends_on": today, "goods": "米面油"}
+    laid_off = plans.plan_create(
+        actor=world.federation_admin, organization=world.city, data={**plan, "group": "laid_off"}
+    )
+    frontline = plans.plan_create(
+        actor=world.federation_admin, organization=world.city, data={**plan, "group": "frontline"}
+    )
+    assert not relief_selectors.plan_targets(actor=world.staff_a, plan=laid_off).filter(pk=screening.jobless.pk)
+
+    accepted = services.candidate_accept(actor=world.staff_a, candidate=jobless, target_kind="visit")
+    assert (accepted.status, accepted.target_kind, accepted.target_ref) == ("accepted", "visit", "下岗失业职工")
+    # The grassroots staff find the member on the 下岗失业 plan (not on another group's) and record the visit.
+    targets = relief_selectors.plan_targets(actor=world.staff_a, plan=laid_off)
+    assert list(targets.values_list("pk", flat=True)) == [screening.jobless.pk]
+    assert not relief_selectors.plan_targets(actor=world.staff_a, plan=frontline).filter(pk=screening.jobless.pk)
+    assert not relief_selectors.plan_targets(actor=world.staff_b, plan=laid_off).exists()  # union B's staff
+    visit = plans.plan_visit_record(
+        actor=world.staff_a,
+        plan=laid_off,
+        member=screening.jobless,
+        data={"visited_on": today, "goods": "米面油"},
+        budget=None,
+    )
+    assert PlanVisit.objects.get(plan=laid_off).pk == visit.pk and visit.organization == world.union_a
+    # The next run finds no new 失业登记 since this one; the referral stands all the same.
+    again = run(world.federation_admin, world.city, reference_date=sw.REFERENCE)
+    assert not Candidate.objects.filter(run=again, rule_key="unemployment_new").exists()
+    assert relief_selectors.plan_targets(actor=world.staff_a, plan=laid_off).filter(pk=screening.jobless.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_visit_suggestion_naming_no_visit_group_is_refused(screening, world):
+    services.rules_install_shipped()
+    Rule.objects.filter(key="unemployment_new").update(suggestion="不存在的类别")
+    r = run(world.federation_admin, world.city, reference_date=sw.REFERENCE)
+    jobless = Candidate.objects.get(run=r, rule_key="unemployment_new")
+    with pytest.raises(ValidationFailed, match="不是现行的常态化慰问类别"):
+        services.candidate_accept(actor=world.staff_a, candidate=jobless, target_kind="visit")
+    jobless.refresh_from_db()
+    assert jobless.status == CandidateStatus.OPEN
