@@ -63,7 +63,7 @@ def visit_group(candidate: Candidate) -> tuple[str, str]:
     )
 
 
-def visit_referrals(*, group: str, group_label: str) -> QuerySet[Candidate]:
+def visit_referrals(*, group: str, group_label: str) -> QuerySet[Candidate, int]:
     """The members referred to visit group (`group`, `group_label`) by an accepted candidate of
     the last `VISIT_REFERRAL_DAYS` (member ids, for relief's plan targets)."""
     since = timezone.now() - dt.timedelta(days=VISIT_REFERRAL_DAYS)
@@ -72,7 +72,7 @@ def visit_referrals(*, group: str, group_label: str) -> QuerySet[Candidate]:
     )
     suggestions = set(accepted.values_list("rule__suggestion", flat=True).distinct())
     named = [s for s in suggestions if names_group(s, code=group, label=group_label)]
-    return accepted.filter(rule__suggestion__in=named).values("member_id")
+    return accepted.filter(rule__suggestion__in=named).values_list("member_id", flat=True)
 
 
 def prefill(candidate: Candidate, *, today: dt.date | None = None) -> dict[str, str]:

@@ -168,7 +168,7 @@ def compile_rule(
     where = " WHERE " + " AND ".join(conditions)
     tagged = len(kinds) > 1
     source = _source(kinds, where=where, tagged=tagged)
-    values = {
+    values: dict[str, str | int] = {
         "source": source,
         "members": MEMBERS_VIEW,
         "kind": "MAX(%s.source)" if tagged else "'%s'" % kinds[0],
@@ -178,7 +178,7 @@ def compile_rule(
         # category is gathered only for a rule that shows it.
         values["threshold"] = int(rule.threshold_fen or 0)
         values["category"] = "MAX(s.category)" if "category" in rule.evidence else "CAST(NULL AS STRING)"
-        values["kind"] = values["kind"].replace("%s", "s")
+        values["kind"] = str(values["kind"]).replace("%s", "s")
         return (  # noqa: S608 - kind codes checked against DatasetKind; dates and numbers formatted here
             "SELECT m.member_id, m.org_id, d.amount_fen, d.event_date, d.row_count, d.category, d.source "
             "FROM (SELECT s.id_blind, CAST(SUM(s.amount_fen) AS BIGINT) AS amount_fen, "
@@ -188,7 +188,7 @@ def compile_rule(
             "HAVING SUM(s.amount_fen) > %(threshold)d) d "
             "JOIN %(members)s m ON m.id_blind = d.id_blind"
         ) % values
-    values["kind"] = values["kind"].replace("%s", "d")
+    values["kind"] = str(values["kind"]).replace("%s", "d")
     return (  # noqa: S608 - kind codes checked against DatasetKind; dates formatted here
         "SELECT m.member_id, m.org_id, CAST(MAX(d.amount_fen) AS BIGINT) AS amount_fen, "
         "MAX(d.event_date) AS event_date, CAST(COUNT(*) AS BIGINT) AS row_count, "

@@ -468,11 +468,11 @@ def rule_preview(
     missing = [k for k in rule.dataset_kinds if k not in in_force]
     local = ingest.duckdb_connect()
     try:
-        with members_blind_index(organization) as (members, _count):
+        with members_blind_index(organization) as (export, _count):
             find_candidates(
                 engine=engines.engine_for(EngineName.DUCKDB),
                 local=local,
-                tables=_tables(members, in_force),
+                tables=_tables(export, in_force),
                 rules=[rule],
                 available=set(in_force),
                 reference_date=reference_date,
