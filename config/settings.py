@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "gonghui.mutual_aid",
     "gonghui.suggestions",
     "gonghui.stations",
+    "gonghui.activities",
     "gonghui.site",  # the composition app: last, it knows every module
 ]
 

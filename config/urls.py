@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("gonghui.mutual_aid.urls")),
     path("", include("gonghui.suggestions.urls")),
     path("", include("gonghui.stations.urls")),
+    path("", include("gonghui.activities.urls")),
 ]
 
 if settings.DEBUG:
