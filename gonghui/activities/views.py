@@ -87,6 +87,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_manage = has_perm_on(request.user, M, plan.organization)
     context: dict[str, Any] = {
         "plan": plan,
+        "blank": {},
         "can_manage": can_manage,
         "page": paginate(request, selectors.courses_for_actor(actor=request.user).filter(plan=plan)),
         "instructors": selectors.instructors_for_actor(actor=request.user, organization=plan.organization)
@@ -138,6 +139,15 @@ def _course_context(request: HttpRequest, course: Course) -> dict[str, Any]:
         if can_manage
         else [],
         "today": timezone.localdate(),
+        "current": {
+            "name": course.name,
+            "trade": course.trade,
+            "instructor": str(course.instructor_id),
+            "location": course.location,
+            "description": course.description,
+            "capacity": course.roster.capacity,
+            "certificate_sessions": course.certificate_sessions,
+        },
     }
 
 
@@ -284,6 +294,17 @@ def _activity_context(request: HttpRequest, activity: Activity) -> dict[str, Any
         "statuses": PlaceStatus.choices,
         "page": paginate(request, selectors.roster_places(activity.roster_id, status=status)),
         "draw": draw,
+        "current": {
+            "kind": activity.kind,
+            "title": activity.title,
+            "location": activity.location,
+            "description": activity.description,
+            "starts_on": activity.starts_on.isoformat(),
+            "ends_on": activity.ends_on.isoformat(),
+            "signup_closes_at": timezone.localtime(activity.signup_closes_at).strftime("%Y-%m-%dT%H:%M"),
+            "capacity": activity.roster.capacity,
+            "lottery": "1" if activity.lottery else "",
+        },
         "draw_order": ", ".join(str(s) for s in draw.order[:60]) if draw else "",
         "closed": activity.signup_closes_at <= timezone.now(),
     }

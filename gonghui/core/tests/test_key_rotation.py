@@ -200,6 +200,8 @@ def test_every_column_holding_ciphertext_is_an_encrypted_field_rotation_covers(w
         "suggestions.Item.content_encrypted",
         "suggestions.Attachment.stored",
         "screening.Dataset.raw_file",
+        "activities.ChildDetail.name_encrypted",
+        "activities.ChildDetail.birth_encrypted",
     }
 
 

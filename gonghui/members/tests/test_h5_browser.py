@@ -88,7 +88,7 @@ def test_home_tiles_draw_icons_from_the_icon_font_and_mark_services_not_yet_open
     page.wait_for_selector("[data-testid=member-name]")
     page.evaluate("document.fonts.ready.then(() => true)")
     icons = page.locator("[data-testid=tile-icon]")
-    assert icons.count() == len(registry.tiles()) == 8
+    assert icons.count() == len(registry.tiles()) == 9
     for i in range(icons.count()):
         icon = icons.nth(i)
         font, width, height, glyph = icon.evaluate(

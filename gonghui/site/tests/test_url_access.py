@@ -32,6 +32,7 @@ PUBLIC_URL_NAMES = {
     "suggestions:track",  # 诉求查询: the anonymous submitter's tracking code alone, rate-limited
     "suggestions:anonymous_new",  # 匿名提出诉求 from the union's link, rate-limited
     "suggestions:public",  # 院务公开: closed, publishable items with personal data masked
+    "activities:verify",  # 证书查验: a certificate number answers with the masked holder, rate-limited
 }
 # Device endpoints carry their own HMAC signature instead of a session; an unsigned request
 # must be refused exactly like an anonymous one.
@@ -215,6 +216,10 @@ def test_member_b_cannot_reach_member_a_objects(world: World) -> None:
         "mutual_aid:h5_claim",
         "mutual_aid:h5_claim_create",
         "suggestions:h5_item",
+        "activities:h5_course",
+        "activities:h5_activity",
+        "activities:h5_checkin",
+        "activities:h5_certificate",
     }
 
 
