@@ -12,15 +12,10 @@ audit events written by the run stay, as the audit trail is append-only."""
 
 import argparse
 import datetime as dt
-import hashlib
 import http.client
 import json
 import os
 import secrets
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -30,9 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from django.conf import settings
-from django.contrib.auth.hashers import make_password
-from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.db import connection, transaction
 from django.db.models import Model
@@ -40,7 +32,6 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from psycopg import sql as pgsql
 
-from gonghui.accounts.middleware import SESSION_LAST_SEEN
 from gonghui.accounts.models import User
 from gonghui.benefits import codes
 from gonghui.benefits.models import (
@@ -57,12 +48,11 @@ from gonghui.benefits.models import (
     RedemptionPoint,
 )
 from gonghui.core import signing
-from gonghui.core.identifiers import make_resident_id
+from gonghui.core.benchserver import DEFAULT_SERVER, SERVERS, WebServer, server_label
 from gonghui.core.models import Device, DeviceNonce, IdempotentResponse
-from gonghui.members.identity import identity_from_raw, new_card_no, new_member_no
+from gonghui.members.benchdata import bench_organization, bulk_members, signed_in_sessions
 from gonghui.members.models import Member
-from gonghui.organizations.models import Level, Organization
-from gonghui.organizations.services import organization_create
+from gonghui.organizations.models import Organization
 
 BACKEND = "gonghui.accounts.backends.StaffPasswordBackend"
 
@@ -173,116 +163,6 @@ def _mean_latency_floor(clients: int, phase: Phase) -> float | None:
     return round(clients / phase.rate * 1000, 1) if phase.rate else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-SERVERS = ("granian", "gunicorn")
-# granian is the production server (README "Deployment"): measured against gunicorn gthread in the
-# same runs on 2 cores it spent about a ninth less server CPU per claim and per redemption.
-DEFAULT_SERVER = "granian"
-
-
-def server_command(server: str, *, workers: int, threads: int, port: int) -> list[str]:
-    """The production web server's command line (README "Deployment"), bound to loopback."""
-    if server == "granian":
-        return [
-            sys.executable,
-            "-m",
-            "granian",
-            "--interface",
-            "wsgi",
-            "--workers",
-            str(workers),
-            "--blocking-threads",
-            str(threads),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--http",
-            "1",
-            "--no-ws",
-            "--respawn-failed-workers",
-            "--backlog",
-            "2048",
-            "--log-level",
-            "warning",
-            "config.wsgi:application",
-        ]
-    if server == "gunicorn":
-        return [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(threads),
-            "--bind",
-            "127.0.0.1:%d" % port,
-            "--keep-alive",
-            "30",
-            "--backlog",
-            "2048",
-            "--log-level",
-            "warning",
-        ]
-    raise ValueError("unknown server %r" % server)
-
-
-def server_label(server: str, *, workers: int, threads: int) -> str:
-    kind = "WSGI, blocking threads" if server == "granian" else "gthread"
-    return "%s %d workers x %d threads (%s)" % (server, workers, threads, kind)
-
-
-class WebServer:
-    """The deployment server (granian or gunicorn) on a free port, against this process's
-    database."""
-
-    def __init__(self, *, server: str, workers: int, threads: int, conn_max_age: int):
-        self.name = server
-        self.port = _free_port()
-        env = {
-            **os.environ,
-            "DB_CONN_MAX_AGE": str(conn_max_age),
-            "DEBUG": "false",
-            "LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-        }
-        command = server_command(server, workers=workers, threads=threads, port=self.port)
-        self.process = subprocess.Popen(command, cwd=str(settings.BASE_DIR), env=env)
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        until = time.monotonic() + timeout
-        while time.monotonic() < until:
-            if self.process.poll() is not None:
-                raise RuntimeError("%s exited with %s" % (self.name, self.process.returncode))
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("%s did not become ready" % self.name)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 def _tree_cpu_seconds(root: int) -> float:
     """CPU seconds used so far by process `root` and its descendants (Linux /proc), so a run
     on a shared machine can still say what one request costs the server."""
@@ -314,55 +194,6 @@ def _psycopg_connect() -> psycopg.Connection:
     params.pop("cursor_factory", None)
     params.pop("context", None)
     return psycopg.connect(**params)
-
-
-def _bench_org(tag: str) -> Organization:
-    root = organization_create(
-        actor=None,
-        parent=None,
-        code="BENCH-%s" % tag,
-        name="压测总工会%s" % tag,
-        level=Level.PROVINCE,
-        region_code="320000",
-    )
-    return organization_create(
-        actor=None,
-        parent=root,
-        code="BENCH-%s-1" % tag,
-        name="压测基层工会%s" % tag,
-        level=Level.GRASSROOTS,
-        region_code="320508",
-    )
-
-
-def _bulk_members(org: Organization, tag: str, count: int, *, with_users: bool) -> list[Member]:
-    users: list[User] = []
-    if with_users:
-        users = [
-            User(username="bench_%s_%06d" % (tag, i), password=make_password(None), display_name="压测会员")
-            for i in range(count)
-        ]
-        users = User.objects.bulk_create(users, batch_size=2000)
-    birth = dt.date(1975, 1, 1)
-    members = []
-    for i in range(count):
-        identity = identity_from_raw(make_resident_id("320508", birth + dt.timedelta(days=i % 9000), i % 997, "F"))
-        members.append(
-            Member(
-                organization=org,
-                user=users[i] if with_users else None,
-                member_no=new_member_no(),
-                card_no=new_card_no(),
-                name="压测会员%d" % i,
-                sex="F",
-                birth_date=identity.resident.birth_date,
-                id_number_encrypted=identity.encrypted,
-                id_blind=hashlib.sha256(b"bench-%s-%d" % (tag.encode(), i)).hexdigest(),  # clear of real members
-                id_masked=identity.masked,
-                joined_on=dt.date(2020, 1, 1),
-            )
-        )
-    return Member.objects.bulk_create(members, batch_size=2000)
 
 
 def _campaign(org: Organization, creator: User, points: list[RedemptionPoint], *, stock: int, limit: int) -> Campaign:
@@ -450,26 +281,6 @@ def claims_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stock", type=int, default=2_000_000, help="stock of the campaign each phase claims from")
 
 
-def _sessions(users: list[User], tag: str) -> list[str]:
-    store = SessionStore()
-    now = int(time.time())
-    expire = timezone.now() + dt.timedelta(hours=2)
-    rows = []
-    keys = []
-    for i, user in enumerate(users):
-        key = "bench%s%06d%s" % (tag, i, secrets.token_hex(8))
-        data = {
-            "_auth_user_id": str(user.pk),
-            "_auth_user_backend": BACKEND,
-            "_auth_user_hash": user.get_session_auth_hash(),
-            SESSION_LAST_SEEN: now,
-        }
-        rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
-        keys.append(key)
-    Session.objects.bulk_create(rows, batch_size=2000)
-    return keys
-
-
 def run_claims(
     *,
     stdout: Any,
@@ -489,11 +300,13 @@ def run_claims(
     members = members or clients * 400
     stdout.write("setting up %d members with sessions …" % members)
     started = time.perf_counter()
-    org = _bench_org(tag)
+    org = bench_organization(tag)
     creator = User.objects.create_user(username="bench_%s_staff" % tag)
     point = RedemptionPoint.objects.create(organization=org, name="压测驿站", kind=PointKind.STATION, address="压测")
-    member_rows = _bulk_members(org, tag, members, with_users=True)
-    session_keys = _sessions([m.user for m in member_rows if m.user is not None], tag)
+    member_rows = bulk_members(org, tag, members, with_users=True)
+    session_keys = signed_in_sessions(
+        [m.user for m in member_rows if m.user is not None], prefix="bench%s" % tag, backend=BACKEND
+    )
     http_campaign = _campaign(org, creator, [point], stock=stock, limit=1)
     sql_campaign = _campaign(org, creator, [point], stock=stock, limit=1)
     stdout.write("setup took %.1fs" % (time.perf_counter() - started))
@@ -676,7 +489,7 @@ def run_redeem(
     coupons = coupons or clients * 400
     stdout.write("setting up %d devices and 2 x %d coupons …" % (clients, coupons))
     started = time.perf_counter()
-    org = _bench_org(tag)
+    org = bench_organization(tag)
     creator = User.objects.create_user(username="bench_%s_staff" % tag)
     points: list[RedemptionPoint] = []
     devices: list[tuple[str, str]] = []
@@ -691,7 +504,7 @@ def run_redeem(
         devices.append((device.key_id, secret))
         device_pks.append(device.pk)
     limit = 20
-    holders = _bulk_members(org, tag, 2 * (coupons // limit + 1) + 2, with_users=False)
+    holders = bulk_members(org, tag, 2 * (coupons // limit + 1) + 2, with_users=False)
     half = len(holders) // 2
     http_campaign = _campaign(org, creator, points, stock=coupons, limit=limit)
     sql_campaign = _campaign(org, creator, points, stock=coupons, limit=limit)
