@@ -10,6 +10,7 @@ import random
 import secrets
 from typing import Any
 
+from django.db.models import F
 from django.utils import timezone
 
 from gonghui.accounts.models import User
@@ -83,10 +84,11 @@ def _instructors(city: Organization, rng: random.Random) -> list[Member]:
         .order_by("pk")[: len(COURSES)]
     )
     if len(found) < len(COURSES):
+        # Members without a sign-in first, so the demo's named members stay plain members.
         extra = list(
-            Member.objects.filter(organization__path__startswith=city.path, model_worker_level=ModelWorkerLevel.NONE)
-            .exclude(user__isnull=False)
-            .order_by("-pk")[: len(COURSES) - len(found)]
+            Member.objects.filter(
+                organization__path__startswith=city.path, model_worker_level=ModelWorkerLevel.NONE
+            ).order_by(F("user_id").desc(nulls_first=True), "-pk")[: len(COURSES) - len(found)]
         )
         for member in extra:
             member.model_worker_level = rng.choice((ModelWorkerLevel.CITY, ModelWorkerLevel.PROVINCIAL))
@@ -142,8 +144,8 @@ def seed(*, rng: random.Random, stdout: Any, today: dt.date) -> None:
     if len(pool) < 40:
         return
     instructors = _instructors(city, rng)
-    now = timezone.now()
     zone = timezone.get_current_timezone()
+    now = dt.datetime.combine(today, timezone.localtime().time(), tzinfo=zone)
 
     # This term: six weekly sessions, three behind and three ahead (the fourth is today).
     plan = TrainingPlan.objects.create(
@@ -194,7 +196,7 @@ def seed(*, rng: random.Random, stdout: Any, today: dt.date) -> None:
         roster=_roster(15),
         certificate_sessions=3,
     )
-    places = _fill(done.roster, pool[100:116], at=now - dt.timedelta(days=130))
+    places = _fill(done.roster, pool[-16:], at=now - dt.timedelta(days=130))
     rows = _sessions(done, past.starts_on + dt.timedelta(days=7), 4, dt.time(18), dt.time(19, 30))
     attendance += _attend(rows, places, rng, now)
     counts: dict[int, int] = {}

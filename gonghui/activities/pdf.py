@@ -13,7 +13,7 @@ from gonghui.core.pdf import FONT, add_cjk_font, printable
 
 def certificate_pdf(certificate: Certificate, *, verify_url: str) -> bytes:
     course = certificate.course
-    pdf = FPDF(orientation="L", format="A5")
+    pdf = FPDF(orientation="L", format=(148, 210))  # A5, in millimetres
     add_cjk_font(pdf)
     pdf.add_page()
     pdf.set_draw_color(180, 30, 30)
