@@ -3,7 +3,7 @@ sub-tree; member reads take the member and return what their union and its ances
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from gonghui.activities.models import (
@@ -23,6 +23,8 @@ from gonghui.core.errors import NotFound
 from gonghui.members.models import Member, ModelWorkerLevel
 from gonghui.organizations.models import Organization
 from gonghui.organizations.selectors import ancestors, scope_q
+
+ROSTER_ORDER = (PlaceStatus.CONFIRMED, PlaceStatus.ENTERED, PlaceStatus.WAITLISTED, PlaceStatus.CANCELLED)
 
 # ---- staff --------------------------------------------------------------------------------
 
@@ -99,7 +101,8 @@ def roster_places(roster_id: int, *, status: str = "") -> QuerySet[Place]:
     qs = Place.objects.filter(roster_id=roster_id).select_related("member", "member__organization", "child")
     if status in PlaceStatus.values:
         qs = qs.filter(status=status)
-    return qs.order_by("status", "rank", "seq")
+    order = Case(*(When(status=s, then=Value(n)) for n, s in enumerate(ROSTER_ORDER)), output_field=IntegerField())
+    return qs.order_by(order, "rank", "seq")
 
 
 def roster_counts(roster_id: int) -> dict[str, int]:

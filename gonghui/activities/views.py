@@ -386,6 +386,7 @@ def h5_home(request: HttpRequest) -> HttpResponse:
             "courses": [c for c in selectors.courses_open_for(member)[:50] if c.roster_id not in taken],
             "activities": [a for a in selectors.activities_open_for(member)[:50] if a.roster_id not in taken],
             "certificates": selectors.member_certificates(member)[:50],
+            "now": timezone.now(),
         },
     )
 
