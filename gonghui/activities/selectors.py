@@ -228,6 +228,23 @@ def member_sessions(member: Member, course: Course) -> list[tuple[Session, bool]
     return [(s, s.pk in seen) for s in course.sessions.order_by("starts_at", "id")]
 
 
+def member_attendance(member: Member, course_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Per course: (sessions the member attended, sessions scheduled)."""
+    attended = dict(
+        Attendance.objects.filter(member=member, session__course_id__in=course_ids)
+        .values("session__course_id")
+        .annotate(n=Count("id"))
+        .values_list("session__course_id", "n")
+    )
+    scheduled = dict(
+        Session.objects.filter(course_id__in=course_ids)
+        .values("course_id")
+        .annotate(n=Count("id"))
+        .values_list("course_id", "n")
+    )
+    return {c: (attended.get(c, 0), scheduled.get(c, 0)) for c in course_ids}
+
+
 def member_certificates(member: Member) -> QuerySet[Certificate]:
     return (
         Certificate.objects.filter(member=member)

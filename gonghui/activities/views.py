@@ -378,11 +378,20 @@ def h5_home(request: HttpRequest) -> HttpResponse:
     member = _me(request)
     mine = list(selectors.member_places(member)[:100])
     taken = {p.roster_id for p in mine}
+    courses = {p.pk: getattr(p.roster, "course", None) for p in mine}
+    attendance = selectors.member_attendance(member, [c.pk for c in courses.values() if c is not None])
     return render(
         request,
         "activities/h5/home.html",
         {
-            "mine": [{**_place_view(p), "course": getattr(p.roster, "course", None)} for p in mine],
+            "mine": [
+                {
+                    **_place_view(p),
+                    "course": courses[p.pk],
+                    "attendance": attendance.get(courses[p.pk].pk) if courses[p.pk] else None,
+                }
+                for p in mine
+            ],
             "courses": [c for c in selectors.courses_open_for(member)[:50] if c.roster_id not in taken],
             "activities": [a for a in selectors.activities_open_for(member)[:50] if a.roster_id not in taken],
             "certificates": selectors.member_certificates(member)[:50],

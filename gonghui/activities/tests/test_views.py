@@ -143,6 +143,7 @@ def test_member_checks_in_by_the_session_qr_and_downloads_a_verifiable_certifica
     assert "确认签到" in client.get("/h5/activities/checkin/%s/" % session.checkin_token).content.decode()
     assert client.post("/h5/activities/checkin/%s/" % session.checkin_token).status_code == 302
     assert Attendance.objects.filter(session=session, member=world.member_a).exists()
+    assert "出勤 1/1" in client.get("/h5/activities/").content.decode()
     assert client.get("/h5/activities/checkin/not-a-token/").status_code == 404
     staff = world.client_for(world.staff_a)
     staff.post("/console/night-school/courses/%d/" % course.pk, {"op": "certificates"})
