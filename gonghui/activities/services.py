@@ -33,7 +33,7 @@ from gonghui.activities.permissions import ActivityPerm
 from gonghui.core import audit, crypto
 from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gonghui.members.identity import mask_name
-from gonghui.members.models import Member, ModelWorkerLevel
+from gonghui.members.models import Member, MembershipStatus, ModelWorkerLevel
 from gonghui.organizations.models import Organization
 from gonghui.organizations.selectors import has_perm_on
 
@@ -70,6 +70,14 @@ def _capacity(value: int) -> int:
 def _serves(organization: Organization, member: Member) -> bool:
     """An organisation's classes and activities are open to the members of its sub-tree."""
     return member.organization.path.startswith(organization.path)
+
+
+SIGNUP_STATUSES = (MembershipStatus.ACTIVE, MembershipStatus.RETAINED)
+
+
+def _may_sign_up(member: Member) -> None:
+    if member.status not in SIGNUP_STATUSES:
+        raise Conflict("仅在会会员可以报名（当前会籍：%(s)s）" % {"s": member.get_status_display()})
 
 
 # ---- plans, courses, sessions ----------------------------------------------------------------
@@ -250,6 +258,7 @@ def course_signup(*, user: Any, member: Member, course: Course) -> Place:
         raise NotFound("班次不存在")
     if course.plan.ends_on < timezone.localdate():
         raise Conflict("该培训计划已结束，不能报名")
+    _may_sign_up(member)
     with transaction.atomic():
         place = places.place_take(roster_id=course.roster_id, member=member)
         audit.record(
@@ -293,6 +302,7 @@ def activity_signup(*, user: Any, member: Member, activity: Activity, child: Chi
         raise NotFound("活动不存在")
     if activity.signup_closes_at <= timezone.now():
         raise Conflict("报名已截止")
+    _may_sign_up(member)
     details = _child(activity, child)
     with transaction.atomic():
         place = places.place_take(roster_id=activity.roster_id, member=member)

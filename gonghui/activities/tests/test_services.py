@@ -18,6 +18,7 @@ from gonghui.activities.models import (
 from gonghui.activities.tests.factories import handler_of, make_activity, make_course, make_plan, members
 from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.models import AuditEvent
+from gonghui.members.models import MembershipStatus
 from gonghui.site.testing import make_member
 
 
@@ -171,5 +172,7 @@ def test_members_sign_up_only_for_what_their_union_tree_offers_and_before_closin
     of_a.refresh_from_db()
     with pytest.raises(Conflict):
         services.activity_signup(user=world.member_a.user, member=world.member_a, activity=of_a)
-    other = make_member(world.union_a, name="赵六")
-    assert not Place.objects.filter(member=other).exists()
+    gone = make_member(world.union_a, name="赵六", status=MembershipStatus.WITHDRAWN)
+    with pytest.raises(Conflict):
+        services.activity_signup(user=None, member=gone, activity=of_city)
+    assert not Place.objects.filter(member=gone).exists()

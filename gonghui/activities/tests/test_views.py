@@ -209,3 +209,44 @@ def test_staff_draw_the_lottery_in_the_console_and_the_member_sees_the_result(wo
     assert camp.draw.seed in page
     winner = Place.objects.get(roster_id=camp.roster_id, status=PlaceStatus.CONFIRMED).member
     assert "已录取" in world.client_for(winner.user).get("/h5/activities/events/%d/" % camp.pk).content.decode()
+
+
+@pytest.mark.django_db
+def test_list_pages_and_rosters_run_a_fixed_number_of_queries(world: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = world.client_for(world.staff_a)
+    course = make_course(world.union_a, capacity=3)
+    camp = make_activity(world.union_a, kind=ActivityKind.SUMMER_CAMP, capacity=2)
+    birth = timezone.localdate().replace(year=timezone.localdate().year - 8, day=1)
+    paths = [
+        "/console/night-school/",
+        "/console/night-school/courses/",
+        "/console/activities/",
+        "/console/night-school/courses/%d/" % course.pk,
+        "/console/activities/%d/" % camp.pk,
+    ]
+
+    def counts() -> list[int]:
+        out = []
+        for path in paths:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(path).status_code == 200
+            out.append(len(queries))
+        return out
+
+    def grow(n: int) -> None:
+        for i, m in enumerate(members(world.union_a, n)):
+            services.course_signup(user=m.user, member=m, course=course)
+            services.activity_signup(
+                user=m.user, member=m, activity=camp, child=services.ChildInput(name="王小%d" % i, birth_date=birth)
+            )
+        make_course(world.union_a, name="加开班%d" % n)
+        make_activity(world.union_a, title="加开活动%d" % n)
+
+    grow(2)
+    counts()  # the first request of a session also loads the user's roles
+    before = counts()
+    grow(6)
+    assert counts() == before

@@ -36,7 +36,7 @@ BARE_WORDS = re.compile(r"(?<![A-Za-z_])(None|True|False)(?![A-Za-z_])")
 DJANGO_DEFAULTS = ("Not Found", "Server Error", "Page not found", "Bad Request (400)", "403 Forbidden")
 # Links that download a file or leave the page (they are checked by the exports' own tests).
 SKIP = re.compile(r"(\.xlsx|\.csv|/pdf/|\.pdf|[?&]export=|/logout|^mailto:|^tel:|^javascript:)")
-MAX_PAGES = 40
+MAX_PAGES = 50
 
 
 def _session_cookie(user: Any, *, otp: bool = True) -> str:
