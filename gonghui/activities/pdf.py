@@ -24,7 +24,7 @@ def certificate_pdf(certificate: Certificate, *, verify_url: str) -> bytes:
     pdf.cell(0, 14, "结业证书", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.set_font(FONT, size=13)
-    text = "%s 同志参加 %s「%s」（%s）学习，出勤 %d 次，成绩合格，准予结业。" % (
+    text = "%s同志参加%s「%s」（%s）学习，出勤%d次，成绩合格，准予结业。" % (
         certificate.member.name,
         course.plan.name,
         course.name,
@@ -32,7 +32,8 @@ def certificate_pdf(certificate: Certificate, *, verify_url: str) -> bytes:
         certificate.sessions_attended,
     )
     pdf.set_x(22)
-    pdf.multi_cell(pdf.w - 44, 9, printable(text), new_x="LMARGIN", new_y="NEXT")
+    # Chinese has no spaces to break at: wrap at any character, left-aligned.
+    pdf.multi_cell(pdf.w - 44, 9, printable(text), align="L", wrapmode="CHAR", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.set_font(FONT, size=11)
     pdf.set_x(22)
