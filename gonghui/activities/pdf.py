@@ -6,6 +6,7 @@ import io
 import segno
 from django.utils import timezone
 from fpdf import FPDF
+from fpdf.enums import WrapMode
 
 from gonghui.activities.models import Certificate
 from gonghui.core.pdf import FONT, add_cjk_font, printable
@@ -33,7 +34,7 @@ def certificate_pdf(certificate: Certificate, *, verify_url: str) -> bytes:
     )
     pdf.set_x(22)
     # Chinese has no spaces to break at: wrap at any character, left-aligned.
-    pdf.multi_cell(pdf.w - 44, 9, printable(text), align="L", wrapmode="CHAR", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(pdf.w - 44, 9, printable(text), align="L", wrapmode=WrapMode.CHAR, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.set_font(FONT, size=11)
     pdf.set_x(22)

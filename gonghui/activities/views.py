@@ -378,8 +378,9 @@ def h5_home(request: HttpRequest) -> HttpResponse:
     member = _me(request)
     mine = list(selectors.member_places(member)[:100])
     taken = {p.roster_id for p in mine}
-    courses = {p.pk: getattr(p.roster, "course", None) for p in mine}
+    courses: dict[int, Course | None] = {p.pk: getattr(p.roster, "course", None) for p in mine}
     attendance = selectors.member_attendance(member, [c.pk for c in courses.values() if c is not None])
+    attended = {pk: attendance.get(c.pk) if c is not None else None for pk, c in courses.items()}
     return render(
         request,
         "activities/h5/home.html",
@@ -388,7 +389,7 @@ def h5_home(request: HttpRequest) -> HttpResponse:
                 {
                     **_place_view(p),
                     "course": courses[p.pk],
-                    "attendance": attendance.get(courses[p.pk].pk) if courses[p.pk] else None,
+                    "attendance": attended[p.pk],
                 }
                 for p in mine
             ],
