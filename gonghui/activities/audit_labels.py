@@ -4,6 +4,7 @@ ACTIONS = {
     "activities.course_create": "新建培训班次",
     "activities.course_update": "修改培训班次",
     "activities.sessions_create": "排课",
+    "activities.session_update": "调整课次",
     "activities.signup": "报名",
     "activities.cancel": "取消报名",
     "activities.promote": "候补转正",

@@ -250,6 +250,35 @@ def sessions_create(*, actor: Any, course: Course, data: SessionsInput) -> list[
     return created
 
 
+def session_update(*, actor: Any, session: Session, topic: str, day: dt.date, start: dt.time, end: dt.time) -> Session:
+    """Move or rename one lesson (its QR code stays the same)."""
+    course = session.course
+    _require(actor, course.organization)
+    topic = _text(topic, name="topic", label="课题", max_length=60)
+    if end <= start:
+        raise ValidationFailed("下课时间应晚于上课时间", fields={"end": "早于上课时间"})
+    plan = course.plan
+    if not plan.starts_on <= day <= plan.ends_on:
+        raise ValidationFailed(
+            "课次应在培训计划的 %(s)s 至 %(e)s 之间" % {"s": plan.starts_on, "e": plan.ends_on},
+            fields={"first_day": "超出计划日期"},
+        )
+    zone = timezone.get_current_timezone()
+    starts_at = dt.datetime.combine(day, start, tzinfo=zone)
+    ends_at = dt.datetime.combine(day, end, tzinfo=zone)
+    with transaction.atomic():
+        Session.objects.filter(pk=session.pk).update(topic=topic, starts_at=starts_at, ends_at=ends_at)
+        audit.record(
+            actor=actor,
+            action="activities.session_update",
+            obj=course,
+            organization=course.organization,
+            detail={"session": topic},
+        )
+    session.refresh_from_db()
+    return session
+
+
 # ---- sign-ups -------------------------------------------------------------------------------
 
 

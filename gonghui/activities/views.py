@@ -244,12 +244,25 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if request.method == "POST":
         session = selectors.session_get_for_actor(actor=request.user, pk=pk, perm=M)
+        op = request.POST.get("op")
         try:
-            member = selectors.member_in_roster(roster_id=session.course.roster_id, pk=_pk(request, "member"))
-            services.checkin_by_staff(actor=request.user, session=session, member=member)
+            if op == "edit":
+                data = forms.sessions_input({**request.POST.dict(), "weeks": "1"})
+                services.session_update(
+                    actor=request.user,
+                    session=session,
+                    topic=data.topic,
+                    day=data.first_day,
+                    start=data.start,
+                    end=data.end,
+                )
+                messages.success(request, "已调整课次")
+            else:
+                member = selectors.member_in_roster(roster_id=session.course.roster_id, pk=_pk(request, "member"))
+                services.checkin_by_staff(actor=request.user, session=session, member=member)
+                messages.success(request, "已补签")
         except DomainError as exc:
-            return _page(request, "activities/session.html", context, exc)
-        messages.success(request, "已补签")
+            return _page(request, "activities/session.html", {**context, "op": op}, exc)
         return redirect("activities:session", session.pk)
     return _page(request, "activities/session.html", context)
 

@@ -250,3 +250,35 @@ def test_list_pages_and_rosters_run_a_fixed_number_of_queries(world: World) -> N
     before = counts()
     grow(6)
     assert counts() == before
+
+
+@pytest.mark.django_db
+def test_staff_move_a_session_and_check_in_a_member_without_a_phone(world: World) -> None:
+    course = make_course(world.union_a, capacity=2)
+    services.course_signup(user=world.member_a.user, member=world.member_a, course=course)
+    session = services.sessions_create(
+        actor=handler_of(world.union_a),
+        course=course,
+        data=services.SessionsInput(
+            topic="焊接安全", first_day=timezone.localdate(), start=dt.time(18), end=dt.time(19, 30), weeks=1
+        ),
+    )[0]
+    client = world.client_for(world.staff_a)
+    path = "/console/night-school/sessions/%d/" % session.pk
+    day = (timezone.localdate() + dt.timedelta(days=2)).isoformat()
+    bad = client.post(path, {"op": "edit", "topic": "焊接安全", "first_day": day, "start": "25:00", "end": "19:30"})
+    assert bad.status_code == 422 and "上课时间" in bad.content.decode()
+    assert (
+        client.post(
+            path, {"op": "edit", "topic": "周末实操", "first_day": day, "start": "09:00", "end": "11:30"}
+        ).status_code
+        == 302
+    )
+    session.refresh_from_db()
+    assert session.topic == "周末实操"
+    assert timezone.localtime(session.starts_at).isoformat()[:16] == day + "T09:00"
+    outsider = members(world.union_a, 1)[0]
+    refused = client.post(path, {"op": "checkin", "member": str(outsider.pk)})
+    assert refused.status_code == 404 and not Attendance.objects.exists()
+    assert client.post(path, {"op": "checkin", "member": str(world.member_a.pk)}).status_code == 302
+    assert Attendance.objects.get().method == "staff"
