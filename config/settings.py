@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "gonghui.suggestions",
     "gonghui.stations",
     "gonghui.activities",
+    "gonghui.competitions",
     "gonghui.site",  # the composition app: last, it knows every module
 ]
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("gonghui.suggestions.urls")),
     path("", include("gonghui.stations.urls")),
     path("", include("gonghui.activities.urls")),
+    path("", include("gonghui.competitions.urls")),
 ]
 
 if settings.DEBUG:

@@ -182,6 +182,34 @@ def tiles() -> list[Tile]:
     return sorted(_tiles.values(), key=lambda t: (t.order, t.key))
 
 
+# --- extra sections of another app's detail page -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A card one app adds to another app's detail page (`page`, e.g. "members.member_detail"):
+    `build(request, obj)` returns the rendered HTML, or "" to show nothing (it must read
+    through the app's own selectors, narrowed to the requesting user)."""
+
+    key: str
+    page: str
+    build: Callable[[Any, Any], str]
+    order: int = 100
+
+
+_sections: dict[str, Section] = {}
+
+
+def section(item: Section) -> None:
+    _sections[item.key] = item
+
+
+def sections(page: str, request: Any, obj: Any) -> list[str]:
+    """The rendered extra sections of `page` for `obj`, in order (empty ones left out)."""
+    found = sorted((s for s in _sections.values() if s.page == page), key=lambda s: (s.order, s.key))
+    return [html for html in (s.build(request, obj) for s in found) if html]
+
+
 # --- device kinds ---------------------------------------------------------------------------
 
 _device_kinds: dict[str, str] = {}

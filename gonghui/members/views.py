@@ -152,6 +152,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 (s, MembershipStatus(s).label)
                 for s in services.STATUS_CHANGES.get(MembershipStatus(member.status), set())
             ],
+            "sections": registry.sections("members.member_detail", request, member),
         },
     )
 
