@@ -221,11 +221,9 @@ def _run_skill_competition(
         third_prizes=3,
     )
     teams = [services.team_add(actor=handler, competition=c, name=t) for t in ("焊接一班", "焊接二班", "数控班")]
-    members = list(
-        Member.objects.filter(organization__path__startswith=union.path, status="active").order_by("-user_id", "pk")[
-            :14
-        ]
-    )
+    pool = Member.objects.filter(organization__path__startswith=union.path, status="active")
+    members = list(pool.filter(user__isnull=False).order_by("pk")[:3])
+    members += list(pool.filter(user__isnull=True).order_by("pk")[:11])
     for i, m in enumerate(members):
         services.entrant_add(
             actor=handler,
@@ -243,14 +241,15 @@ def _run_skill_competition(
     services.stage_publish(actor=handler, stage=prelim)
     services.stage_open(actor=handler, stage=final)
     _scores(final, judges, rng, missing=2)
-    top = prelim.entries.filter(rank=1).select_related("entrant").first()
-    if top is not None:
+    upgraded = [e.entrant for e in prelim.entries.filter(rank__lte=2).select_related("entrant__member")]
+    upgraded += [e for e in c.entrants.select_related("member") if e.member.name == "刘芳" and e not in upgraded]
+    for entrant in upgraded:
         services.skill_upgrade(
             actor=handler,
-            entrant=top.entrant,
+            entrant=entrant,
             from_grade=SkillGrade.INTERMEDIATE,
             to_grade=SkillGrade.SENIOR,
-            basis="初赛第一名，按竞赛方案晋升一级",
+            basis="职业技能竞赛成绩优异，按竞赛方案晋升一级",
             recorded_on=today.isoformat(),
         )
     return c
@@ -416,8 +415,10 @@ def seed(*, rng: random.Random, stdout: Any, today: dt.date) -> None:
     if not grassroots or county is None:
         return
     factory = named.organization if named is not None else grassroots[0]
+    lineage = [factory.path[:i] for i in range(1, len(factory.path))]
+    district = Organization.objects.filter(level=Level.COUNTY, path__in=lineage).first()
     judges = _judges(city)
-    _run_skill_competition(handler, reviewer, factory, judges, rng, today)
+    _run_skill_competition(handler, reviewer, district or factory, judges, rng, today)
     others = [g for g in grassroots if g.pk != factory.pk]
     _finished_competition(handler, reviewer, others[0] if others else factory, judges, rng, today)
     safety = _apply(
