@@ -79,7 +79,7 @@ class Upload:
 
 
 def _text(raw: Any, *, field: str, label: str, maximum: int, required: bool = True) -> str:
-    text = parsing.clean(raw)
+    text = "" if raw is None else str(raw).strip()
     if required and not text:
         raise ValidationFailed("请填写%(label)s" % {"label": label}, fields={field: "必填"})
     if len(text) > maximum:
@@ -160,7 +160,7 @@ def parse_regions(raw: Sequence[Sequence[Any]]) -> list[list[float]]:
 
 
 def _choice_parts(kind: str, options: Sequence[Any], correct: Iterable[Any]) -> tuple[list[str], list[int]]:
-    texts = [parsing.clean(o) for o in options]
+    texts = [str(o or "").strip() for o in options]
     while texts and not texts[-1]:
         texts.pop()
     if len(texts) < 2 or any(not t for t in texts):
@@ -335,19 +335,22 @@ class ImportOutcome:
 
 def _cell(row: Sequence[str], positions: Mapping[str, int], key: str) -> str:
     i = positions.get(key)
-    return parsing.clean(row[i]) if i is not None and i < len(row) else ""
+    return str(row[i]).strip() if i is not None and i < len(row) else ""
 
 
 def _row_question(actor: Any, organization: Organization, row: Sequence[str], positions: Mapping[str, int]) -> Question:
-    kind = KIND_BY_LABEL.get(_cell(row, positions, "kind"))
+    kind = KIND_BY_LABEL.get(parsing.clean(_cell(row, positions, "kind")))
     if kind is None:
         raise ValidationFailed("题型应为“单选题”或“多选题”")
     place = PLACE_BY_LABEL.get(_cell(row, positions, "place"))
     if place is None:
         raise ValidationFailed("场所类型应为%s之一" % "、".join(PlaceType.labels))
     options = [_cell(row, positions, k) for k in ("a", "b", "c", "d")]
-    answer = _cell(row, positions, "answer").upper().replace(",", "").replace("，", "").replace(" ", "")
-    if not answer or any(ch not in LETTERS[: len(options)] for ch in answer):
+    answer = parsing.clean(_cell(row, positions, "answer")).upper().replace(",", "").replace("，", "").replace(" ", "")
+    filled = len(options)
+    while filled and not options[filled - 1]:
+        filled -= 1
+    if not answer or any(ch not in LETTERS[:filled] for ch in answer):
         raise ValidationFailed("正确答案应为选项字母，如 A 或 AC")
     return _question(
         actor=actor,

@@ -49,7 +49,7 @@ MAX_STAGES = 8
 
 
 def _text(raw: Any, *, field: str, label: str, maximum: int, required: bool = True) -> str:
-    text = parsing.clean(raw)
+    text = "" if raw is None else str(raw).strip()
     if required and not text:
         raise ValidationFailed("请填写%(label)s" % {"label": label}, fields={field: "必填"})
     if len(text) > maximum:
