@@ -140,6 +140,13 @@ def competition_apply(
         raise ValidationFailed("最高一级工会的竞赛没有上级审核单位", fields={"organization": "无上级工会"})
     if kind not in CompetitionKind.values:
         raise ValidationFailed("请选择竞赛类别", fields={"kind": "请选择"})
+    texts = {
+        "title": _text(title, field="title", label="竞赛名称", maximum=60),
+        "organiser": _text(organiser, field="organiser", label="主办单位", maximum=120),
+        "plan": _text(plan, field="plan", label="竞赛方案", maximum=2000),
+        "targets": parse_targets(targets),
+        "trades": parse_trades(trades),
+    }
     try:
         budget_fen = parsing.parse_yuan(budget_yuan, label="预算", maximum_fen=BUDGET_MAX_FEN)
     except ValueError as exc:
@@ -153,11 +160,7 @@ def competition_apply(
             organization=organization,
             review_org_id=organization.parent_id,
             kind=kind,
-            title=_text(title, field="title", label="竞赛名称", maximum=60),
-            organiser=_text(organiser, field="organiser", label="主办单位", maximum=120),
-            plan=_text(plan, field="plan", label="竞赛方案", maximum=2000),
-            targets=parse_targets(targets),
-            trades=parse_trades(trades),
+            **texts,
             budget_fen=budget_fen,
             starts_on=start,
             ends_on=end,
