@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gonghui.competitions import bank, selectors
-from gonghui.competitions.models import Attempt, AttemptStatus, PlaceType, Question, QuestionKind
+from gonghui.competitions.models import AttemptStatus, PlaceType, Question, QuestionKind
 from gonghui.core import parsing
 from gonghui.core.errors import DomainError, NotFound
 from gonghui.members.selectors import member_of_user
@@ -30,7 +30,7 @@ def h5_home(request: HttpRequest) -> HttpResponse:
     member = _me(request)
     today = timezone.localdate()
     quizzes = list(selectors.quizzes_for_member(member).filter(opens_on__lte=today, closes_on__gte=today)[:20])
-    done = dict(Attempt.objects.filter(member=member, quiz__in=quizzes).values_list("quiz_id", "status"))
+    done = selectors.member_attempt_statuses(member=member, quizzes=quizzes)
     return render(
         request,
         "competitions/h5/home.html",
@@ -38,7 +38,7 @@ def h5_home(request: HttpRequest) -> HttpResponse:
             "entries": list(selectors.member_entries(member)[:50]),
             "skills": list(selectors.member_skill_records(member)[:20]),
             "quizzes": [(q, done.get(q.pk)) for q in quizzes],
-            "reports": list(member.hazard_reports.order_by("-created_at")[:20]),
+            "reports": list(selectors.member_reports(member)[:20]),
         },
     )
 
@@ -71,7 +71,7 @@ def h5_report_new(request: HttpRequest) -> HttpResponse:
 def h5_quiz(request: HttpRequest, pk: int) -> HttpResponse:
     member = _me(request)
     quiz = selectors.quiz_get_for_member(member=member, pk=pk)
-    attempt = Attempt.objects.filter(quiz=quiz, member=member).first()
+    attempt = selectors.member_attempt_of(member=member, quiz=quiz)
     if request.method == "POST":
         try:
             attempt = bank.attempt_start(member=member, quiz=quiz)
@@ -115,8 +115,7 @@ def _answers(post: Any, questions: list[Question]) -> dict[int, Any]:
 def h5_attempt(request: HttpRequest, pk: int) -> HttpResponse:
     member = _me(request)
     attempt = selectors.attempt_get_for_member(member=member, pk=pk)
-    by_id = {q.pk: q for q in Question.objects.filter(pk__in=attempt.questions)}
-    questions = [by_id[i] for i in attempt.questions if i in by_id]
+    questions = selectors.attempt_questions(attempt)
     if request.method == "POST":
         try:
             attempt = bank.attempt_submit(member=member, attempt=attempt, answers=_answers(request.POST, questions))
@@ -146,9 +145,7 @@ def h5_question_image(request: HttpRequest, pk: int, question: int) -> HttpRespo
     """The picture of a spot question, for the member whose attempt drew it."""
     member = _me(request)
     attempt = selectors.attempt_get_for_member(member=member, pk=pk)
-    found = Question.objects.filter(pk=question).exclude(image="").first() if question in attempt.questions else None
-    if found is None:
-        raise NotFound("图片不存在")
+    found = selectors.attempt_picture(attempt=attempt, question_id=question)
     response = HttpResponse(
         bank.photo_bytes(found.image), content_type="image/png" if found.image.endswith(".png") else "image/jpeg"
     )

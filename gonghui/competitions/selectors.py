@@ -191,8 +191,36 @@ def board_by_organization(*, quiz: Quiz, actor: Any) -> list[dict[str, Any]]:
         .annotate(n=Count("id"), avg=Avg("score"), best=Max("score"))
         .order_by("-avg", "organization__name")
     )
-    return list(rows[:200])
+    return [dict(r) for r in rows[:200]]
 
 
 def mask_name(name: str) -> str:
     return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+
+
+def member_attempt_statuses(*, member: Any, quizzes: Sequence[Quiz]) -> dict[int, str]:
+    return dict(Attempt.objects.filter(member=member, quiz__in=quizzes).values_list("quiz_id", "status"))
+
+
+def member_attempt_of(*, member: Any, quiz: Quiz) -> Attempt | None:
+    return Attempt.objects.filter(quiz=quiz, member=member).first()
+
+
+def attempt_questions(attempt: Attempt) -> list[Question]:
+    """The attempt's questions, in the order they were drawn."""
+    by_id = {q.pk: q for q in Question.objects.filter(pk__in=attempt.questions)}
+    return [by_id[i] for i in attempt.questions if i in by_id]
+
+
+def attempt_picture(*, attempt: Attempt, question_id: int) -> Question:
+    """A spot question's picture, only for an attempt that drew it."""
+    found = (
+        Question.objects.filter(pk=question_id).exclude(image="").first() if question_id in attempt.questions else None
+    )
+    if found is None:
+        raise NotFound("图片不存在")
+    return found
+
+
+def member_reports(member: Any) -> QuerySet[HazardReport]:
+    return HazardReport.objects.filter(member=member).order_by("-created_at", "-id")

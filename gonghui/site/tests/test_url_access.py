@@ -207,6 +207,9 @@ def test_member_b_cannot_reach_member_a_objects(world: World) -> None:
     assert leaks == []
     assert swept_h5 == {
         "benefits:h5_coupon_detail",
+        "competitions:h5_quiz",
+        "competitions:h5_attempt",
+        "competitions:h5_question_image",
         "benefits:h5_campaign",
         "benefits:h5_claim",
         "health:h5_report",
