@@ -23,14 +23,22 @@ class CompetitionsConfig(AppConfig):
         registry.describe_by("competitions.attempt", lambda a: "测验答卷 #%s" % a.pk, only=("id",))
         registry.describe_by("competitions.skillrecord", lambda s: "技术等级提升 #%s" % s.pk, only=("id",))
         registry.nav(
-            registry.NavItem("competitions", "劳动竞赛", "trophy", "competitions:list", (CompetitionPerm.VIEW,), 80)
-        )
-        registry.nav(
             registry.NavItem(
-                "hazard_bank", "隐患排查题库", "cone-striped", "competitions:reports", (CompetitionPerm.BANK_VIEW,), 81
+                "competitions",
+                "劳动竞赛",
+                "trophy",
+                "competitions:list",
+                (CompetitionPerm.VIEW, CompetitionPerm.BANK_VIEW),
+                80,
             )
         )
-        registry.nav(registry.NavItem("judging", "我的评分", "pencil-square", "competitions:judging", (), 82))
+        # Staff of roles that do not run competitions reach their judging page here; the
+        # others find 我的评分 among the competition pages' tabs.
+        registry.nav(
+            registry.NavItem(
+                "judging", "我的评分", "pencil-square", "competitions:judging", (CompetitionPerm.JUDGE,), 81
+            )
+        )
         registry.tile(registry.Tile("competitions", "竞赛答题", "trophy", "/h5/competitions/", 50))
         registry.seeder("competitions", order=70, run=_seed_demo, label="劳动竞赛与隐患排查题库")
         registry.section(

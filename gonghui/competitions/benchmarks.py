@@ -133,8 +133,9 @@ def run(*, stdout: Any, entrants: int, judges: int, workers: int, seed: int, **_
     services.stage_publish(actor=organiser, stage=stage)
     publish_ms = (time.perf_counter() - start) * 1000
     rows = list(Entry.objects.filter(stage=stage).order_by("rank", "id").values_list("rank", "result", "award"))
-    ordered = all(a[1] >= b[1] and a[0] <= b[0] for a, b in itertools.pairwise(rows))
-    ok = len(rows) == entrants and all(r[1] is not None for r in rows) and ordered and rows[0][2] == Award.FIRST
+    complete = [(rank, result, award) for rank, result, award in rows if rank is not None and result is not None]
+    ordered = all(a[1] >= b[1] and a[0] <= b[0] for a, b in itertools.pairwise(complete))
+    ok = len(complete) == entrants and ordered and bool(complete) and complete[0][2] == Award.FIRST
     return {
         "entrants": entrants,
         "judges": judges,
@@ -143,3 +144,6 @@ def run(*, stdout: Any, entrants: int, judges: int, workers: int, seed: int, **_
         "publish_ms": round(publish_ms, 1),
         "results_ok": ok,
     }
+
+
+BENCHMARKS = {"competition": (add_arguments, run)}

@@ -278,7 +278,11 @@ def results_export(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def judging(request: HttpRequest) -> HttpResponse:
     stages = list(selectors.judging_stages(actor=request.user)[:100])
-    return render(request, "competitions/judging.html", {"stages": stages})
+    return render(
+        request,
+        "competitions/judging.html",
+        {"stages": stages, "show_tabs": has_perm_anywhere(request.user, P.VIEW)},
+    )
 
 
 def _judge_page(
@@ -298,6 +302,7 @@ def _judge_page(
             "error": error,
             "errors": errors or {},
             "values": request.POST,
+            "show_tabs": has_perm_anywhere(request.user, P.VIEW),
         },
         status=status,
     )

@@ -5,7 +5,7 @@ from typing import Any
 
 from gonghui.competitions import bank
 from gonghui.competitions.models import Attempt, HazardReport, PlaceType, Question, QuestionKind, Stage
-from gonghui.competitions.tests.factories import PHOTO, bank_questions, make_quiz, running_stage
+from gonghui.competitions.tests.factories import PHOTO, make_quiz, running_stage
 from gonghui.site.testing import World
 
 
@@ -53,9 +53,10 @@ def question_pk(world: World) -> dict[str, Any]:
 def _attempt(world: World) -> Attempt:
     attempt = Attempt.objects.filter(member=world.member_a).first()
     if attempt is None:
-        question = _spot(world)
-        bank_questions(world.union_a, place=question.place_type, n=1)
-        quiz = make_quiz(world.union_a, mix={question.place_type: "2"})
+        spot = _spot(world)
+        Question.objects.filter(pk=spot.pk).update(is_active=True)  # a sweep may have switched it off
+        quiz = make_quiz(world.union_a, mix={spot.place_type: "1"})
+        Question.objects.filter(place_type=spot.place_type).exclude(pk=spot.pk).update(is_active=False)
         attempt = bank.attempt_start(member=world.member_a, quiz=quiz)
     return attempt
 
