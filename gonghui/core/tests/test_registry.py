@@ -58,3 +58,13 @@ def test_a_permission_an_app_registers_is_held_by_the_roles_it_grants_only_in_th
 
 def test_the_roles_that_need_a_second_factor_come_from_the_registry():
     assert registry.roles_requiring_totp() == frozenset({"admin", "auditor"})
+
+
+def test_sections_of_a_page_render_in_order_and_leave_out_empty_ones():
+    registry.section(registry.Section("_t_second", "_t.page", lambda request, obj: "<b>%s</b>" % obj, order=2))
+    registry.section(registry.Section("_t_first", "_t.page", lambda request, obj: "<i>%s</i>" % obj, order=1))
+    registry.section(registry.Section("_t_empty", "_t.page", lambda request, obj: "", order=0))
+    registry.section(registry.Section("_t_other", "_t.other_page", lambda request, obj: "x"))
+    assert registry.sections("_t.page", None, 7) == ["<i>7</i>", "<b>7</b>"]
+    registry.section(registry.Section("_t_first", "_t.page", lambda request, obj: "again", order=3))
+    assert registry.sections("_t.page", None, 7) == ["<b>7</b>", "again"]  # the same key replaces
