@@ -118,8 +118,6 @@ def test_competition_from_application_to_results_and_skill_upgrade(live_server, 
 
     # Each judge scores alone.
     def score_all(page, scores) -> None:  # type: ignore[no-untyped-def]
-        page.click("[data-testid=nav-judging]")
-        page.click("[data-testid=judging-row] a")
         for i, values in enumerate(scores):
             form = page.locator("[data-testid=score-form]").first
             inputs = form.locator("input[inputmode=decimal]")
@@ -128,8 +126,11 @@ def test_competition_from_application_to_results_and_skill_upgrade(live_server, 
             form.locator("[data-testid=score-submit]").click()
             page.locator("[data-testid=my-score]").nth(i).wait_for()
 
+    desk.click("[data-testid=nav-judging]")
+    desk.click("[data-testid=judging-row] a")
     score_all(desk, [("55", "38"), ("50", "30")])  # 张三 93, 王焊工 80
-    judge_page = _desk(browser, base, second.username, "/console/competitions/judging/")
+    judge_page = _desk(browser, base, second.username, "/console/")
+    judge_page.click("aside.app-sidebar >> text=我的评分")  # a 核销员's menu shows 我的评分
     judge_page.click("[data-testid=judging-row] a")
     assert "93.0" not in judge_page.content()  # blind until their own score
     score_all(judge_page, [("57", "40"), ("40", "30")])  # 张三 97, 王焊工 70
