@@ -127,9 +127,14 @@ def _store(data: bytes) -> str:
 
 
 def _judges(union: Organization) -> list[User]:
-    judges = []
+    """Three judge accounts sharing the demo password (hashed once: hashing is the slow part)."""
+    judges: list[User] = []
     for n, name in enumerate(("评委一号", "评委二号", "评委三号"), start=1):
-        user = User.objects.create_staff_user(username="demo_judge%d" % n, password=JUDGE_PASSWORD, display_name=name)
+        password = JUDGE_PASSWORD if not judges else None
+        user = User.objects.create_staff_user(username="demo_judge%d" % n, password=password, display_name=name)
+        if judges:
+            user.password = judges[0].password
+            user.save(update_fields=["password"])
         role_grant(actor=None, user=user, organization=union, role=Role.REDEEMER)
         judges.append(user)
     return judges
