@@ -146,6 +146,57 @@ def record(
     return event
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One event of `record_many`: what `record` takes, for one object of a set-based write."""
+
+    action: str
+    obj: Any = None
+    organization: Any = None
+    detail: dict[str, Any] | None = None
+    result: str = AuditResult.OK
+
+
+def record_many(*, actor: Any, entries: Iterable[Entry]) -> list[AuditEvent]:
+    """Append one event per entry, by one actor, in the caller's transaction: the events are
+    consecutive links of one chain (its tip locked once), inserted in one multi-row INSERT,
+    and the chain head advanced once — what a set-based write (a list's hundreds of bills)
+    records, in four round trips instead of two per event."""
+    items = list(entries)
+    if not items:
+        return []
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        chain, seq, prev_hash = _lock_a_chain_tip(cursor)
+        now = timezone.now()
+        ip = _request_ip.get()
+        label = _actor_label(actor)
+        events = []
+        for item in items:
+            seq += 1
+            event = AuditEvent(
+                chain=chain,
+                seq=seq,
+                created_at=now,
+                actor_id=getattr(actor, "pk", None),
+                actor_label=label,
+                organization_id=getattr(item.organization, "pk", None),
+                organization_path=getattr(item.organization, "path", "") or "",
+                action=item.action,
+                object_type=item.obj._meta.label_lower if item.obj is not None else "",
+                object_id=str(item.obj.pk) if item.obj is not None else "",
+                ip=ip,
+                result=item.result,
+                detail=json.loads(json.dumps(item.detail or {}, ensure_ascii=False, default=str)),
+                prev_hash=prev_hash,
+                hash_version=KEYED,
+            )
+            event.hash = prev_hash = compute_hash(prev_hash, event)
+            events.append(event)
+        AuditEvent.objects.bulk_create(events, batch_size=1000)
+        cursor.execute(ADVANCE_CHAIN_HEAD, [seq, prev_hash, head_mac(chain, seq, prev_hash), chain])
+    return events
+
+
 def chain_count() -> int:
     return max(1, int(settings.AUDIT_CHAINS))
 

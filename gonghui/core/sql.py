@@ -163,3 +163,50 @@ def _insert_unless_exists_sql(
         ", ".join(_column(f) for f in _fields(model, unique)),
     )
     return sql, fields
+
+
+def _copy_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    text = str(value)
+    if any(c in text for c in "\\\t\n\r"):
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def copy_rows(model: type[models.Model], names: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> int:
+    """Insert many new rows of `model`, each a tuple of plain values (ints, bools, strings,
+    dates, None) for the fields `names` in that order — every column without a database
+    default must be named (a model field's default is Python's, not the table's). On
+    PostgreSQL one `COPY … FROM STDIN` (text format, written in 1 MB blocks); elsewhere one
+    prepared INSERT run for every row. Returns how many rows. For set-based writes of
+    hundreds of thousands of rows, where `bulk_create`'s compiler is most of the time."""
+    fields = _fields(model, names)
+    columns = ", ".join(_column(f) for f in fields)
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy("COPY %s (%s) FROM STDIN" % (_table(model), columns)) as copy:
+                block: list[str] = []
+                size = 0
+                for row in rows:
+                    line = "\t".join(map(_copy_text, row)) + "\n"
+                    block.append(line)
+                    size += len(line)
+                    count += 1
+                    if size >= 1 << 20:
+                        copy.write("".join(block))
+                        block, size = [], 0
+                if block:
+                    copy.write("".join(block))
+        else:
+            values = [tuple(row) for row in rows]
+            count = len(values)
+            if values:
+                cursor.executemany(
+                    "INSERT INTO %s (%s) VALUES (%s)" % (_table(model), columns, ", ".join(["%s"] * len(fields))),  # noqa: S608 - identifiers from model metadata
+                    values,
+                )
+    return count

@@ -3,7 +3,8 @@
 ACTIONS = {
     "mutual_aid.period_create": "新建医疗互助期次",
     "mutual_aid.period_update": "修改医疗互助期次",
-    "mutual_aid.enrol_list": "上传医疗互助参保名单",
+    "mutual_aid.enrol_submit": "提交医疗互助参保名单",
+    "mutual_aid.enrol_list": "生成医疗互助参保缴费单",
     "mutual_aid.enrol_report": "下载参保名单校验报告",
     "mutual_aid.bill_pay": "登记医疗互助缴费",
     "mutual_aid.bill_cancel": "作废医疗互助缴费单",
@@ -28,4 +29,6 @@ DETAILS = {
     "documents": "材料份数",
     "by_member": "会员本人申请",
     "code": "驳回原因",
+    "file": "名单文件",
+    "batch": "名单批次",
 }

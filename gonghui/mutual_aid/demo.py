@@ -5,7 +5,6 @@ now) of the ¥100 standard plan; a few grassroots unions enrol their members in 
 services as the demo's staff (吴经办 handles and reviews, 郑审核 approves, 王财务 pays)."""
 
 import datetime as dt
-import io
 from typing import Any
 
 from django.db.models import Count
@@ -43,9 +42,9 @@ def _period(actor: User, org: Organization, number: int, start: dt.date) -> Peri
     )
 
 
-def _list(members: list[Member]) -> io.BytesIO:
+def _list(members: list[Member]) -> bytes:
     lines = ["姓名,证件号码", *("%s,%s" % (m.name, decrypt_id_number(m.id_number_encrypted)) for m in members)]
-    return io.BytesIO(("\n".join(lines) + "\n").encode("utf-8"))
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _claim(rng: Any, handler: User, enrolment: Enrolment, admitted: dt.date) -> Any:
@@ -103,9 +102,18 @@ def seed(context: Any) -> None:
         if not members:
             continue
         for period, start in ((p6, p6_start), (p7, p7_start)):
-            bill = services.enrolment_list_commit(
-                actor=handler, period=period, unit=unit, stream=_list(members), filename="参保名单.csv", today=start
+            batch = services.enrolment_list_submit(
+                actor=handler,
+                period=period,
+                unit=unit,
+                content=_list(members),
+                filename="参保名单.csv",
+                today=start,
+                enqueue=False,
             )
+            bill = services.enrolment_batch_run(batch=batch).bills.first()
+            if bill is None:
+                continue
             if period is p6 or enrolled_units < UNITS - 1:
                 services.bill_pay(
                     actor=finance, bill=bill, paid_on=start, payment_ref="YH%s%04d" % (start.year, bill.pk)

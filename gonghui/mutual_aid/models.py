@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from gonghui.core.fields import EncryptedFileNameField, EncryptedTextField
+from gonghui.core.models import Job
 from gonghui.members.models import Member
 from gonghui.organizations.models import Organization, PolicyVersion
 
@@ -68,6 +69,9 @@ class Bill(models.Model):
     member_count = models.PositiveIntegerField("人数")
     amount_fen = models.BigIntegerField("应缴金额（分）")
     filename = models.CharField("名单文件", max_length=200, blank=True)
+    batch = models.ForeignKey(
+        "EnrolmentBatch", on_delete=models.PROTECT, null=True, blank=True, related_name="bills", verbose_name="参保名单"
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     paid_on = models.DateField("缴费日期", null=True, blank=True)
@@ -79,6 +83,44 @@ class Bill(models.Model):
         ordering = ["-id"]
         indexes = [models.Index(fields=["period", "organization"], name="aid_bill_period_org_idx")]
         constraints = [models.CheckConstraint(condition=Q(amount_fen__gte=0), name="aid_bill_amount_nonneg")]
+
+
+class BatchStatus(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "校验写入中"
+    SUCCEEDED = "succeeded", "已生成缴费单"
+    FAILED = "failed", "未通过"
+    CANCELLED = "cancelled", "已取消"
+
+
+class EnrolmentBatch(models.Model):
+    """An uploaded list on its way to its bills: checked and written by a background job
+    (`mutual_aid.enrol`, whose state `status` follows). A grassroots union lists its own
+    members; a federation may list the members of its sub-tree, and each member's own union
+    gets its bill. The upload is kept sealed until the bills exist (or the job expires), so a
+    refused list's report can be downloaded and a job whose worker died can run again."""
+
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="batches")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name="参保单位")
+    status = models.CharField("状态", max_length=10, choices=BatchStatus.choices, default=BatchStatus.QUEUED)
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    filename = models.CharField("名单文件", max_length=200, blank=True)
+    upload_encrypted = EncryptedTextField(blank=True, purpose="mutual_aid.enrolment_upload")
+    rows = models.PositiveIntegerField("名单行数", default=0)
+    refused = models.PositiveIntegerField("未通过行数", default=0)
+    # Once written: the list's bills (one per enrolled unit), members and premium due.
+    bill_count = models.PositiveIntegerField("缴费单数", default=0)
+    member_count = models.PositiveIntegerField("参保人数", default=0)
+    amount_fen = models.BigIntegerField("应缴金额（分）", default=0)
+    error_message = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "参保名单批次"
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["period", "organization", "status"], name="aid_batch_period_org_idx")]
 
 
 class EnrolmentStatus(models.TextChoices):

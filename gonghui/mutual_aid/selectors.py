@@ -9,7 +9,16 @@ from django.db.models import Count, Q, QuerySet, Sum
 from gonghui.core.aggregates import SMALL_GROUP_POLICY, suppress_groups
 from gonghui.core.errors import NotFound
 from gonghui.members.models import Member
-from gonghui.mutual_aid.models import Bill, BillStatus, Claim, ClaimStatus, Enrolment, EnrolmentStatus, Period
+from gonghui.mutual_aid.models import (
+    Bill,
+    BillStatus,
+    Claim,
+    ClaimStatus,
+    Enrolment,
+    EnrolmentBatch,
+    EnrolmentStatus,
+    Period,
+)
 from gonghui.mutual_aid.permissions import AidPerm
 from gonghui.mutual_aid.policies import rules_for
 from gonghui.organizations.models import PATH_STEP, Organization
@@ -62,6 +71,27 @@ def bill_get_for_actor(*, actor: Any, pk: int) -> Bill:
     found = Bill.objects.filter(scope_q(actor, AidPerm.VIEW), pk=pk).select_related("period", "organization").first()
     if found is None:
         raise NotFound("缴费单不存在或不在您的管辖范围内")
+    return found
+
+
+def batches_for_actor(*, actor: Any, period: Period) -> QuerySet[EnrolmentBatch]:
+    """The lists submitted for `period` by units of the actor's sub-tree, newest first."""
+    return (
+        EnrolmentBatch.objects.filter(scope_q(actor, AidPerm.VIEW), period=period)
+        .select_related("organization", "job")
+        .defer("upload_encrypted")
+        .order_by("-id")
+    )
+
+
+def batch_get_for_actor(*, actor: Any, pk: int) -> EnrolmentBatch:
+    found = (
+        EnrolmentBatch.objects.filter(scope_q(actor, AidPerm.VIEW), pk=pk)
+        .select_related("period", "period__organization", "organization", "job")
+        .first()
+    )
+    if found is None:
+        raise NotFound("参保名单不存在或不在您的管辖范围内")
     return found
 
 

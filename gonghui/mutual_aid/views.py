@@ -25,6 +25,7 @@ from gonghui.organizations.selectors import has_perm_on
 
 UPLOAD_MAX_BYTES = 30 * 1024 * 1024
 MAX_DOCUMENTS = 10
+BATCHES_SHOWN = 10
 
 
 def _field(name: str, parse: Any, *args: Any, **kwargs: Any) -> Any:
@@ -144,6 +145,7 @@ def _detail(request: HttpRequest, period: Period, **extra: Any) -> HttpResponse:
     context = {
         "period": period,
         "bills": paginate(request, selectors.bills_for_actor(actor=request.user, period=period)),
+        **_batches(request, period),
         "units": selectors.organizations_for_aid(actor=request.user, perm=AidPerm.ENROL).filter(
             path__startswith=period.organization.path
         )[:500],
@@ -214,17 +216,60 @@ def enrol_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 % {"n": len(check.members), "amount": parsing.format_yuan(len(check.members) * period.premium_fen)},
             )
             return redirect("mutual_aid:period_detail", pk=period.pk)
-        bill = services.enrolment_list_commit(
-            actor=request.user, period=period, unit=unit, stream=io.BytesIO(content), filename=filename
+        batch = services.enrolment_list_submit(
+            actor=request.user, period=period, unit=unit, content=content, filename=filename
         )
     except DomainError as exc:
         return _detail(request, period, error=exc.message, errors=exc.fields, status=exc.status)
     messages.success(
         request,
-        "已生成缴费单：%(n)s 人，应缴 ¥%(amount)s；缴费登记后参保生效"
-        % {"n": bill.member_count, "amount": parsing.format_yuan(bill.amount_fen)},
+        "名单“%(file)s”已提交，正在后台校验并生成缴费单；完成后在下方“参保名单”中显示结果" % {"file": batch.filename},
     )
     return redirect("mutual_aid:period_detail", pk=period.pk)
+
+
+def _batches(request: HttpRequest, period: Period) -> dict[str, Any]:
+    batches = list(selectors.batches_for_actor(actor=request.user, period=period)[:BATCHES_SHOWN])
+    return {"batches": batches, "batches_pending": any(b.job is not None and b.job.is_active for b in batches)}
+
+
+@require_GET
+@requires_perm(AidPerm.VIEW)
+def batch_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The period's latest lists with their jobs' progress (polled by the page while one runs)."""
+    period = _period(request, pk)
+    context = _batches(request, period)
+    response = render(request, "mutual_aid/_batches.html", {"period": period, "today": timezone.localdate(), **context})
+    if request.headers.get("HX-Request") and not context["batches_pending"]:
+        response["HX-Refresh"] = "true"  # the lists are done: the page shows their bills
+    return response
+
+
+@require_POST
+@requires_perm(AidPerm.ENROL)
+def batch_pay(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = selectors.batch_get_for_actor(actor=request.user, pk=pk)
+    try:
+        paid_on = _field("paid_on", parsing.parse_date, request.POST.get("paid_on"), label="缴费日期")
+        count = services.batch_pay(
+            actor=request.user, batch=batch, paid_on=paid_on, payment_ref=request.POST.get("payment_ref", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已登记缴费：%(n)s 张缴费单，参保生效" % {"n": count})
+    return redirect("mutual_aid:period_detail", pk=batch.period_id)
+
+
+@require_POST
+@requires_perm(AidPerm.ENROL)
+def batch_report(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = selectors.batch_get_for_actor(actor=request.user, pk=pk)
+    try:
+        return download(services.enrolment_batch_report(actor=request.user, batch=batch))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("mutual_aid:period_detail", pk=batch.period_id)
 
 
 @require_POST

@@ -43,6 +43,26 @@ def test_every_parallel_chain_is_gap_free_and_verifies(settings) -> None:  # typ
     assert audit.verify_chain() == audit.VerifyResult(40, None, None, "")
 
 
+@pytest.mark.django_db
+def test_record_many_appends_consecutive_links_of_one_chain_that_verify(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.AUDIT_CHAINS = 2
+    first = _events(1)[0]
+    user = make_user()
+    entries = [audit.Entry("test.many", obj=user, detail={"i": i}) for i in range(5)]
+    events = audit.record_many(actor=user, entries=entries)
+    assert len({e.chain for e in events}) == 1
+    assert [e.seq for e in events] == list(range(events[0].seq, events[0].seq + 5))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
+    stored = AuditEvent.objects.filter(action="test.many").order_by("seq")
+    assert [(e.object_id, e.detail, e.actor_id) for e in stored] == [
+        (str(user.pk), {"i": i}, user.pk) for i in range(5)
+    ]
+    head = AuditChainHead.objects.get(id=events[0].chain)
+    assert (head.seq, head.hash) == (events[-1].seq, events[-1].hash)
+    assert audit.record_many(actor=None, entries=[]) == []
+    assert audit.verify_chain() == audit.VerifyResult(6, None, None, "") and first.seq == 1
+
+
 def _tamper(sql: str, params: list[object] | None = None) -> None:
     with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE core_auditevent DISABLE TRIGGER core_auditevent_append_only")

@@ -197,6 +197,7 @@ def test_every_column_holding_ciphertext_is_an_encrypted_field_rotation_covers(w
         "mutual_aid.Claim.health_encrypted",
         "mutual_aid.Claim.steps_encrypted",
         "mutual_aid.ClaimDocument.stored_name",
+        "mutual_aid.EnrolmentBatch.upload_encrypted",
         "suggestions.Item.content_encrypted",
         "suggestions.Attachment.stored",
         "screening.Dataset.raw_file",

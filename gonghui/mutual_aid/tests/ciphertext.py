@@ -3,7 +3,7 @@ platform's key-rotation test (core/tests/test_key_rotation.py discovers `<app>.t
 
 from gonghui.mutual_aid import services
 from gonghui.mutual_aid.models import Enrolment
-from gonghui.mutual_aid.tests.factories import claim_input, enrol, make_period
+from gonghui.mutual_aid.tests.factories import START, claim_input, enrol, list_csv, make_period
 from gonghui.site.testing import World
 
 
@@ -16,3 +16,12 @@ def write(world: World) -> None:
         actor=world.member_a.user, enrolment=enrolment, data=claim_input(), documents=[photo], on_behalf=False
     )
     services.claim_review(actor=world.staff_a, claim=claim)  # the computation's steps, sealed
+    services.enrolment_list_submit(  # a list waiting for its job, kept sealed
+        actor=world.staff_b,
+        period=period,
+        unit=world.union_b,
+        content=list_csv([world.member_b]),
+        filename="名单.csv",
+        today=START,
+        enqueue=False,
+    )

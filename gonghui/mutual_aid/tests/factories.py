@@ -1,14 +1,13 @@
 """Periods, enrolled members and claims for the mutual-aid tests, made through the services."""
 
 import datetime as dt
-import io
 from typing import Any
 
 from gonghui.core.permissions import Role
 from gonghui.members.identity import decrypt_id_number
 from gonghui.members.models import Member
 from gonghui.mutual_aid import services
-from gonghui.mutual_aid.models import Bill, Claim, Enrolment, Period
+from gonghui.mutual_aid.models import Bill, Claim, Enrolment, EnrolmentBatch, Period
 from gonghui.site.testing import grant, make_user
 
 START = dt.date(2026, 1, 1)
@@ -42,10 +41,22 @@ def list_csv(members: list[Member], extra: list[tuple[str, str]] = ()) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def enrol(actor: Any, period: Period, unit: Any, members: list[Member], *, paid_on: dt.date = START) -> Bill:
-    bill = services.enrolment_list_commit(
-        actor=actor, period=period, unit=unit, stream=io.BytesIO(list_csv(members)), filename="名单.csv", today=paid_on
+def commit_list(actor: Any, period: Period, unit: Any, content: bytes, *, today: dt.date = START) -> EnrolmentBatch:
+    """Submit a list and run its job as the worker would."""
+    batch = services.enrolment_list_submit(
+        actor=actor, period=period, unit=unit, content=content, filename="名单.csv", today=today, enqueue=False
     )
+    return services.enrolment_batch_run(batch=batch)
+
+
+def bill_for(actor: Any, period: Period, unit: Any, members: list[Member], *, today: dt.date = START) -> Bill:
+    batch = commit_list(actor, period, unit, list_csv(members), today=today)
+    assert batch.bill_count == 1, batch.error_message
+    return batch.bills.get()
+
+
+def enrol(actor: Any, period: Period, unit: Any, members: list[Member], *, paid_on: dt.date = START) -> Bill:
+    bill = bill_for(actor, period, unit, members, today=paid_on)
     return services.bill_pay(actor=actor, bill=bill, paid_on=paid_on, payment_ref="PAY-%s" % bill.pk)
 
 

@@ -2,16 +2,28 @@ import datetime as dt
 import io
 
 import pytest
+from openpyxl import load_workbook
 
 from gonghui.core import registry
 from gonghui.core.errors import Conflict, PermissionDenied, ValidationFailed
-from gonghui.core.models import AuditEvent
+from gonghui.core.models import AuditEvent, JobStatus
 from gonghui.mutual_aid import selectors, services
-from gonghui.mutual_aid.models import Bill, BillStatus, Claim, ClaimStatus, Enrolment, EnrolmentStatus
+from gonghui.mutual_aid.models import (
+    BatchStatus,
+    Bill,
+    BillStatus,
+    Claim,
+    ClaimStatus,
+    Enrolment,
+    EnrolmentBatch,
+    EnrolmentStatus,
+)
 from gonghui.mutual_aid.tests.factories import (
     START,
     approver_of,
+    bill_for,
     claim_input,
+    commit_list,
     enrol,
     finance_of,
     list_csv,
@@ -49,16 +61,19 @@ def test_enrolment_list_dry_run_refuses_the_whole_list_and_reports_rows(world: W
     period = make_period(world.federation_admin, world.city)
     old = make_member(world.union_a, name="王五", birth=dt.date(1950, 3, 3))
     content = list_csv([world.member_a, old, world.member_b], extra=[("赵六", "12345"), ("张三", "")])
-    with pytest.raises(ValidationFailed, match="4 行未通过校验"):
-        services.enrolment_list_commit(
-            actor=world.staff_a,
-            period=period,
-            unit=world.union_a,
-            stream=io.BytesIO(content),
-            filename="a.csv",
-            today=START,
-        )
+    batch = commit_list(world.staff_a, period, world.union_a, content)
+    assert (batch.status, batch.rows, batch.refused, batch.bill_count) == (BatchStatus.FAILED, 5, 4, 0)
+    assert "4 行未通过校验" in batch.error_message and batch.job.status == JobStatus.FAILED
     assert Bill.objects.count() == 0 and Enrolment.objects.count() == 0
+    report = load_workbook(io.BytesIO(services.enrolment_batch_report(actor=world.staff_a, batch=batch).content))
+    assert [row[-1] for row in report.worksheets[0].iter_rows(min_row=2, values_only=True)] == [
+        "年龄不在 16 至 65 岁之间",
+        "本单位没有该证件号码的会员",
+        "身份证号码应为18位，前17位为数字，末位为数字或X",
+        "证件号码为空",
+    ]
+    with pytest.raises(PermissionDenied):
+        services.enrolment_batch_report(actor=world.staff_b, batch=batch)
     check = services.enrolment_list_check(
         period=period, unit=world.union_a, stream=io.BytesIO(content), filename="a.csv"
     )
@@ -68,34 +83,21 @@ def test_enrolment_list_dry_run_refuses_the_whole_list_and_reports_rows(world: W
         (5, "身份证号码应为18位，前17位为数字，末位为数字或X"),
         (6, "证件号码为空"),
     ]
-    assert [m.pk for m in check.members] == [world.member_a.pk]
+    assert check.members == [(world.member_a.pk, False, world.union_a.pk)]
 
 
 def test_enrolment_is_active_only_once_paid_and_a_member_cannot_enrol_twice(world: World) -> None:
     period = make_period(world.federation_admin, world.city)
     second = make_member(world.union_a, name="钱七")
-    bill = services.enrolment_list_commit(
-        actor=world.staff_a,
-        period=period,
-        unit=world.union_a,
-        stream=io.BytesIO(list_csv([world.member_a, second])),
-        filename="a.csv",
-        today=START,
-    )
+    bill = bill_for(world.staff_a, period, world.union_a, [world.member_a, second])
     assert (bill.member_count, bill.amount_fen, bill.status) == (2, 20_000, BillStatus.UNPAID)
     assert set(Enrolment.objects.values_list("status", flat=True)) == {EnrolmentStatus.PENDING}
     enrolment = Enrolment.objects.get(member=world.member_a)
     with pytest.raises(Conflict, match="尚未参保生效"):
         submit(world.staff_a, enrolment)
-    with pytest.raises(ValidationFailed, match="1 行"):
-        services.enrolment_list_commit(
-            actor=world.staff_a,
-            period=period,
-            unit=world.union_a,
-            stream=io.BytesIO(list_csv([world.member_a])),
-            filename="b.csv",
-            today=START,
-        )
+    again = commit_list(world.staff_a, period, world.union_a, list_csv([world.member_a]))
+    assert again.status == BatchStatus.FAILED and "1 行未通过校验" in again.error_message
+    assert Enrolment.objects.filter(member=world.member_a).count() == 1
     paid = services.bill_pay(actor=world.staff_a, bill=bill, paid_on=dt.date(2026, 3, 5), payment_ref="回单 001")
     assert paid.status == BillStatus.PAID
     enrolment.refresh_from_db()
@@ -111,24 +113,10 @@ def test_enrolment_is_active_only_once_paid_and_a_member_cannot_enrol_twice(worl
 def test_enrolling_outside_the_window_or_another_unit_is_refused(world: World) -> None:
     period = make_period(world.federation_admin, world.city)
     with pytest.raises(Conflict, match="不在参保期内"):
-        services.enrolment_list_commit(
-            actor=world.staff_a,
-            period=period,
-            unit=world.union_a,
-            stream=io.BytesIO(list_csv([world.member_a])),
-            filename="a.csv",
-            today=dt.date(2026, 12, 1),
-        )
+        commit_list(world.staff_a, period, world.union_a, list_csv([world.member_a]), today=dt.date(2026, 12, 1))
     with pytest.raises(PermissionDenied):
-        services.enrolment_list_commit(
-            actor=world.staff_a,
-            period=period,
-            unit=world.union_b,
-            stream=io.BytesIO(list_csv([world.member_b])),
-            filename="a.csv",
-            today=START,
-        )
-    assert Bill.objects.count() == 0
+        commit_list(world.staff_a, period, world.union_b, list_csv([world.member_b]))
+    assert Bill.objects.count() == 0 and EnrolmentBatch.objects.count() == 0
 
 
 def test_a_renewal_has_no_wait_and_a_first_enrolment_waits_90_days(world: World) -> None:

@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from gonghui.core.models import AuditEvent
-from gonghui.mutual_aid.models import Bill, Claim, ClaimStatus, Enrolment, Period
+from gonghui.mutual_aid import services
+from gonghui.mutual_aid.models import Bill, Claim, ClaimStatus, Enrolment, EnrolmentBatch, Period
 from gonghui.mutual_aid.tests.factories import START, approver_of, enrol, finance_of, list_csv, make_period, submit
 from gonghui.site.testing import World, make_member
 
@@ -69,14 +70,27 @@ def test_upload_dry_run_report_then_commit_pay_claim_and_report(world: World) ->
     assert report.status_code == 200
     assert report["Content-Type"].startswith("application/vnd.openxmlformats")
     refused = client.post(url, {"unit": world.union_a.pk, "mode": "commit", "file": SimpleUploadedFile("a.csv", bad)})
-    assert refused.status_code == 422 and "1 行未通过校验" in refused.content.decode()
+    assert refused.status_code == 302
+    batch = EnrolmentBatch.objects.get()
+    status = reverse("mutual_aid:batch_status", args=[period.pk])
+    polled = client.get(status, headers={"HX-Request": "true"})
+    assert 'data-status="queued"' in polled.content.decode() and "HX-Refresh" not in polled
+    services.enrolment_batch_run(batch=batch)
+    polled = client.get(status, headers={"HX-Request": "true"})
+    assert "1 行未通过校验" in polled.content.decode() and polled["HX-Refresh"] == "true"
     assert Bill.objects.count() == 0
+    again = client.post(reverse("mutual_aid:batch_report", args=[batch.pk]))
+    assert again["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert world.client_for(world.staff_b).post(reverse("mutual_aid:batch_report", args=[batch.pk])).status_code == 404
     members = [world.member_a] + [make_member(world.union_a, name="钱%s" % i) for i in range(11)]
     ok = client.post(
         url, {"unit": world.union_a.pk, "mode": "commit", "file": SimpleUploadedFile("a.csv", list_csv(members))}
     )
     assert ok.status_code == 302
+    services.enrolment_batch_run(batch=EnrolmentBatch.objects.latest("id"))
     bill = Bill.objects.get()
+    page = client.get(reverse("mutual_aid:period_detail", args=[period.pk])).content.decode()
+    assert "12 人，应缴 ¥1200.00" in page
     client.post(reverse("mutual_aid:bill_pay", args=[bill.pk]), {"paid_on": "2026-01-01", "payment_ref": "HD-1"})
     enrolment = Enrolment.objects.get(member=world.member_a)
     assert enrolment.status == "active"
@@ -163,8 +177,6 @@ def test_member_h5_enrolment_claim_and_computation(world: World) -> None:
     other.force_login(world.member_b.user)
     assert other.get(reverse("mutual_aid:h5_claim", args=[claim.pk])).status_code == 404
     assert other.get(reverse("mutual_aid:h5_claim_create", args=[enrolment.pk])).status_code == 404
-    from gonghui.mutual_aid import services
-
     services.claim_review(actor=world.staff_a, claim=claim)
     page = client.get(reverse("mutual_aid:h5_claim", args=[claim.pk])).content.decode()
     assert "核算过程" in page and "¥7400.00" in page
