@@ -45,7 +45,7 @@ from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from gonghui.core import audit
+from gonghui.core import audit, sql
 from gonghui.core.errors import Conflict, PermissionDenied, ValidationFailed
 from gonghui.core.models import AuditResult, WorkflowCase, WorkflowStep
 
@@ -561,4 +561,162 @@ def workflow_transition(
         )
         for hook in workflow.hooks.get(chosen.name, []):
             transaction.on_commit(functools.partial(hook, locked.pk))
+    return locked
+
+
+# An effect over many objects: applies the domain's part of one transition to every locked
+# object (in primary-key order, with their steps), returns the names of the fields it set.
+EffectMany = Callable[[list[Any], list[Step]], Iterable[str] | None]
+
+
+class _Refused(Exception):
+    def __init__(self, error: PermissionDenied, obj: Any, org: Any, why: str):
+        super().__init__(error.message)
+        self.error, self.obj, self.org, self.why = error, obj, org, why
+
+
+def workflow_transition_many(
+    *,
+    actor: Any,
+    workflow: Workflow,
+    objs: Sequence[Any],
+    transition: str,
+    reason: str = "",
+    effect: EffectMany | None = None,
+    **data: Any,
+) -> list[Any]:
+    """Take one `transition` on every object of `objs` at once (a 批量初审), all or nothing,
+    with the guarantees of `workflow_transition` — every object locked (in primary-key
+    order) and its state, permission and separation of duties checked under the lock — in
+    a number of round trips that does not grow with the objects: one lock per table, one
+    UPDATE per table (`sql.update_rows`), the history rows in one INSERT, the audit
+    events appended together (`audit.record_many`). The domain's `effect` sees the locked
+    objects together (so that it can lock and update what they share in one go). A
+    transition with amount limits goes one object at a time (`workflow_transition`).
+    Returns the updated objects in primary-key order."""
+    chosen = workflow.transition(transition)
+    if chosen.limits is not None:
+        raise ImproperlyConfigured("workflow %s: %s has amount limits" % (workflow.name, chosen.name))
+    reason = reason.strip()
+    _check_input(chosen, reason, None)
+    pks = sorted({o.pk for o in objs})
+    if not pks:
+        return []
+    try:
+        with transaction.atomic():
+            rows = workflow.model._default_manager.select_for_update(of=("self",)).filter(pk__in=pks)
+            if workflow.model._meta.get_field(chosen.on).is_relation:
+                rows = rows.select_related(chosen.on)  # the decision's organisation, read with the lock
+            locked = list(rows.order_by("pk"))
+            if len(locked) != len(pks):
+                raise Conflict("%(noun)s已不存在" % {"noun": workflow.noun})
+            content_type = _content_type(workflow)
+            cases = {
+                c.object_id: c
+                for c in WorkflowCase.objects.select_for_update().filter(content_type=content_type, object_id__in=pks)
+            }
+            steps_needed = {r.removeprefix(STEP_PREFIX) for r in chosen.forbid if r.startswith(STEP_PREFIX)}
+            step_actors = _step_actors(workflow, pks, steps_needed)
+            allowed: dict[Any, bool] = {}
+            orgs = []
+            for obj in locked:
+                _pick(workflow, (chosen.name,), obj)
+                org = _decision_org(workflow, chosen, obj, cases.get(obj.pk))
+                key = getattr(org, "pk", org)
+                if chosen.by_applicant:
+                    ok = _may_take(workflow, chosen, actor, obj, org, "")
+                else:
+                    if key not in allowed:
+                        allowed[key] = actor is not None and _auth().has_perm(actor, chosen.perm, org)
+                    ok = allowed[key]
+                if not ok:
+                    message = "您无权%(label)s%(noun)s" % {"label": chosen.label, "noun": workflow.noun}
+                    raise _Refused(PermissionDenied(message), obj, org, "permission")
+                if _is_forbidden(chosen, actor, obj, step_actors):
+                    raise _Refused(
+                        PermissionDenied(_forbid_message(workflow, chosen)), obj, org, "separation_of_duties"
+                    )
+                orgs.append(org)
+            now = timezone.now()
+            steps = []
+            for obj in locked:
+                from_state = workflow.state_of(obj)
+                steps.append(Step(actor, chosen, from_state, chosen.target, reason, None, now, data))
+                setattr(obj, workflow.state_field, chosen.target)
+            changed = list(effect(locked, steps) or ()) if effect is not None else []
+            stamped = _auto_now_fields(workflow.model)
+            for obj in locked:
+                for name in stamped:
+                    setattr(obj, name, now)
+            sql.update_rows(locked, [workflow.state_field, *changed, *stamped])
+            due = workflow.due_at(chosen.target, now)
+            fresh = []
+            for obj in locked:
+                case = cases.get(obj.pk)
+                if case is None:
+                    fresh.append(
+                        WorkflowCase(
+                            content_type=content_type,
+                            object_id=obj.pk,
+                            workflow=workflow.name,
+                            state=chosen.target,
+                            entered_at=now,
+                            due_at=due,
+                        )
+                    )
+                    continue
+                case.workflow, case.state, case.entered_at, case.due_at = workflow.name, chosen.target, now, due
+                case.escalated_org_id, case.escalated_org_path = None, ""
+            sql.update_rows(
+                cases.values(), ["workflow", "state", "entered_at", "due_at", "escalated_org_id", "escalated_org_path"]
+            )
+            WorkflowCase.objects.bulk_create(fresh)
+            WorkflowStep.objects.bulk_create(
+                [
+                    WorkflowStep(
+                        workflow=workflow.name,
+                        content_type=content_type,
+                        object_id=obj.pk,
+                        transition=chosen.name,
+                        label=chosen.label,
+                        from_state=step.from_state,
+                        to_state=step.to_state,
+                        actor=actor,
+                        reason=reason,
+                        at=now,
+                        data=dict(data),
+                    )
+                    for obj, step in zip(locked, steps, strict=True)
+                ]
+            )
+            audit.record_many(
+                actor=actor,
+                entries=[
+                    audit.Entry(
+                        workflow.action(chosen.name),
+                        obj=obj,
+                        organization=org,
+                        detail={
+                            "from": step.from_state,
+                            "to": step.to_state,
+                            **({"reason": reason} if reason else {}),
+                            **data,
+                        },
+                    )
+                    for obj, org, step in zip(locked, orgs, steps, strict=True)
+                ],
+            )
+            for obj in locked:
+                for hook in workflow.hooks.get(chosen.name, []):
+                    transaction.on_commit(functools.partial(hook, obj.pk))
+    except _Refused as refused:
+        audit.record(
+            actor=actor,
+            action=workflow.action(chosen.name),
+            obj=refused.obj,
+            organization=refused.org,
+            result=AuditResult.DENIED,
+            detail={"reason": refused.why},
+        )
+        raise refused.error from None
     return locked

@@ -18,6 +18,7 @@ ACTIONS = {
     "mutual_aid_claim.reject": "初审驳回医疗互助结报",
     "mutual_aid_claim.decline": "审批驳回医疗互助结报",
     "mutual_aid_claim.appeal": "医疗互助结报申诉重审",
+    "mutual_aid_claim.member_appeal": "会员申诉医疗互助结报",
 }
 
 DETAILS = {

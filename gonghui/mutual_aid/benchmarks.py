@@ -7,8 +7,10 @@
    set-based check, a bill per unit and multi-row INSERTs of the enrolments, the bills' audit
    events appended together), the list's payment activating its enrolments in one UPDATE.
 2. `claims_per_s`: that many claims (submitted beforehand, not timed) are adjudicated by 初审
-   through `claim_review` — the kernel workflow, the allowance row lock, the policy, the sealed
-   steps, the audit — on `--workers` threads, each on its own database connection.
+   through `claims_review` (批量初审 of `--batch` claims, as the claim list's button sends them;
+   `claim_review` is the batch of one) — the kernel workflow (`workflow_transition_many`), the
+   allowance rows locked, the policy, the sealed steps, the audit — on `--workers` threads,
+   each on its own database connection.
 3. `report_ms`: the fund report of the whole federation on that data (median of `--repeat`).
 
 The organisations and members are made beforehand with bulk inserts (not timed)."""
@@ -43,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--members", type=int, default=350_000)
     parser.add_argument("--claims", type=int, default=30_000)
     parser.add_argument("--workers", type=int, default=4, help="threads enrolling units and adjudicating claims")
+    parser.add_argument("--batch", type=int, default=200, help="claims per 批量初审 (1: one at a time)")
     parser.add_argument("--repeat", type=int, default=7, help="fund report renders to time")
     parser.add_argument("--seed", type=int, default=20260701)
 
@@ -126,7 +129,9 @@ def _spread[T](work: Callable[[list[T]], int], items: list[T], workers: int) -> 
         return sum(pool.map(work, [items[i::workers] for i in range(workers)]))
 
 
-def run(*, stdout: Any, members: int, claims: int, workers: int, repeat: int, seed: int, **_: Any) -> dict[str, Any]:
+def run(
+    *, stdout: Any, members: int, claims: int, workers: int, batch: int, repeat: int, seed: int, **_: Any
+) -> dict[str, Any]:
     rng = random.Random(seed)
     n_units = max(1, min(5000, members // 70))
     stdout.write("building %d units and %d members…" % (n_units, members))
@@ -221,8 +226,9 @@ def run(*, stdout: Any, members: int, claims: int, workers: int, repeat: int, se
 
     def review(chunk: list[int]) -> int:
         try:
-            for pk in chunk:
-                services.claim_review(actor=staff, claim=Claim.objects.get(pk=pk))
+            for start in range(0, len(chunk), batch):
+                page = list(Claim.objects.filter(pk__in=chunk[start : start + batch]).only("id"))
+                services.claims_review(actor=staff, claims=page)
             return len(chunk)
         finally:
             connection.close()
@@ -244,6 +250,7 @@ def run(*, stdout: Any, members: int, claims: int, workers: int, repeat: int, se
         "enrol_seconds": round(enrol_seconds, 2),
         "enrol_members_per_s": round(enrolled / enrol_seconds) if enrol_seconds else None,
         "claims_per_s": round(done / claim_seconds, 1) if claim_seconds else None,
+        "review_batch": batch,
         "report_ms": round(statistics.median(report) * 1000, 1),
         "periods": Period.objects.filter(organization=root).count(),
     }

@@ -317,6 +317,11 @@ def organization_in_scope(*, actor: Any, pk: int | None, perm: str = AidPerm.VIE
     return organizations_for_actor(actor=actor, perm=perm).filter(pk=pk).first()
 
 
+def may_act(*, actor: Any, perm: str) -> bool:
+    """Does the actor hold `perm` anywhere (a page shows the button that needs it)?"""
+    return bool(scope_paths(actor, perm))
+
+
 def home_organization(*, actor: Any, perm: str = AidPerm.VIEW) -> Organization | None:
     return scope_root_for_actor(actor=actor, perm=perm)
 

@@ -5,7 +5,7 @@ import base64
 import datetime as dt
 import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -35,7 +35,7 @@ from gonghui.mutual_aid.models import (
     RejectCode,
 )
 from gonghui.mutual_aid.permissions import AidPerm
-from gonghui.mutual_aid.policies import rules_for
+from gonghui.mutual_aid.policies import rules_for, rules_for_days
 from gonghui.mutual_aid.rules import Adjudication, Cover, Stay, adjudicate
 from gonghui.mutual_aid.workflows import CLAIM
 from gonghui.organizations.models import Organization
@@ -787,49 +787,82 @@ def stay_of(claim: Claim) -> Stay:
     )
 
 
-def claim_adjudication(*, claim: Claim, enrolment: Enrolment) -> tuple[Adjudication, Any]:
-    """The benefit of `claim` against what `enrolment` (locked by the caller) has left."""
-    period = enrolment.period
-    rules, resolved = rules_for(plan_code=period.plan, organization=period.organization, on=claim.admitted_on)
+def _cover(enrolment: Enrolment) -> Cover:
     if enrolment.enrolled_on is None:
         raise Conflict("该会员本期尚未参保生效")
-    cover = Cover(
+    return Cover(
         enrolled_on=enrolment.enrolled_on,
         first_enrolment=enrolment.first_enrolment,
         period_paid_fen=enrolment.committed_fen,
         period_deductible_used_fen=enrolment.deductible_used_fen,
     )
-    return adjudicate(rules=rules, stay=stay_of(claim), cover=cover), resolved
+
+
+def claim_adjudication(*, claim: Claim, enrolment: Enrolment) -> tuple[Adjudication, Any]:
+    """The benefit of `claim` against what `enrolment` (locked by the caller) has left."""
+    period = enrolment.period
+    rules, resolved = rules_for(plan_code=period.plan, organization=period.organization, on=claim.admitted_on)
+    return adjudicate(rules=rules, stay=stay_of(claim), cover=_cover(enrolment)), resolved
+
+
+def _review_effect(claims: list[Claim], steps: list[workflow.Step]) -> list[str]:
+    """初审 of locked claims: lock their members' allowance rows (in primary-key order, one
+    statement), resolve each period's rules for the admission days at once, adjudicate the
+    claims in order — two claims of one member in the batch see each other's benefit — and
+    write the allowances back in one UPDATE."""
+    ids = sorted({c.enrolment_id for c in claims})
+    enrolments = {
+        e.pk: e
+        for e in Enrolment.objects.select_for_update(of=("self",))
+        .select_related("period", "period__organization")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    days: dict[int, set[dt.date]] = {}
+    for claim in claims:
+        days.setdefault(enrolments[claim.enrolment_id].period_id, set()).add(claim.admitted_on)
+    periods = {e.period_id: e.period for e in enrolments.values()}
+    rules = {
+        period_id: rules_for_days(
+            plan_code=periods[period_id].plan, organization=periods[period_id].organization, days=d
+        )
+        for period_id, d in days.items()
+    }
+    for claim in claims:
+        enrolment = enrolments[claim.enrolment_id]
+        plan_rules, resolved = rules[enrolment.period_id][claim.admitted_on]
+        result = adjudicate(rules=plan_rules, stay=stay_of(claim), cover=_cover(enrolment))
+        enrolment.committed_fen += result.benefit_fen
+        enrolment.deductible_used_fen += result.deductible_used_fen
+        claim.benefit_fen = result.benefit_fen
+        claim.deductible_fen = result.deductible_used_fen
+        claim.policy_version = resolved.version
+        claim.policy_label = resolved.label[:120]
+        claim.steps_encrypted = crypto.encrypt(
+            json.dumps(result.steps_json(), ensure_ascii=False), purpose=STEPS_PURPOSE
+        )
+    sql.update_rows(enrolments.values(), ["committed_fen", "deductible_used_fen"])
+    return ["benefit_fen", "deductible_fen", "policy_version", "policy_label", "steps_encrypted"]
+
+
+REVIEW_BATCH_MAX = 500
+
+
+def claims_review(*, actor: Any, claims: Sequence[Claim]) -> list[Claim]:
+    """初审 (批量初审 of up to 500 claims, all or nothing): adjudicate each claim under its
+    member's locked allowance row and commit the benefit to it, in one transaction whose
+    round trips do not grow with the claims (`workflow.workflow_transition_many`)."""
+    if len(claims) > REVIEW_BATCH_MAX:
+        raise ValidationFailed("一次最多初审 %(n)s 笔结报" % {"n": REVIEW_BATCH_MAX})
+    reviewed: list[Claim] = workflow.workflow_transition_many(
+        actor=actor, objs=claims, workflow=CLAIM, transition="review", effect=_review_effect
+    )
+    return reviewed
 
 
 def claim_review(*, actor: Any, claim: Claim) -> Claim:
-    """初审: adjudicate under the member's locked allowance row and commit the benefit to it."""
-
-    def effect(locked: Claim, step: workflow.Step) -> list[str]:
-        enrolment = (
-            Enrolment.objects.select_for_update(of=("self",))
-            .select_related("period", "period__organization")
-            .get(pk=locked.enrolment_id)
-        )
-        result, resolved = claim_adjudication(claim=locked, enrolment=enrolment)
-        Enrolment.objects.filter(pk=enrolment.pk).update(
-            committed_fen=F("committed_fen") + result.benefit_fen,
-            deductible_used_fen=F("deductible_used_fen") + result.deductible_used_fen,
-        )
-        locked.benefit_fen = result.benefit_fen
-        locked.deductible_fen = result.deductible_used_fen
-        locked.policy_version = resolved.version
-        locked.policy_label = resolved.label[:120]
-        locked.steps_encrypted = crypto.encrypt(
-            json.dumps(result.steps_json(), ensure_ascii=False), purpose=STEPS_PURPOSE
-        )
-        return ["benefit_fen", "deductible_fen", "policy_version", "policy_label", "steps_encrypted"]
-
-    with transaction.atomic():
-        reviewed: Claim = workflow.workflow_transition(
-            actor=actor, obj=claim, workflow=CLAIM, transition="review", effect=effect
-        )
-    return reviewed
+    """初审 of one claim (the batch of one)."""
+    return claims_review(actor=actor, claims=[claim])[0]
 
 
 def claim_approve(*, actor: Any, claim: Claim) -> Claim:
@@ -893,8 +926,9 @@ def claim_reject(*, actor: Any, claim: Claim, code: str, reason: str) -> Claim:
     return rejected
 
 
-def claim_appeal(*, actor: Any, claim: Claim, reason: str) -> Claim:
-    """申诉: the rejected claim goes back to 初审, to be adjudicated again."""
+def claim_appeal(*, actor: Any, claim: Claim, reason: str, by_member: bool = False) -> Claim:
+    """申诉: the rejected claim goes back to 初审, to be adjudicated again — taken by staff, or
+    (`by_member`) by the member whose claim it is (会员申诉, from the H5 page)."""
 
     def effect(locked: Claim, step: workflow.Step) -> list[str]:
         locked.reject_code = ""
@@ -905,6 +939,11 @@ def claim_appeal(*, actor: Any, claim: Claim, reason: str) -> Claim:
         return ["reject_code", "appeals", "steps_encrypted", "policy_version", "policy_label"]
 
     appealed: Claim = workflow.workflow_transition(
-        actor=actor, obj=claim, workflow=CLAIM, transition="appeal", reason=reason, effect=effect
+        actor=actor,
+        obj=claim,
+        workflow=CLAIM,
+        transition="member_appeal" if by_member else "appeal",
+        reason=reason,
+        effect=effect,
     )
     return appealed

@@ -18,9 +18,11 @@ urlpatterns = [
     path("console/mutual-aid/bills/<int:pk>/pay/", views.bill_pay, name="bill_pay"),
     path("console/mutual-aid/enrolments/<int:pk>/claim/", views.claim_create, name="claim_create"),
     path("console/mutual-aid/claims/", views.claim_list, name="claim_list"),
+    path("console/mutual-aid/claims/review/", views.claims_review, name="claims_review"),
     path("console/mutual-aid/claims/<int:pk>/", views.claim_detail, name="claim_detail"),
     path("console/mutual-aid/claims/<int:pk>/act/", views.claim_act, name="claim_act"),
     path("h5/mutual-aid/", views.h5_home, name="h5_home"),
     path("h5/mutual-aid/enrolments/<int:pk>/claim/", views.h5_claim_create, name="h5_claim_create"),
     path("h5/mutual-aid/claims/<int:pk>/", views.h5_claim, name="h5_claim"),
+    path("h5/mutual-aid/claims/<int:pk>/appeal/", views.h5_claim_appeal, name="h5_claim_appeal"),
 ]

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.core import parsing, tabular, workflow
@@ -380,11 +381,51 @@ def claim_list(request: HttpRequest) -> HttpResponse:
     period_id = parsing.query_id(request.GET, "period")
     period = selectors.periods_for_actor(actor=request.user).filter(pk=period_id).first() if period_id else None
     rows = selectors.claims_for_actor(actor=request.user, period=period, status=status)
+    page = paginate(request, rows)
     return render(
         request,
         "mutual_aid/claims.html",
-        {"page": paginate(request, rows), "status": status, "statuses": ClaimStatus.choices, "period": period},
+        {
+            "page": page,
+            "status": status,
+            "statuses": ClaimStatus.choices,
+            "period": period,
+            "can_review": any(c.status == ClaimStatus.SUBMITTED for c in page.items)
+            and selectors.may_act(actor=request.user, perm=AidPerm.CLAIM_HANDLE),
+        },
     )
+
+
+@require_POST
+@requires_perm(AidPerm.CLAIM_HANDLE)
+def claims_review(request: HttpRequest) -> HttpResponse:
+    """批量初审: the ticked claims of the list, adjudicated together (all or nothing)."""
+    picked = []
+    for raw in request.POST.getlist("claim")[: services.REVIEW_BATCH_MAX + 1]:
+        try:
+            picked.append(parsing.parse_int(raw, label="结报编号", minimum=1))
+        except ValueError:
+            messages.error(request, "结报编号有误")
+            return redirect("mutual_aid:claim_list")
+    claims = list(selectors.claims_for_actor(actor=request.user).filter(pk__in=picked)) if picked else []
+    try:
+        if not claims:
+            raise ValidationFailed("请先勾选要初审的结报")
+        if len(claims) != len(set(picked)):
+            raise NotFound("所选结报不存在或不在您的管辖范围内")
+        done = services.claims_review(actor=request.user, claims=claims)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            "已初审 %(n)s 笔结报，核定互助金合计 ¥%(total)s"
+            % {"n": len(done), "total": parsing.format_yuan(sum(c.benefit_fen or 0 for c in done))},
+        )
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = ""
+    return redirect(target or "mutual_aid:claim_list")
 
 
 def _cost_rows(health: dict[str, Any]) -> list[tuple[str, int]]:
@@ -548,10 +589,8 @@ def h5_claim_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_GET
-def h5_claim(request: HttpRequest, pk: int) -> HttpResponse:
-    member = _me(request)
-    claim = selectors.my_claim(member=member, pk=pk)
+def _h5_claim_page(request: HttpRequest, claim: Any, *, error: str = "", status: int = 200) -> HttpResponse:
+    options = workflow.workflow_options(actor=request.user, workflow=CLAIM, obj=claim)
     return render(
         request,
         "mutual_aid/h5/claim.html",
@@ -560,5 +599,28 @@ def h5_claim(request: HttpRequest, pk: int) -> HttpResponse:
             "health": services.claim_health(claim),
             "steps": services.claim_steps(claim),
             "history": workflow.workflow_history(workflow=CLAIM, obj=claim),
+            "can_appeal": "member_appeal" in options and options["member_appeal"].allowed,
+            "error": error,
+            "reason": request.POST.get("reason", "") if request.method == "POST" else "",
         },
+        status=status,
     )
+
+
+@require_GET
+def h5_claim(request: HttpRequest, pk: int) -> HttpResponse:
+    return _h5_claim_page(request, selectors.my_claim(member=_me(request), pk=pk))
+
+
+@require_POST
+def h5_claim_appeal(request: HttpRequest, pk: int) -> HttpResponse:
+    """The member appeals their rejected claim: it goes back to 初审 with the reason."""
+    claim = selectors.my_claim(member=_me(request), pk=pk)
+    try:
+        services.claim_appeal(
+            actor=request.user, claim=claim, reason=parsing.clean(request.POST.get("reason"))[:201], by_member=True
+        )
+    except DomainError as exc:
+        return _h5_claim_page(request, claim, error=exc.message, status=exc.status)
+    messages.success(request, "申诉已提交，工会将重新审核")
+    return redirect("mutual_aid:h5_claim", pk=claim.pk)
