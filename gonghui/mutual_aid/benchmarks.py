@@ -6,7 +6,8 @@
    job queued), the job run as the worker runs it (`jobs.job_execute`: the tabular reader, the
    set-based check, a bill per unit and multi-row INSERTs of the enrolments, the bills' audit
    events appended together), the list's payment activating its enrolments in one UPDATE.
-2. `claims_per_s`: that many claims (submitted beforehand, not timed) are adjudicated by 初审
+2. `claims_per_s`: that many claims (made beforehand in bulk as `claim_submit` leaves them,
+   not timed) are adjudicated by 初审
    through `claims_review` (批量初审 of `--batch` claims, as the claim list's button sends them;
    `claim_review` is the batch of one) — the kernel workflow (`workflow_transition_many`), the
    allowance rows locked, the policy, the sealed steps, the audit — on `--workers` threads,
@@ -17,6 +18,7 @@ The organisations and members are made beforehand with bulk inserts (not timed).
 
 import argparse
 import datetime as dt
+import json
 import random
 import statistics
 import time
@@ -24,16 +26,20 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.utils import timezone
 
 from gonghui.accounts.models import User
-from gonghui.core import jobs
+from gonghui.core import crypto, jobs
 from gonghui.core.identifiers import make_resident_id
+from gonghui.core.models import WorkflowCase, WorkflowStep
 from gonghui.core.permissions import Role
 from gonghui.members.identity import identity_from_raw, new_card_no, new_member_no
 from gonghui.members.models import Member
 from gonghui.mutual_aid import selectors, services
-from gonghui.mutual_aid.models import Claim, Enrolment, Period
+from gonghui.mutual_aid.models import Claim, ClaimStatus, Enrolment, Period
+from gonghui.mutual_aid.workflows import CLAIM
 from gonghui.organizations.models import Level, Organization
 from gonghui.organizations.services import organization_create, role_grant
 
@@ -120,6 +126,77 @@ def _csv(rows: list[tuple[str, str]]) -> bytes:
     return ("姓名,证件号码\n" + "".join("%s,%s\n" % r for r in rows)).encode("utf-8")
 
 
+def _submitted(staff: User, enrolments: list[Enrolment], rng: random.Random) -> list[int]:
+    """Claims as `claim_submit` leaves them — the sealed diagnosis and costs, the workflow case
+    in 待初审 and its first history row — made with bulk inserts (setup, not timed)."""
+    now = timezone.now()
+    made = []
+    for enrolment in enrolments:
+        personal = rng.randint(50, 3000) * 10_000
+        outside = personal // 10
+        health = {
+            "diagnosis": "基准诊断",
+            "total_fen": personal * 3,
+            "basic_insurance_fen": personal * 2,
+            "serious_illness_insurance_fen": 0,
+            "self_inside_catalogue_fen": personal - outside,
+            "self_outside_catalogue_fen": outside,
+        }
+        made.append(
+            Claim(
+                period_id=enrolment.period_id,
+                enrolment=enrolment,
+                member_id=enrolment.member_id,
+                organization_id=enrolment.organization_id,
+                hospital="基准医院",
+                admitted_on=dt.date(2026, 4, 1) + dt.timedelta(days=rng.randint(0, 200)),
+                discharged_on=dt.date(2026, 12, 30),
+                days=rng.randint(1, 30),
+                health_encrypted=crypto.encrypt(
+                    json.dumps(health, ensure_ascii=False), purpose=services.HEALTH_PURPOSE
+                ),
+                submitted_by=staff,
+            )
+        )
+    with transaction.atomic():
+        Claim.objects.bulk_create(made, batch_size=2000)
+        content_type = ContentType.objects.get_for_model(Claim)
+        state = ClaimStatus.SUBMITTED
+        WorkflowCase.objects.bulk_create(
+            [
+                WorkflowCase(
+                    content_type=content_type,
+                    object_id=c.pk,
+                    workflow=CLAIM.name,
+                    state=state,
+                    entered_at=now,
+                    due_at=CLAIM.due_at(state, now),
+                )
+                for c in made
+            ],
+            batch_size=2000,
+        )
+        WorkflowStep.objects.bulk_create(
+            [
+                WorkflowStep(
+                    workflow=CLAIM.name,
+                    content_type=content_type,
+                    object_id=c.pk,
+                    transition="submit",
+                    label="提交",
+                    from_state="",
+                    to_state=state,
+                    actor=staff,
+                    at=now,
+                    data={},
+                )
+                for c in made
+            ],
+            batch_size=2000,
+        )
+    return [c.pk for c in made]
+
+
 def _spread[T](work: Callable[[list[T]], int], items: list[T], workers: int) -> int:
     """`work` over `items` dealt to `workers` threads (each its own connection); in this
     thread when there is one worker (so that a profiler sees it)."""
@@ -199,30 +276,10 @@ def run(
     _spread(enrol, sorted(files), workers)
     enrol_seconds = time.perf_counter() - t
     enrolled = Enrolment.objects.filter(period=period, status="active").count()
-    stdout.write("submitting %d claims (not timed)…" % claims)
+    stdout.write("submitting %d claims (bulk, not timed)…" % claims)
     ids = list(Enrolment.objects.filter(period=period).values_list("id", flat=True))
     picked = rng.sample(ids, min(claims, len(ids)))
-    claim_ids: list[int] = []
-    for enrolment in Enrolment.objects.filter(pk__in=picked).select_related("period", "organization", "member"):
-        personal = rng.randint(50, 3000) * 10_000
-        outside = personal // 10
-        claim = services.claim_submit(
-            actor=staff,
-            enrolment=enrolment,
-            data=services.ClaimInput(
-                hospital="基准医院",
-                admitted_on=dt.date(2026, 4, 1) + dt.timedelta(days=rng.randint(0, 200)),
-                discharged_on=dt.date(2026, 12, 30),
-                days=rng.randint(1, 30),
-                diagnosis="基准诊断",
-                total_fen=personal * 3,
-                basic_insurance_fen=personal * 2,
-                serious_illness_insurance_fen=0,
-                self_inside_catalogue_fen=personal - outside,
-                self_outside_catalogue_fen=outside,
-            ),
-        )
-        claim_ids.append(claim.pk)
+    claim_ids = _submitted(staff, list(Enrolment.objects.filter(pk__in=picked)), rng)
 
     def review(chunk: list[int]) -> int:
         try:

@@ -409,7 +409,7 @@ def claims_review(request: HttpRequest) -> HttpResponse:
             return redirect("mutual_aid:claim_list")
     claims = list(selectors.claims_for_actor(actor=request.user).filter(pk__in=picked)) if picked else []
     try:
-        if not claims:
+        if not picked:
             raise ValidationFailed("请先勾选要初审的结报")
         if len(claims) != len(set(picked)):
             raise NotFound("所选结报不存在或不在您的管辖范围内")

@@ -3,11 +3,12 @@
 import datetime as dt
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from gonghui.core import sql
-from gonghui.core.models import AuditEvent, AuditResult, Device, DeviceNonce, IdempotentResponse
+from gonghui.core.models import AuditEvent, AuditResult, Device, DeviceNonce, IdempotentResponse, WorkflowCase
 from gonghui.organizations.models import Organization
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +110,26 @@ def test_table_and_choice_name_what_a_hand_written_statement_touches() -> None:
 def test_choice_refuses_a_value_that_would_need_escaping() -> None:
     with pytest.raises(ValueError):
         sql.choice(_Quoted.QUOTE)
+
+
+def test_copy_rows_and_update_rows_store_what_the_orm_reads_back() -> None:
+    org = Organization.objects.create(code="SQL-C", name="复制工会", level=6, region_code="320500", path="SQLC.")
+    content_type = ContentType.objects.get_for_model(Organization)
+    at = dt.datetime(2026, 7, 1, 9, 30, 15, 123456, tzinfo=dt.UTC)
+    rows = [
+        (content_type.pk, org.pk, "w", "待办\t含制表符\\与换行\n", None, "", sql.db_datetime(at), None),
+        (content_type.pk, org.pk + 1, "w", "done", 7, "A.B.", sql.db_datetime(at), None),
+    ]
+    names = ("content_type", "object_id", "workflow", "state", "escalated_org_id", "escalated_org_path")
+    assert sql.copy_rows(WorkflowCase, (*names, "entered_at", "due_at"), rows) == 2
+    cases = list(WorkflowCase.objects.filter(workflow="w").order_by("object_id"))
+    assert [(c.state, c.escalated_org_id, c.escalated_org_path, c.entered_at, c.due_at) for c in cases] == [
+        ("待办\t含制表符\\与换行\n", None, "", at, None),
+        ("done", 7, "A.B.", at, None),
+    ]
+    cases[0].state, cases[0].escalated_org_id, cases[0].due_at = "改过", 9, at
+    cases[1].state, cases[1].escalated_org_id = "也改过", None
+    assert sql.update_rows(cases, ["state", "escalated_org_id", "due_at"]) == 2
+    again = list(WorkflowCase.objects.filter(workflow="w").order_by("object_id"))
+    assert [(c.state, c.escalated_org_id, c.due_at) for c in again] == [("改过", 9, at), ("也改过", None, None)]
+    assert sql.update_rows([], ["state"]) == 0

@@ -1,5 +1,6 @@
 """In chromium, the issue's "done when": the city's 管理员 sets up period 7 with the ¥100 plan;
-union A's 经办人 uploads the unit's list, records the payment, registers a member's stay and
+union A's 经办人 uploads the unit's list (checked and written by the background worker, the page
+following its progress), records the payment, registers a member's stay and
 reviews it (the computation shown step by step); a second person approves, the 经办人 pays; the
 管理员 reads the fund report with its chart."""
 
@@ -7,6 +8,7 @@ import datetime as dt
 
 import pyotp
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from gonghui.accounts.services import totp_secret
@@ -90,7 +92,11 @@ def test_period_7_enrolment_claim_and_fund_report(live_server, browser) -> None:
         files=[{"name": "名单.csv", "mimeType": "text/csv", "buffer": list_csv(members)}]
     )
     clerk.click("button[value=commit]")
-    clerk.wait_for_selector("[data-testid=bills] >> text=待缴费")
+    clerk.wait_for_selector("[data-testid=batches][data-pending='1']")
+    assert "排队中" in clerk.inner_text("[data-testid=batches]")
+    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)  # the background worker
+    clerk.wait_for_selector("[data-testid=bills] >> text=待缴费", timeout=20_000)
+    assert "12 人，应缴 ¥1200.00" in clerk.inner_text("[data-testid=batches]")
     assert "¥1200.00" in clerk.inner_text("[data-testid=bills]")
     clerk.fill("[data-testid=bills] input[name=payment_ref]", "回单 2026-007")
     clerk.click("[data-testid=bills] button:has-text('登记缴费')")

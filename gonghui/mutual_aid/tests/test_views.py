@@ -200,3 +200,26 @@ def test_dashboard_card_counts_waiting_claims_of_the_sub_tree(world: World) -> N
         "待审批": "0",
         "待支付": "0",
     }
+
+
+def test_batch_review_from_the_claim_list(world: World) -> None:
+    period = make_period(world.federation_admin, world.city)
+    members = [world.member_a, make_member(world.union_a, name="孙一"), make_member(world.union_a, name="孙二")]
+    enrol(world.staff_a, period, world.union_a, members)
+    claims = [submit(world.staff_a, Enrolment.objects.get(member=m)) for m in members]
+    client = world.client_for(world.staff_a)
+    listed = client.get(reverse("mutual_aid:claim_list")).content.decode()
+    assert 'data-testid="batch-review"' in listed and 'name="claim" value="%s"' % claims[0].pk in listed
+    url = reverse("mutual_aid:claims_review")
+    refused = world.client_for(world.staff_b).post(url, {"claim": [claims[0].pk]}, follow=True)
+    assert "不存在或不在您的管辖范围内" in refused.content.decode()
+    assert Claim.objects.filter(status=ClaimStatus.SUBMITTED).count() == 3
+    bad = client.post(url, {"claim": ["x"]}, follow=True)
+    assert "结报编号有误" in bad.content.decode()
+    done = client.post(url, {"claim": [c.pk for c in claims[:2]], "next": "/console/mutual-aid/claims/"}, follow=True)
+    assert "已初审 2 笔结报，核定互助金合计 ¥14800.00" in done.content.decode()
+    assert sorted(Claim.objects.values_list("status", flat=True)) == ["reviewed", "reviewed", "submitted"]
+    assert AuditEvent.objects.filter(action="mutual_aid_claim.review").count() == 2
+    again = client.post(url, {"claim": [claims[0].pk, claims[2].pk]}, follow=True)
+    assert "不能初审并核算" in again.content.decode()
+    assert Claim.objects.get(pk=claims[2].pk).status == ClaimStatus.SUBMITTED

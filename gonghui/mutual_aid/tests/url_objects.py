@@ -1,7 +1,7 @@
 """How to build union A's object for each parameterised URL of the mutual-aid app (see
 site/tests/test_url_access.py): a period union A runs itself (a city's period is
-rightly seen by its sibling too), union A's paid enrolment of member A
-and a claim of it."""
+rightly seen by its sibling too), union A's paid enrolment of member A (its bill and its
+list's batch) and a claim of it."""
 
 from typing import Any
 
@@ -34,6 +34,10 @@ def bill_pk(world: World) -> dict[str, Any]:
     return {"pk": _enrolment(world).bill_id}
 
 
+def batch_pk(world: World) -> dict[str, Any]:
+    return {"pk": _enrolment(world).bill.batch_id}
+
+
 def enrolment_pk(world: World) -> dict[str, Any]:
     return {"pk": _enrolment(world).pk}
 
@@ -49,9 +53,13 @@ URL_OBJECTS = {
     "mutual_aid:enrolment_list": period_pk,
     "mutual_aid:fund_report": period_pk,
     "mutual_aid:bill_pay": bill_pk,
+    "mutual_aid:batch_status": period_pk,
+    "mutual_aid:batch_report": batch_pk,
+    "mutual_aid:batch_pay": batch_pk,
     "mutual_aid:claim_create": enrolment_pk,
     "mutual_aid:claim_detail": claim_pk,
     "mutual_aid:claim_act": claim_pk,
     "mutual_aid:h5_claim_create": enrolment_pk,
     "mutual_aid:h5_claim": claim_pk,
+    "mutual_aid:h5_claim_appeal": claim_pk,
 }

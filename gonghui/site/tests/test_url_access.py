@@ -217,6 +217,7 @@ def test_member_b_cannot_reach_member_a_objects(world: World) -> None:
         "health:h5_programme",
         "health:h5_appointment_cancel",
         "mutual_aid:h5_claim",
+        "mutual_aid:h5_claim_appeal",
         "mutual_aid:h5_claim_create",
         "suggestions:h5_item",
         "activities:h5_course",
