@@ -14,6 +14,9 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps.registry import Apps
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from openpyxl import Workbook
 
@@ -189,3 +192,30 @@ def xlsx_of(rows: list[list[Any]]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+# ---- data migrations, tested by moving one app back and forth -------------------------------
+
+
+def migrate_app(app: str, name: str) -> Apps:
+    """Move `app` to its migration `name` and return the historical models there. Going back
+    also unapplies the migrations of other apps that depend on a later one of `app` (a newer
+    module's tables), so those apps are left out of the returned state; `migrate_all` puts
+    them back. Every other app stays at its latest migration."""
+    executor = MigrationExecutor(connection)
+    graph = executor.loader.graph
+    target = (app, name)
+    kept = set(graph.forwards_plan(target))
+    others = [
+        leaf
+        for leaf in graph.leaf_nodes()
+        if leaf[0] != app and all(node[0] != app or node in kept for node in graph.forwards_plan(leaf))
+    ]
+    executor.migrate([target])
+    return executor.loader.project_state([target, *others]).apps
+
+
+def migrate_all() -> None:
+    """Every app to its latest migration: what a test that moved an app back leaves behind."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

@@ -3,25 +3,15 @@
 import datetime as dt
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from gonghui.benefits.models import IssueRun
 from gonghui.benefits.tests.factories import make_campaign
 from gonghui.core.models import Job, JobStatus
+from gonghui.site.testing import migrate_all, migrate_app
 
-BEFORE = [("benefits", "0002_issue_run_progressed_at")]
-AFTER = [("benefits", "0005_issue_run_lifecycle_fields_removed")]
-
-
-def _migrate(targets):  # type: ignore[no-untyped-def]
-    """Move this app to `targets`, every other app staying at its latest migration."""
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    others = [leaf for leaf in executor.loader.graph.leaf_nodes() if leaf[0] != targets[0][0]]
-    executor.migrate(targets)
-    return executor.loader.project_state(targets + others).apps
+BEFORE = ("benefits", "0002_issue_run_progressed_at")
+AFTER = ("benefits", "0005_issue_run_lifecycle_fields_removed")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -29,7 +19,7 @@ def test_existing_runs_get_a_job_with_their_status_progress_and_times(world) -> 
     done_campaign = make_campaign(world.union_a, world.staff_a, mode="targeted")
     live_campaign = make_campaign(world.union_a, world.staff_a, mode="targeted")
     try:
-        old = _migrate(BEFORE)
+        old = migrate_app(*BEFORE)
         OldRun = old.get_model("benefits", "IssueRun")
         started = timezone.now() - dt.timedelta(hours=3)
         done = OldRun.objects.create(
@@ -68,7 +58,7 @@ def test_existing_runs_get_a_job_with_their_status_progress_and_times(world) -> 
             total=9,
             processed=2,
         )
-        _migrate(AFTER)
+        migrate_app(*AFTER)
         carried = {run.pk: run for run in IssueRun.objects.select_related("job")}
         a, b, c = carried[done.pk], carried[failed.pk], carried[running.pk]
         assert (a.job.kind, a.job.key, a.job.status, a.job.done, a.job.total) == (
@@ -93,11 +83,11 @@ def test_existing_runs_get_a_job_with_their_status_progress_and_times(world) -> 
         assert a.job.created_at == a.created_at
         assert Job.objects.count() == 3
         # And back: the runs get their status and progress again, the jobs are gone.
-        old = _migrate(BEFORE)
+        old = migrate_app(*BEFORE)
         back = {r.pk: r for r in old.get_model("benefits", "IssueRun").objects.all()}
         assert (back[done.pk].status, back[done.pk].processed, back[done.pk].total) == ("done", 7, 7)
         assert (back[failed.pk].status, back[failed.pk].error) == ("failed", "发放时发生系统错误")
         assert (back[running.pk].status, back[running.pk].processed) == ("running", 2)
         assert old.get_model("core", "Job").objects.count() == 0
     finally:
-        _migrate(AFTER)
+        migrate_all()

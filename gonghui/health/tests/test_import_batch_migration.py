@@ -3,30 +3,20 @@
 import datetime as dt
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from gonghui.core.models import Job, JobStatus
 from gonghui.health.models import ImportBatch
+from gonghui.site.testing import migrate_all, migrate_app
 
-BEFORE = [("health", "0005_critical_limits_as_policy")]
-AFTER = [("health", "0008_import_batch_lifecycle_fields_removed")]
-
-
-def _migrate(targets):  # type: ignore[no-untyped-def]
-    """Move this app to `targets`, every other app staying at its latest migration."""
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    others = [leaf for leaf in executor.loader.graph.leaf_nodes() if leaf[0] != targets[0][0]]
-    executor.migrate(targets)
-    return executor.loader.project_state(targets + others).apps
+BEFORE = ("health", "0005_critical_limits_as_policy")
+AFTER = ("health", "0008_import_batch_lifecycle_fields_removed")
 
 
 @pytest.mark.django_db(transaction=True)
 def test_existing_batches_get_a_job_with_their_status_times_and_error(world) -> None:  # type: ignore[no-untyped-def]
     try:
-        old = _migrate(BEFORE)
+        old = migrate_app(*BEFORE)
         OldBatch = old.get_model("health", "ImportBatch")
         started = timezone.now() - dt.timedelta(hours=2)
         common = {"organization_id": world.union_a.pk, "created_by_id": world.staff_a.pk, "format": "csv"}
@@ -47,7 +37,7 @@ def test_existing_batches_get_a_job_with_their_status_times_and_error(world) -> 
             summary={"status": "failed", "error": "缺少必需的列"},
         )
         waiting = OldBatch.objects.create(**common, filename="waiting.csv", payload_encrypted="ciphertext")
-        _migrate(AFTER)
+        migrate_app(*AFTER)
         carried = {b.pk: b for b in ImportBatch.objects.select_related("job")}
         a, b, c = carried[done.pk], carried[failed.pk], carried[waiting.pk]
         assert (a.job.kind, a.job.status, a.job.done, a.job.total, a.job.result["imported"]) == (
@@ -68,11 +58,11 @@ def test_existing_batches_get_a_job_with_their_status_times_and_error(world) -> 
         assert (c.job.status, c.job.attempts) == (JobStatus.QUEUED, 0)
         assert c.job.expires_at == c.created_at + dt.timedelta(hours=72)
         assert Job.objects.count() == 3
-        old = _migrate(BEFORE)
+        old = migrate_app(*BEFORE)
         back = {r.pk: r for r in old.get_model("health", "ImportBatch").objects.all()}
         assert (back[done.pk].status, back[done.pk].summary["status"]) == ("done", "done")
         assert (back[failed.pk].status, back[failed.pk].summary["error"]) == ("failed", "缺少必需的列")
         assert back[waiting.pk].status == "queued"
         assert old.get_model("core", "Job").objects.count() == 0
     finally:
-        _migrate(AFTER)
+        migrate_all()
