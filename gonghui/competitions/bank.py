@@ -167,7 +167,7 @@ def _choice_parts(kind: str, options: Sequence[Any], correct: Iterable[Any]) -> 
         raise ValidationFailed("请至少填写两个连续的选项", fields={"options": "选项不足"})
     if len(texts) > MAX_OPTIONS or any(len(t) > 100 for t in texts):
         raise ValidationFailed("选项最多 %d 个，每个不超过 100 字" % MAX_OPTIONS, fields={"options": "过多或过长"})
-    picked = sorted({int(c) for c in correct if str(c).isdigit() and int(c) < len(texts)})
+    picked = sorted({int(c) for c in correct if str(c).isascii() and str(c).isdigit() and int(c) < len(texts)})
     if not picked:
         raise ValidationFailed("请选择正确答案", fields={"correct": "请选择"})
     if kind == QuestionKind.SINGLE and len(picked) != 1:
@@ -587,7 +587,7 @@ def is_correct(question: Question, answer: Any) -> bool:
         return any(rx <= x <= rx + rw and ry <= y <= ry + rh for rx, ry, rw, rh in question.regions)
     if not isinstance(answer, list | tuple):
         return False
-    return sorted({int(a) for a in answer if str(a).isdigit()}) == sorted(question.correct)
+    return sorted({int(a) for a in answer if str(a).isascii() and str(a).isdigit()}) == sorted(question.correct)
 
 
 def attempt_submit(*, member: Any, attempt: Attempt, answers: Mapping[int, Any]) -> Attempt:

@@ -105,7 +105,7 @@ def _answers(post: Any, questions: list[Question]) -> dict[int, Any]:
             if x and y:
                 answers[q.pk] = [x[:12], y[:12]]
         else:
-            picked = [v for v in post.getlist(key) if v.isdigit() and len(v) < 3]
+            picked = [v for v in post.getlist(key) if v.isascii() and v.isdigit() and len(v) < 3]
             if picked:
                 answers[q.pk] = picked
     return answers
