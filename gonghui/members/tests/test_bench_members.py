@@ -23,7 +23,9 @@ def test_bench_import_measures_the_import_against_copy(capsys) -> None:  # type:
     result = final_json(capsys)
     assert result["rows"] == 1500
     assert result["import_rows_per_s"] > 0 and result["copy_rows_per_s"] > 0
-    assert result["ratio"] == round(result["import_rows_per_s"] / result["copy_rows_per_s"], 3)
+    # The ratio comes from the unrounded rates: from the printed (rounded) ones it may differ in the
+    # last digit, never by more.
+    assert abs(result["ratio"] - result["import_rows_per_s"] / result["copy_rows_per_s"]) < 0.0015
     batch = ImportBatch.objects.get()
     assert (batch.status, batch.created) == (ImportStatus.SUCCEEDED, 1500)
     # The bench members are removed afterwards and the bare table is gone.
