@@ -71,7 +71,7 @@ check-migrations: $(VENV)/.dev postgres
 	DATABASE_URL=$(PG_TEST_URL) $(PY) manage.py makemigrations --check --dry-run
 
 test: install-test postgres lint typecheck check-migrations
-	DATABASE_URL=$(PG_TEST_URL) $(VENV)/bin/pytest -m "not sqlite_smoke"
+	DATABASE_URL=$(PG_TEST_URL) $(VENV)/bin/pytest -m "not sqlite_smoke" -n 2 --dist worksteal
 	$(MAKE) --no-print-directory test-sqlite
 
 test-sqlite: $(VENV)/.dev

@@ -6,7 +6,8 @@ user allowed to use it, and must answer below 500.
 The URL patterns are enumerated like site/tests/test_url_access.py, with union A's objects from
 the apps' tests/url_objects.py. GET parameter names come from the view's source (and the helpers
 it calls) and from the page's GET forms; form field names from the forms each page renders,
-posted with the form's own values and one field replaced at a time."""
+posted with the form's own values and one field replaced at a time. The page sweeps run once per
+URL namespace (an app's pages), so the test id names the app and the suite's workers share them."""
 
 import inspect
 import json
@@ -161,11 +162,21 @@ def _clients(world: World, sweeper: Any) -> tuple[Client, Client]:
     return staff, member
 
 
-def _html_patterns() -> Iterator[tuple[str, str, URLPattern]]:
+def _namespace(name: str) -> str:
+    return name.split(":", 1)[0] if ":" in name else "-"
+
+
+def _html_patterns(namespace: str) -> Iterator[tuple[str, str, URLPattern]]:
     for route, name, pattern in all_patterns():
-        if route.startswith("api/") or name in SKIP_NAMES:
+        if route.startswith("api/") or name in SKIP_NAMES or _namespace(name) != namespace:
             continue
         yield route, name, pattern
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "namespace" in metafunc.fixturenames:
+        names = sorted({_namespace(name) for route, name, _p in all_patterns() if not route.startswith("api/")})
+        metafunc.parametrize("namespace", names)
 
 
 def _get(client: Client, path: str, params: dict[str, str]) -> Any:
@@ -174,11 +185,11 @@ def _get(client: Client, path: str, params: dict[str, str]) -> Any:
 
 @pytest.mark.slow
 @pytest.mark.django_db
-def test_every_get_filter_survives_hostile_values(world: World, sweeper: Any) -> None:
+def test_every_get_filter_survives_hostile_values(world: World, sweeper: Any, namespace: str) -> None:
     builders = url_object_builders()
     staff, member = _clients(world, sweeper)
     failures = []
-    for route, name, pattern in _html_patterns():
+    for route, name, pattern in _html_patterns(namespace):
         client = member if _is_h5(route) else staff
         kwargs = builders[name or route](world) if _PARAM.search(route) else {}
         path = build_path(route, kwargs)
@@ -205,12 +216,12 @@ def test_every_get_filter_survives_hostile_values(world: World, sweeper: Any) ->
 
 @pytest.mark.slow
 @pytest.mark.django_db
-def test_every_form_field_survives_hostile_values(world: World, sweeper: Any) -> None:
+def test_every_form_field_survives_hostile_values(world: World, sweeper: Any, namespace: str) -> None:
     builders = url_object_builders()
     staff, member = _clients(world, sweeper)
     failures = []
     seen: set[tuple[str, frozenset[str]]] = set()
-    for route, name, pattern in _html_patterns():
+    for route, name, pattern in _html_patterns(namespace):
         client = member if _is_h5(route) else staff
         kwargs = builders[name or route](world) if _PARAM.search(route) else {}
         path = build_path(route, kwargs)
