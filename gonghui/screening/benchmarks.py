@@ -46,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--claims", type=int, default=10_000_000)
     parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
     parser.add_argument("--keep", action="store_true", help="keep the synthetic data afterwards")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the synthetic data a --keep run left behind when it has the same sizes (only the runs are cleared)",
+    )
 
 
 def _org(code: str, *, parent: Organization | None, level: int, name: str, region: str) -> Organization:
@@ -65,19 +70,27 @@ def _tree() -> tuple[Organization, Organization, list[Organization]]:
     return province, city, unions
 
 
-def _clear(city: Organization, unions: list[Organization]) -> None:
-    """Remove an earlier run's rows (in SQL: the ORM's collector would fetch every id first)."""
-    union_ids = [u.pk for u in unions]
+def _clear_runs(city: Organization, unions: list[Organization]) -> None:
+    """Remove earlier runs and their candidates (in SQL: the ORM's collector would fetch every
+    id first)."""
     runs = list(Run.objects.filter(organization=city).values_list("pk", "job_id"))
-    datasets = list(Dataset.objects.filter(organization=city).values_list("pk", "job_id", "data_file"))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "DELETE FROM %s WHERE organization_id = ANY(%%s)" % sql.table(Candidate),  # noqa: S608
-            [union_ids],
+            [[u.pk for u in unions]],
         )
         Run.objects.filter(pk__in=[r for r, _ in runs]).delete()
+        Job.objects.filter(pk__in=[j for _, j in runs]).delete()
+
+
+def _clear(city: Organization, unions: list[Organization]) -> None:
+    """Remove an earlier run's rows: runs, datasets and members."""
+    _clear_runs(city, unions)
+    union_ids = [u.pk for u in unions]
+    datasets = list(Dataset.objects.filter(organization=city).values_list("pk", "job_id", "data_file"))
+    with transaction.atomic(), connection.cursor() as cursor:
         Dataset.objects.filter(pk__in=[d for d, _, _ in datasets]).delete()
-        Job.objects.filter(pk__in=[j for _, j in runs] + [j for _, j, _ in datasets]).delete()
+        Job.objects.filter(pk__in=[j for _, j, _ in datasets]).delete()
         cursor.execute(
             "DELETE FROM %s WHERE organization_id = ANY(%%s)" % sql.table(Member),  # noqa: S608
             [union_ids],
@@ -160,6 +173,20 @@ def _datasets(city: Organization, *, members: int, claims: int, reference: dt.da
     return targets
 
 
+def _kept(city: Organization, unions: list[Organization], *, members: int, claims: int) -> dict[str, Path] | None:
+    """The agency files of a kept run of the same sizes (None: none, or of other sizes)."""
+    datasets = {d.kind: d for d in Dataset.objects.filter(organization=city, status=DatasetStatus.READY)}
+    if set(datasets) != set(KINDS):
+        return None
+    targets = {kind: storage.path_of(storage.DATA, d.data_file) for kind, d in datasets.items()}
+    sizes = {kind: claims if kind == "yb_settlement" else members for kind in KINDS}
+    if any(datasets[kind].rows_valid != rows or not targets[kind].exists() for kind, rows in sizes.items()):
+        return None
+    if Member.objects.filter(organization__in=unions).count() != members:
+        return None
+    return targets
+
+
 def baseline_sql(reference: dt.date, *, since_unemployment: dt.date, since_injury: dt.date) -> str:
     """The same candidates as the shipped rules, written by hand in one DuckDB query."""
     year = reference.year
@@ -234,16 +261,24 @@ def peak_rss_mb() -> float:
     return round(total_kb / 1024, 1)
 
 
-def run(*, stdout: Any, members: int, claims: int, engine: str, keep: bool, **_: Any) -> dict[str, Any]:
+def run(
+    *, stdout: Any, members: int, claims: int, engine: str, keep: bool, reuse: bool = False, **_: Any
+) -> dict[str, Any]:
     if connection.vendor != "postgresql":
         raise SystemExit("this benchmark needs PostgreSQL (set DATABASE_URL)")
     reference = timezone.localdate()
     province, city, unions = _tree()
-    _clear(city, unions)
-    started = time.perf_counter()
-    _fill_members(unions, members)
-    targets = _datasets(city, members=members, claims=claims, reference=reference)
-    stdout.write(f"generated {members} members and {claims} claims rows in {time.perf_counter() - started:.1f}s")
+    kept = _kept(city, unions, members=members, claims=claims) if reuse else None
+    if kept is not None:
+        _clear_runs(city, unions)
+        targets = kept
+        stdout.write(f"reusing the kept {members} members and {claims} claims rows")
+    else:
+        _clear(city, unions)
+        started = time.perf_counter()
+        _fill_members(unions, members)
+        targets = _datasets(city, members=members, claims=claims, reference=reference)
+        stdout.write(f"generated {members} members and {claims} claims rows in {time.perf_counter() - started:.1f}s")
     admin = User.objects.filter(username="bench_screening_admin").first()
     if admin is None:
         admin = User.objects.create_staff_user(username="bench_screening_admin", display_name="筛查基准测试")
