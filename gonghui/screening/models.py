@@ -171,18 +171,32 @@ class CandidateStatus(models.TextChoices):
 class Candidate(models.Model):
     """A run writes its candidates in one COPY (a province's run: hundreds of thousands), so
     the table carries only the indexes its pages read: the run's candidates
-    (screening_candidate_once), a union's (screening_candidate_org) and the decisions a run
-    carries forward (screening_candidate_decided, partial: decided rows only). The member is
-    not checked by a database constraint: the run writes only members of the registry export
-    it took in the same job, members are never deleted (PROTECT), and the check would take a
-    row lock on every member found — the largest cost of writing a run."""
+    (screening_candidate_once, which also serves the rule filter within a run), a union's
+    (screening_candidate_org) and the decisions a run carries forward
+    (screening_candidate_decided, partial: decided rows only); screening_candidate_decider
+    (partial: decided rows only) is there for the PROTECT lookup when a user is deleted.
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="candidates", db_index=False)
+    No key has a database constraint. A deferred foreign key queues one check per inserted row
+    and runs them all at commit — each a lookup and a row lock on the row referred to — which
+    was the largest cost of writing a run; the run job instead checks each key set-based in
+    the same transaction (`services._lock_referenced`): the few distinct runs, unions, rule
+    versions and deciders its candidates name are locked FOR KEY SHARE and must all exist,
+    which is the insert-time guarantee of the constraint, once per key value. Afterwards the
+    rows referred to are not deleted: rules only gain versions, a union with members cannot be
+    deleted (the member's own organization key), a run and a user go through the ORM, whose
+    on_delete (CASCADE, PROTECT) is done in Python whatever the database holds. The member is
+    one of the registry export the run took in the same job, and members are never deleted."""
+
+    run = models.ForeignKey(
+        Run, on_delete=models.CASCADE, related_name="candidates", db_index=False, db_constraint=False
+    )
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False)
     # The member's grassroots union, whose staff review the candidate.
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", db_index=False)
-    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="+", db_index=False)
-    rule_key = models.SlugField(max_length=40)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False)
+    rule_key = models.SlugField(max_length=40, db_index=False)
     # Masked or aggregated values only (amounts in fen, dates, categories, dataset versions).
     evidence = models.JSONField(default=dict)
     # A digest of the evidence that matters: a decision on it holds until it changes.
@@ -193,7 +207,13 @@ class Candidate(models.Model):
     target_kind = models.CharField("纳入方式", max_length=10, choices=SuggestionKind.choices, blank=True)
     target_ref = models.CharField("纳入结果", max_length=60, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     decided_at = models.DateTimeField(null=True, blank=True)
 
@@ -208,6 +228,9 @@ class Candidate(models.Model):
                 fields=["organization"],
                 condition=~Q(status=CandidateStatus.OPEN),
                 name="screening_candidate_decided",
+            ),
+            models.Index(
+                fields=["decided_by"], condition=Q(decided_by__isnull=False), name="screening_candidate_decider"
             ),
         ]
 

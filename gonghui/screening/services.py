@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
@@ -925,9 +926,45 @@ def _decided_at(text: str | None) -> dt.datetime | None:
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment, dt.UTC)
 
 
+def _referenced(local: Any, run: Run) -> list[tuple[type[models.Model], set[int]]]:
+    """Each model `shaped` refers to, with the distinct ids it names (a handful each)."""
+    found: list[tuple[type[models.Model], set[int]]] = [(Run, {run.pk})]
+    for column, model in (("org_id", Organization), ("rule_id", Rule), ("decided_by_id", get_user_model())):
+        rows = local.execute("SELECT DISTINCT %s FROM shaped WHERE %s IS NOT NULL" % (column, column)).fetchall()  # noqa: S608
+        found.append((model, {int(value) for (value,) in rows}))
+    return found
+
+
+def _lock_referenced(local: Any, run: Run) -> None:
+    """What the candidates' foreign keys would check, once per referred row instead of once
+    per candidate (see `Candidate`): every run, union, rule version and decider the `shaped`
+    rows name exists, and is locked FOR KEY SHARE until the transaction ends, as the
+    constraint's trigger locks it. On SQLite, whose writers take the whole database, the
+    existence check alone."""
+    for model, ids in _referenced(local, run):
+        if not ids:
+            continue
+        pk = connection.ops.quote_name(str(model._meta.pk.column))
+        lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT %s FROM %s WHERE %s IN (%s)%s"  # noqa: S608 - names from the models, ids as parameters
+                % (pk, sql.table(model), pk, ", ".join(["%s"] * len(ids)), lock),
+                sorted(ids),
+            )
+            missing = ids - {int(value) for (value,) in cursor.fetchall()}
+        if missing:
+            raise IntegrityError(
+                "screening candidates of run %s name missing %s rows: %s"
+                % (run.pk, model._meta.label, ", ".join(map(str, sorted(missing)[:10])))
+            )
+
+
 def _insert_candidates(local: Any, run: Run, out: Path) -> None:
     """Write the `shaped` candidates: on PostgreSQL DuckDB writes them as CSV and one COPY
-    reads it (a province's run writes hundreds of thousands); elsewhere batched `bulk_create`."""
+    reads it (a province's run writes hundreds of thousands); elsewhere batched `bulk_create`.
+    The rows they refer to are checked and locked first (`_lock_referenced`)."""
+    _lock_referenced(local, run)
     select = "SELECT %d AS run_id, %s FROM shaped ORDER BY rule_no, member_id" % (run.pk, SHAPED_COLUMNS)  # noqa: S608
     if connection.vendor == "postgresql":
         local.execute("COPY (%s) TO %s (FORMAT csv, HEADER false)" % (select, engines.quoted(out)))

@@ -1,11 +1,13 @@
 import datetime as dt
 
 import pytest
+from django.db import IntegrityError
 from django.utils import timezone
 
+from gonghui.core import jobs
 from gonghui.core.errors import NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.models import AuditEvent, JobStatus
-from gonghui.organizations.models import Level
+from gonghui.organizations.models import Level, Organization
 from gonghui.relief import plans
 from gonghui.relief import selectors as relief_selectors
 from gonghui.relief.models import CaseKind, HardshipFile, PlanVisit, ReliefCase
@@ -127,6 +129,44 @@ def test_a_rejected_candidate_stays_away_until_its_evidence_changes(screening, w
     back = Candidate.objects.get(run=third, rule_key="medical_spend")
     assert back.status == CandidateStatus.OPEN and back.evidence["amount_fen"] == 6700050
     assert back.change == Change.STILL
+
+
+@pytest.mark.django_db
+def test_candidates_refer_to_real_runs_unions_rules_and_deciders(screening, world):
+    """The keys have no database constraint (see `Candidate`): the run checks them itself."""
+    first = run(world.federation_admin, world.city, reference_date=sw.REFERENCE)
+    medical = Candidate.objects.get(run=first, rule_key="medical_spend")
+    # A reason with the CSV's delimiter and quote comes back from the export intact.
+    services.candidate_reject(actor=world.staff_b, candidate=medical, reason='已报销,见"单位证明"')
+    second = run(world.federation_admin, world.city, reference_date=sw.REFERENCE)
+    carried = Candidate.objects.get(run=second, rule_key="medical_spend")
+    assert carried.reason == '已报销,见"单位证明"' and carried.decided_by == world.staff_b
+    assert carried.decided_at == Candidate.objects.get(pk=medical.pk).decided_at
+    rows = Candidate.objects.values_list("run_id", "organization_id", "rule_id", "decided_by_id")
+    runs, unions, rules, deciders = (set(column) for column in zip(*rows, strict=True))
+    assert runs == {first.pk, second.pk}
+    assert unions <= set(Organization.objects.filter(level=Level.GRASSROOTS).values_list("pk", flat=True))
+    assert rules <= set(Rule.objects.values_list("pk", flat=True))
+    assert deciders - {None} == {world.staff_b.pk}
+    # Each candidate's union is its member's.
+    assert all(c.organization_id == c.member.organization_id for c in Candidate.objects.select_related("member"))
+
+
+@pytest.mark.django_db
+def test_a_run_naming_a_missing_union_fails_and_writes_nothing(screening, world, monkeypatch):
+    shape = services.shape_candidates
+
+    def shape_with_a_stale_union(local, **kwargs):  # type: ignore[no-untyped-def]
+        shape(local, **kwargs)
+        local.execute("UPDATE shaped SET org_id = 987654321 WHERE rule_key = 'civil_aid'")
+
+    monkeypatch.setattr(services, "shape_candidates", shape_with_a_stale_union)
+    started = services.run_start(actor=world.federation_admin, organization=world.city, reference_date=sw.REFERENCE)
+    with pytest.raises(IntegrityError, match=r"missing organizations\.Organization rows: 987654321"):
+        jobs.job_execute(job_id=started.job_id)
+    r = Run.objects.select_related("job").get(pk=started.pk)
+    assert r.job.status == JobStatus.FAILED and r.status == RunStatus.FAILED
+    assert not Candidate.objects.filter(run=r).exists()
 
 
 @pytest.mark.django_db
