@@ -14,9 +14,10 @@ It reads the views every engine registers: `members` (member_id, org_id, id_blin
 blind-index export of the registry) and `ds_<kind>` (id_blind, event_date, amount_fen,
 category, row_no — a dataset's normalised Parquet file). Every rule's query returns the same
 columns (`RESULT_COLUMNS`), so candidates are built the same way whatever the engine.
-No engine-specific function is used, so nothing is spelled per engine. A run sends all of its
-rules as one statement (`compile_rules`: each rule's SELECT tagged with its position, joined by
-UNION ALL), so the engine plans and scans them together."""
+No engine-specific function is used, so nothing is spelled per engine. A run hands the engine
+each rule's SELECT tagged with its position (`compile_rule_parts`); Spark runs them as one
+statement joined by UNION ALL (`compile_rules`: one job), DuckDB one after the other (see
+`engines.DuckDBSession.collect_all`)."""
 
 import datetime as dt
 import re
@@ -198,11 +199,11 @@ def compile_rule(
     ) % values
 
 
-def compile_rules(
+def compile_rule_parts(
     rules: Sequence[Any], *, available: Iterable[str], reference_date: dt.date, last_run_date: dt.date | None = None
-) -> tuple[str | None, list[bool]]:
-    """One SELECT of `FOUND_COLUMNS` for all of `rules` (None if none reads an available
-    dataset), and for each rule whether it ran."""
+) -> tuple[list[str], list[bool]]:
+    """One SELECT of `FOUND_COLUMNS` per rule that reads an available dataset (each rule's query
+    tagged with its position), and for each rule whether it ran."""
     kinds = set(available)
     parts: list[str] = []
     ran: list[bool] = []
@@ -211,4 +212,16 @@ def compile_rules(
         ran.append(query is not None)
         if query is not None:
             parts.append("SELECT CAST(%d AS INT) AS rule_no, r%d.* FROM (%s) r%d" % (number, number, query, number))  # noqa: S608
+    return parts, ran
+
+
+def compile_rules(
+    rules: Sequence[Any], *, available: Iterable[str], reference_date: dt.date, last_run_date: dt.date | None = None
+) -> tuple[str | None, list[bool]]:
+    """One SELECT of `FOUND_COLUMNS` for all of `rules` (None if none reads an available
+    dataset): the parts of `compile_rule_parts` joined by UNION ALL; and for each rule whether
+    it ran."""
+    parts, ran = compile_rule_parts(
+        rules, available=available, reference_date=reference_date, last_run_date=last_run_date
+    )
     return (" UNION ALL ".join(parts) if parts else None), ran

@@ -56,7 +56,7 @@ from gonghui.screening.rules import (
     MEMBERS_VIEW,
     SHIPPED_RULES,
     ShippedRule,
-    compile_rules,
+    compile_rule_parts,
     view_name,
 )
 
@@ -591,16 +591,17 @@ def find_candidates(
     reference_date: dt.date,
     last_run_date: dt.date | None,
 ) -> tuple[str | None, list[bool]]:
-    """Every rule as one statement on `engine`; its rows land in the local table `found`
-    (`FOUND_SCHEMA`). Returns the statement and whether each rule ran."""
-    statement, ran = compile_rules(
+    """Every rule's SELECT on `engine` (`EngineSession.collect_all`: Spark one UNION ALL,
+    DuckDB one after the other); their rows land in the local table `found` (`FOUND_SCHEMA`).
+    Returns the rules' UNION ALL (what either engine computes) and whether each rule ran."""
+    parts, ran = compile_rule_parts(
         rules, available=available, reference_date=reference_date, last_run_date=last_run_date
     )
     _create(local, "found", FOUND_SCHEMA)
-    if statement is not None:
+    if parts:
         with engine.session(tables, local=local) as session:
-            session.collect(statement, table="found")
-    return statement, ran
+            session.collect_all(parts, table="found")
+    return (" UNION ALL ".join(parts) if parts else None), ran
 
 
 def _evidence_sql(rule: Rule) -> str:
