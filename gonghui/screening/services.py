@@ -12,8 +12,10 @@ import contextlib
 import datetime as dt
 import functools
 import json
+import queue
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -590,17 +592,25 @@ def find_candidates(
     available: set[str],
     reference_date: dt.date,
     last_run_date: dt.date | None,
+    landed: Callable[[list[int]], None] | None = None,
 ) -> tuple[str | None, list[bool]]:
     """Every rule's SELECT on `engine` (`EngineSession.collect_all`: Spark one UNION ALL,
-    DuckDB one after the other); their rows land in the local table `found` (`FOUND_SCHEMA`).
+    DuckDB one after the other); their rows land in the local table `found` (`FOUND_SCHEMA`),
+    and `landed` is called with the positions in `rules` of those whose rows are in.
     Returns the rules' UNION ALL (what either engine computes) and whether each rule ran."""
     parts, ran = compile_rule_parts(
         rules, available=available, reference_date=reference_date, last_run_date=last_run_date
     )
+    numbers = [n for n, did in enumerate(ran) if did]
+    local.execute("DROP TABLE IF EXISTS found")
     _create(local, "found", FOUND_SCHEMA)
     if parts:
         with engine.session(tables, local=local) as session:
-            session.collect_all(parts, table="found")
+            session.collect_all(
+                parts,
+                table="found",
+                landed=None if landed is None else (lambda positions: landed([numbers[i] for i in positions])),
+            )
     return (" UNION ALL ".join(parts) if parts else None), ran
 
 
@@ -621,7 +631,7 @@ def _evidence_sql(rule: Rule) -> str:
     return "json_object(%s)" % ", ".join("'%s', %s" % item for item in pairs.items())
 
 
-def shape_candidates(
+def shape_prepare(
     local: Any,
     *,
     rules: list[Rule],
@@ -629,10 +639,9 @@ def shape_candidates(
     before: Path | None = None,
     decided: Path | None = None,
 ) -> None:
-    """The local table `shaped`: every row of `found` as a candidate — its evidence, the digest
-    of that evidence (`evidence_key`: a decision holds while it stays the same), new or still
-    against the previous run's findings (`before`: member, rule key), and the decision in force
-    on the same evidence (`decided`), all in one statement."""
+    """The local tables `shape_found` reads — the previous run's findings (`before`: member,
+    rule key), the decisions in force (`decided`), the rules and the sources — and `shaped`,
+    empty."""
     _create(local, "before", BEFORE_COLUMNS, before)
     _create(local, "decided", DECIDED_COLUMNS, decided)
     local.execute(
@@ -652,15 +661,23 @@ def shape_candidates(
         ]
         or [("", "", "{}")],
     )
+    # `shaped` takes its columns from its statement, over `found` (here empty, if the rules
+    # have not run yet: `find_candidates` makes it afresh).
+    declared = ", ".join("%s %s" % pair for pair in FOUND_SCHEMA)
+    local.execute("CREATE TEMP TABLE IF NOT EXISTS found (%s)" % declared)
+    local.execute("CREATE TEMP TABLE shaped AS %s" % _shaped_sql(rules, "FALSE"))
+
+
+def _shaped_sql(rules: list[Rule], where: str) -> str:
     evidence = " ".join("WHEN %d THEN %s" % (n, _evidence_sql(rule)) for n, rule in enumerate(rules))
-    local.execute(
-        """
-        CREATE TEMP TABLE shaped AS
+    # numbers, whitelisted keys and choice words of this module only
+    template = """
         WITH keyed AS (
             SELECT f.*, r.rule_id, r.rule_key, md5(concat_ws('|', r.rule_key,
                 coalesce(CAST(f.amount_fen AS VARCHAR), ''), coalesce(CAST(f.event_date AS VARCHAR), ''),
                 CAST(f.row_count AS VARCHAR), coalesce(f.category, ''), coalesce(f.source, ''))) AS evidence_key
             FROM found f JOIN rules_meta r USING (rule_no)
+            WHERE %(where)s
         ), latest AS (
             SELECT * FROM decided
             QUALIFY row_number() OVER (PARTITION BY member_id, rule_key, evidence_key ORDER BY decided_at DESC) = 1
@@ -678,14 +695,38 @@ def shape_candidates(
         LEFT JOIN before b ON b.member_id = f.member_id AND b.rule_key = f.rule_key
         LEFT JOIN latest d ON d.member_id = f.member_id AND d.rule_key = f.rule_key
             AND d.evidence_key = f.evidence_key
-        """  # noqa: S608 - numbers, whitelisted keys and choice words of this module
-        % {
-            "evidence": evidence or "WHEN -1 THEN NULL",
-            "new": sql.choice(Change.NEW),
-            "still": sql.choice(Change.STILL),
-            "open": sql.choice(CandidateStatus.OPEN),
-        }
-    )
+        """
+    return template % {
+        "where": where,
+        "evidence": evidence or "WHEN -1 THEN NULL",
+        "new": sql.choice(Change.NEW),
+        "still": sql.choice(Change.STILL),
+        "open": sql.choice(CandidateStatus.OPEN),
+    }
+
+
+def shape_found(local: Any, *, rules: list[Rule], numbers: list[int]) -> None:
+    """Append to `shaped` the rows of `found` of the rules at `numbers` as candidates: their
+    evidence, the digest of that evidence (`evidence_key`: a decision holds while it stays the
+    same), new or still against the previous run's findings, and the decision in force on the
+    same evidence, in one statement."""
+    if numbers:
+        where = "f.rule_no IN (%s)" % ", ".join(str(int(n)) for n in numbers)
+        local.execute("INSERT INTO shaped %s" % _shaped_sql(rules, where))
+
+
+def shape_candidates(
+    local: Any,
+    *,
+    rules: list[Rule],
+    in_force: Mapping[str, Dataset],
+    before: Path | None = None,
+    decided: Path | None = None,
+) -> None:
+    """The local table `shaped`: every row of `found` as a candidate (`shape_prepare`, then
+    `shape_found` of every rule)."""
+    shape_prepare(local, rules=rules, in_force=in_force, before=before, decided=decided)
+    shape_found(local, rules=rules, numbers=list(range(len(rules))))
 
 
 def shaped_counts(local: Any) -> dict[str, int]:
@@ -806,9 +847,11 @@ def _decisions(organization: Organization) -> Any:
 
 def run_job(job: Job) -> dict[str, Any]:
     """The runner of a `screening.run` job. Set-based from end to end: the scope's blind
-    indexes leave the database in one COPY, the engine runs every rule as one statement, the
-    local DuckDB connection shapes and diffs the candidates in one more, and they go back in one
-    COPY — in one transaction, so a run that dies wrote nothing and simply runs again."""
+    indexes leave the database in one query (with the previous run's findings and the
+    decisions in force), the engine runs the rules, the local DuckDB connection shapes and
+    diffs each landing's candidates in one statement, and they go back by COPY while the next
+    rule runs (`find_and_write`) — in one transaction, so a run that dies wrote nothing and
+    simply runs again."""
     run = Run.objects.select_related("organization").get(job=job)
     started = time.perf_counter()
     previous = previous_run(run)
@@ -830,52 +873,47 @@ def run_job(job: Job) -> dict[str, Any]:
             members_blind_index(run.organization) as (members, members_count),
             scratch_path(".csv") as before,
             scratch_path(".csv") as decided,
-            scratch_path(".csv") as out,
         ):
-            phase("export")
-            jobs.job_heartbeat(job, done=1, message="正在比对")
-            _statement, ran = find_candidates(
-                engine=engines.engine_for(run.engine),
-                local=local,
-                tables=_tables(members, in_force),
-                rules=rules,
-                available=set(in_force),
-                reference_date=run.reference_date,
-                last_run_date=previous.reference_date if previous else None,
-            )
-            phase("rules")
-            jobs.job_heartbeat(job, done=2, message="正在与上次筛查比较")
             if previous is not None:
                 transfer.export_queryset(
                     Candidate.objects.filter(run=previous).values_list("member_id", "rule_key"), before
                 )
             transfer.export_queryset(_decisions(run.organization), decided)
-            shape_candidates(
+            shape_prepare(
                 local,
                 rules=rules,
                 in_force=in_force,
                 before=before if previous is not None else None,
                 decided=decided,
             )
-            counts = shaped_counts(local)
-            phase("diff")
-            jobs.job_heartbeat(job, done=3, message="正在写入线索")
-            inputs = {
-                "engine": run.engine,
-                "members": members_count,
-                "previous_run": previous.pk if previous else None,
-                "datasets": [
-                    {"id": d.pk, "kind": d.kind, "name": d.name, "version": d.version, "rows": d.rows_valid}
-                    for d in in_force.values()
-                ],
-                "rules": [
-                    {"key": r.key, "version": r.version, "name": r.name, "ran": did}
-                    for r, did in zip(rules, ran, strict=True)
-                ],
-            }
+            phase("export")
+            jobs.job_heartbeat(job, done=1, message="正在比对并写入线索")
             with transaction.atomic():
-                _insert_candidates(local, run, out)
-                phase("write")
+                ran = find_and_write(
+                    local,
+                    run,
+                    engine=engines.engine_for(run.engine),
+                    tables=_tables(members, in_force),
+                    rules=rules,
+                    available=set(in_force),
+                    reference_date=run.reference_date,
+                    last_run_date=previous.reference_date if previous else None,
+                )
+                phase("rules_and_write")
+                counts = shaped_counts(local)
+                inputs = {
+                    "engine": run.engine,
+                    "members": members_count,
+                    "previous_run": previous.pk if previous else None,
+                    "datasets": [
+                        {"id": d.pk, "kind": d.kind, "name": d.name, "version": d.version, "rows": d.rows_valid}
+                        for d in in_force.values()
+                    ],
+                    "rules": [
+                        {"key": r.key, "version": r.version, "name": r.name, "ran": did}
+                        for r, did in zip(rules, ran, strict=True)
+                    ],
+                }
                 seconds = time.perf_counter() - started
                 Run.objects.filter(pk=run.pk).update(
                     status=RunStatus.SUCCEEDED,
@@ -927,22 +965,28 @@ def _decided_at(text: str | None) -> dt.datetime | None:
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment, dt.UTC)
 
 
-def _referenced(local: Any, run: Run) -> list[tuple[type[models.Model], set[int]]]:
-    """Each model `shaped` refers to, with the distinct ids it names (a handful each)."""
-    found: list[tuple[type[models.Model], set[int]]] = [(Run, {run.pk})]
+References = list[tuple[type[models.Model], set[int]]]
+
+
+def _referenced(local: Any, run: Run, where: str = "TRUE") -> References:
+    """Each model the `shaped` rows (those passing `where`) refer to, with the distinct ids
+    they name (a handful each)."""
+    found: References = [(Run, {run.pk})]
     for column, model in (("org_id", Organization), ("rule_id", Rule), ("decided_by_id", get_user_model())):
-        rows = local.execute("SELECT DISTINCT %s FROM shaped WHERE %s IS NOT NULL" % (column, column)).fetchall()  # noqa: S608
+        rows = local.execute(
+            "SELECT DISTINCT %s FROM shaped WHERE %s AND %s IS NOT NULL" % (column, where, column)  # noqa: S608
+        ).fetchall()
         found.append((model, {int(value) for (value,) in rows}))
     return found
 
 
-def _lock_referenced(local: Any, run: Run) -> None:
+def _lock_referenced(run: Run, referenced: References) -> None:
     """What the candidates' foreign keys would check, once per referred row instead of once
-    per candidate (see `Candidate`): every run, union, rule version and decider the `shaped`
-    rows name exists, and is locked FOR KEY SHARE until the transaction ends, as the
+    per candidate (see `Candidate`): every run, union, rule version and decider in
+    `referenced` exists, and is locked FOR KEY SHARE until the transaction ends, as the
     constraint's trigger locks it. On SQLite, whose writers take the whole database, the
     existence check alone."""
-    for model, ids in _referenced(local, run):
+    for model, ids in referenced:
         if not ids:
             continue
         pk = connection.ops.quote_name(str(model._meta.pk.column))
@@ -961,17 +1005,19 @@ def _lock_referenced(local: Any, run: Run) -> None:
             )
 
 
-def _insert_candidates(local: Any, run: Run, out: Path) -> None:
-    """Write the `shaped` candidates: on PostgreSQL DuckDB writes them as CSV and one COPY
-    reads it (a province's run writes hundreds of thousands); elsewhere batched `bulk_create`.
-    The rows they refer to are checked and locked first (`_lock_referenced`)."""
-    _lock_referenced(local, run)
-    select = "SELECT %d AS run_id, %s FROM shaped ORDER BY rule_no, member_id" % (run.pk, SHAPED_COLUMNS)  # noqa: S608
-    if connection.vendor == "postgresql":
-        local.execute("COPY (%s) TO %s (FORMAT csv, HEADER false)" % (select, engines.quoted(out)))
-        transfer.import_csv(Candidate, CANDIDATE_COLUMNS, out)
-        return
-    cursor = local.execute(select)
+def _shaped_select(run: Run, where: str) -> str:
+    return "SELECT %d AS run_id, %s FROM shaped WHERE %s ORDER BY rule_no, member_id" % (  # noqa: S608
+        run.pk,
+        SHAPED_COLUMNS,
+        where,
+    )
+
+
+def _insert_candidates(local: Any, run: Run) -> None:
+    """Write all the `shaped` candidates with batched `bulk_create` (SQLite: PostgreSQL takes
+    them by COPY, `find_and_write`), the rows they refer to checked first."""
+    _lock_referenced(run, _referenced(local, run))
+    cursor = local.execute(_shaped_select(run, "TRUE"))
     while rows := cursor.fetchmany(WRITE_BATCH):
         batch = []
         for row in rows:
@@ -980,6 +1026,103 @@ def _insert_candidates(local: Any, run: Run, out: Path) -> None:
             values["decided_at"] = _decided_at(values["decided_at"])
             batch.append(Candidate(**values))
         Candidate.objects.bulk_create(batch)
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """The candidates of some rules, as CSV in a scratch file, and the rows they refer to."""
+
+    path: Path
+    referenced: References
+
+
+def _load_part(run: Run, part: _Part) -> None:
+    try:
+        _lock_referenced(run, part.referenced)
+        transfer.import_csv(Candidate, CANDIDATE_COLUMNS, part.path)
+    finally:
+        part.path.unlink(missing_ok=True)
+
+
+def find_and_write(
+    local: Any,
+    run: Run,
+    *,
+    engine: engines.Engine,
+    tables: Mapping[str, Path | engines.Source],
+    rules: list[Rule],
+    available: set[str],
+    reference_date: dt.date,
+    last_run_date: dt.date | None,
+) -> list[bool]:
+    """Run the rules (`find_candidates`), shape their rows as they land (`shape_found`) and
+    write them, in the caller's transaction; returns whether each rule ran.
+
+    On PostgreSQL each landing's candidates go in as CSV by one COPY (a province's run writes
+    hundreds of thousands). With DuckDB, which lands one rule at a time, the engine works in a
+    thread of its own (DuckDB lets go of the GIL while it computes) and this thread copies a
+    rule's candidates into the database while the next rule runs: the write overlaps the
+    rules instead of following them. The local connection is used by one thread only, and
+    the database connection by this one. Elsewhere (SQLite) the candidates are written once
+    all have landed (`_insert_candidates`)."""
+    postgres = connection.vendor == "postgresql"
+    threaded = postgres and engine.name == EngineName.DUCKDB
+    handed: queue.Queue[_Part | BaseException | None] = queue.Queue()
+
+    def landed(numbers: list[int]) -> None:
+        shape_found(local, rules=rules, numbers=numbers)
+        if not postgres:
+            return
+        where = "rule_no IN (%s)" % ", ".join(str(int(n)) for n in numbers)
+        path = storage.path_of(storage.WORK, storage.new_name(".csv"))
+        local.execute("COPY (%s) TO %s (FORMAT csv, HEADER false)" % (_shaped_select(run, where), engines.quoted(path)))
+        part = _Part(path, _referenced(local, run, where))
+        if threaded:
+            handed.put(part)
+        else:
+            _load_part(run, part)
+
+    def find() -> list[bool]:
+        _statement, ran = find_candidates(
+            engine=engine,
+            local=local,
+            tables=tables,
+            rules=rules,
+            available=available,
+            reference_date=reference_date,
+            last_run_date=last_run_date,
+            landed=landed,
+        )
+        return ran
+
+    if not threaded:
+        ran = find()
+        if not postgres:
+            _insert_candidates(local, run)
+        return ran
+    outcome: list[list[bool]] = []
+
+    def work() -> None:
+        try:
+            outcome.append(find())
+            handed.put(None)
+        except BaseException as exc:  # handed to the caller's thread, which raises it
+            handed.put(exc)
+
+    worker = threading.Thread(target=work, name="screening-run-%d" % run.pk, daemon=True)
+    worker.start()
+    try:
+        while (item := handed.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            _load_part(run, item)
+    finally:
+        worker.join()
+        while not handed.empty():
+            left = handed.get()
+            if isinstance(left, _Part):
+                left.path.unlink(missing_ok=True)
+    return outcome[0]
 
 
 # ---- review --------------------------------------------------------------------------------

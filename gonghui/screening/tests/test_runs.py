@@ -154,13 +154,13 @@ def test_candidates_refer_to_real_runs_unions_rules_and_deciders(screening, worl
 
 @pytest.mark.django_db
 def test_a_run_naming_a_missing_union_fails_and_writes_nothing(screening, world, monkeypatch):
-    shape = services.shape_candidates
+    shape = services.shape_found
 
     def shape_with_a_stale_union(local, **kwargs):  # type: ignore[no-untyped-def]
         shape(local, **kwargs)
         local.execute("UPDATE shaped SET org_id = 987654321 WHERE rule_key = 'civil_aid'")
 
-    monkeypatch.setattr(services, "shape_candidates", shape_with_a_stale_union)
+    monkeypatch.setattr(services, "shape_found", shape_with_a_stale_union)
     started = services.run_start(actor=world.federation_admin, organization=world.city, reference_date=sw.REFERENCE)
     with pytest.raises(IntegrityError, match=r"missing organizations\.Organization rows: 987654321"):
         jobs.job_execute(job_id=started.job_id)
