@@ -129,10 +129,30 @@ def bounding_box(lat: float, lng: float, radius_m: float) -> tuple[float, float,
     return south, north, max(-180.0, lng - d_lng), min(180.0, lng + d_lng)
 
 
-def cell_ranges(lat: float, lng: float, radius_m: float) -> list[tuple[int, int]]:
-    """The cell ranges (first, last) covering `bounding_box`: one per row of the grid."""
+def _box_cells(lat: float, lng: float, radius_m: float) -> tuple[range, int, int]:
+    """The rows of cells and the first and last column covering `bounding_box`."""
     south, north, west, east = bounding_box(lat, lng, radius_m)
-    first_col, last_col = cell_column(west), min(cell_column(east), _COLUMNS - 1)
-    return [
-        (row * _COLUMNS + first_col, row * _COLUMNS + last_col) for row in range(cell_row(south), cell_row(north) + 1)
-    ]
+    rows = range(cell_row(south), cell_row(north) + 1)
+    return rows, cell_column(west), min(cell_column(east), _COLUMNS - 1)
+
+
+def cell_ranges(lat: float, lng: float, radius_m: float, *, read_m: float | None = None) -> list[tuple[int, int]]:
+    """The cell ranges (first, last) covering `bounding_box`: one per row of the grid. With
+    `read_m` (a smaller radius whose box was read already), only the cells of the larger box
+    outside the smaller one: the rows above and below it whole, and the ends of its rows on
+    either side (the box grows with the radius on every side, so the two never overlap)."""
+    rows, first_col, last_col = _box_cells(lat, lng, radius_m)
+    if read_m is None:
+        return [(row * _COLUMNS + first_col, row * _COLUMNS + last_col) for row in rows]
+    read_rows, read_first, read_last = _box_cells(lat, lng, read_m)
+    out = []
+    for row in rows:
+        base = row * _COLUMNS
+        if row not in read_rows:
+            out.append((base + first_col, base + last_col))
+            continue
+        if first_col < read_first:
+            out.append((base + first_col, base + read_first - 1))
+        if read_last < last_col:
+            out.append((base + read_last + 1, base + last_col))
+    return out

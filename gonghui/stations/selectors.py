@@ -4,9 +4,10 @@ search, a station's page) cover every active station, as a map would.
 
 The nearest search never scans the table: it reads the stations of the grid cells covering a
 box around the point (`geo.cell_ranges`, one indexed range per row of cells), keeps those
-within the box's inscribed circle in exact great-circle order, and doubles the radius until
-enough stations pass the filters or the radius reaches its cap. Every station closer than the
-radius lies inside the box, so the answer is exactly the brute-force one."""
+within the box's inscribed circle in exact great-circle order, and widens the radius until
+enough stations pass the filters or the radius reaches its cap, reading on each widening only
+the cells the larger box adds. Every station closer than the radius lies inside the box, so
+the answer is exactly the brute-force one."""
 
 import datetime as dt
 import json
@@ -154,12 +155,21 @@ class Hit:
     is_open: bool
 
 
-def candidate_rows(query: NearestQuery, radius_m: float) -> list[tuple[Any, ...]]:
-    """The active stations passing the filters in the grid cells covering the box around the
-    point: (id, lat, lng, always_open, weekly_hours, holiday_mode, holiday_hours, org path).
+def candidate_rows(query: NearestQuery, radius_m: float, *, read_m: float | None = None) -> list[tuple[Any, ...]]:
+    """The active stations passing the kind and facility filters in the grid cells covering
+    the box around the point (with `read_m`, only the cells outside the box of that radius,
+    read already): (id, lat, lng, organisation id, always_open, weekly_hours, holiday_mode,
+    holiday_hours), the hours as their JSON text (stations share a few schedules, so the
+    search parses and evaluates each distinct one once).
+
     Stated in SQL (the subset PostgreSQL and SQLite share): the statement is built on every
-    step of every search, and compiling the ORM's OR of cell ranges cost more than running it."""
-    ranges = geo.cell_ranges(query.lat, query.lng, radius_m)
+    step of every search, and compiling the ORM's OR of cell ranges cost more than running it.
+    The kind is compared as `kind_id + 0`, which no index serves: the cell ranges are the only
+    way in, whatever the planner's statistics (on a freshly loaded table PostgreSQL ANDed the
+    kind index's bitmap of half the table into every search)."""
+    ranges = geo.cell_ranges(query.lat, query.lng, radius_m, read_m=read_m)
+    if not ranges:
+        return []
     params: list[Any] = [True]
     conditions = []
     for first, last in ranges:
@@ -167,58 +177,81 @@ def candidate_rows(query: NearestQuery, radius_m: float) -> list[tuple[Any, ...]
         params += [first, last]
     where = "s.is_active = %s AND (" + " OR ".join(conditions) + ")"
     if query.kind_id is not None:
-        where += " AND s.kind_id = %s"
+        where += " AND s.kind_id + 0 = %s"
         params.append(query.kind_id)
     if query.facility_mask:
         where += " AND (s.facility_mask & %s) = %s"
         params += [query.facility_mask, query.facility_mask]
-    # Table names from the models, conditions of this module, every value a parameter.
-    columns = "s.id, s.lat, s.lng, s.always_open, s.weekly_hours, s.holiday_mode, s.holiday_hours, o.path"
-    tables = "%s s JOIN %s o ON o.id = s.organization_id" % (sql.table(Station), sql.table(Organization))
-    statement = "SELECT " + columns + " FROM " + tables + " WHERE " + where  # noqa: S608
+    columns = (
+        "s.id, s.lat, s.lng, s.organization_id, s.always_open, CAST(s.weekly_hours AS TEXT), s.holiday_mode,"
+        " CAST(s.holiday_hours AS TEXT)"
+    )
+    # The table name from the model, conditions of this module, every value a parameter.
+    statement = "SELECT " + columns + " FROM " + sql.table(Station) + " s WHERE " + where  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
-        rows = cursor.fetchall()
-    return [
-        (pk, lat, lng, bool(always), _json(weekly), mode, _json(special), path)
-        for pk, lat, lng, always, weekly, mode, special, path in rows
-    ]
+        return cursor.fetchall()
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str | bytes) else value
+_org_holidays: dict[tuple[int, dt.date], tuple[bool, float]] = {}
+
+
+def holidays_by_organization(organization_ids: Iterable[int], day: dt.date) -> dict[int, bool]:
+    """`holidays_for` by organisation id (the search reads ids, not paths), remembered for a
+    minute like the calendars themselves: one query for the paths of the ids not known yet."""
+    now = time.monotonic()
+    out: dict[int, bool] = {}
+    missing: list[int] = []
+    for pk in set(organization_ids):
+        known = _org_holidays.get((pk, day))
+        if known is not None and known[1] > now:
+            out[pk] = known[0]
+        else:
+            missing.append(pk)
+    if missing:
+        if len(_org_holidays) > 10_000:
+            _org_holidays.clear()
+        paths = dict(Organization.objects.filter(pk__in=missing).values_list("pk", "path"))
+        by_path = holidays_for(paths.values(), day)
+        for pk, path in paths.items():
+            _org_holidays[(pk, day)] = (by_path[path], now + _CALENDAR_SECONDS)
+            out[pk] = by_path[path]
+    return out
 
 
 def nearest_hits(query: NearestQuery, *, now: dt.datetime | None = None) -> list[Hit]:
-    """The `limit` nearest stations passing the filters, nearest first (ties by id)."""
+    """The `limit` nearest stations passing the filters, nearest first (ties by id). The
+    stations read on earlier steps are kept with their distance and opening state."""
     local = timezone.localtime(now)
+    opening: dict[tuple[Any, ...], bool] = {}  # hours (as text) and holiday → open at `local`
+    kept: list[Hit] = []
+    read: float | None = None
     radius = min(START_RADIUS_M, query.max_radius_m)
     while True:
-        rows = candidate_rows(query, radius)
-        holidays = holidays_for({r[7] for r in rows}, local.date()) if rows else {}
-        found: list[Hit] = []
-        for pk, lat, lng, always, weekly, mode, special, path in rows:
-            distance = geo.distance_m(query.lat, query.lng, lat, lng)
-            if distance > radius:
-                continue
-            is_open = hours.open_at(
-                always_open=always,
-                weekly_hours=weekly,
-                holiday_mode=mode,
-                holiday_hours=special,
-                local=local,
-                holiday=holidays[path],
-            )
-            if query.open_now and not is_open:
-                continue
-            found.append(Hit(pk, distance, is_open))
+        rows = candidate_rows(query, radius, read_m=read)
+        holidays = holidays_by_organization({r[3] for r in rows}, local.date()) if rows else {}
+        for pk, lat, lng, org_id, always, weekly, mode, special in rows:
+            key = (always, weekly, mode, special, holidays[org_id])
+            is_open = opening.get(key)
+            if is_open is None:
+                is_open = opening[key] = hours.open_at(
+                    always_open=bool(always),
+                    weekly_hours=json.loads(weekly),
+                    holiday_mode=mode,
+                    holiday_hours=json.loads(special),
+                    local=local,
+                    holiday=key[4],
+                )
+            if is_open or not query.open_now:
+                kept.append(Hit(pk, geo.distance_m(query.lat, query.lng, lat, lng), is_open))
+        found = [h for h in kept if h.distance_m <= radius]
         if len(found) >= query.limit or radius >= query.max_radius_m:
             found.sort(key=lambda h: (h.distance_m, h.station_id))
             return found[: query.limit]
         # Too few within the circle: widen it to where, at the density just seen, the limit
         # would be met (at least doubling, at most eightfold).
         growth = math.sqrt(query.limit / len(found)) * 1.25 if found else 8.0
-        radius = min(radius * min(8.0, max(2.0, growth)), query.max_radius_m)
+        read, radius = radius, min(radius * min(8.0, max(2.0, growth)), query.max_radius_m)
 
 
 @dataclass(frozen=True)

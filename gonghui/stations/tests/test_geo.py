@@ -99,3 +99,19 @@ def test_the_cells_of_a_box_cover_every_point_within_the_radius() -> None:
                 continue
             cell = geo.cell_of(p_lat, p_lng)
             assert any(first <= cell <= last for first, last in ranges)
+
+
+def _cells(ranges: list[tuple[int, int]]) -> list[int]:
+    return [cell for first, last in ranges for cell in range(first, last + 1)]
+
+
+def test_a_widening_reads_only_the_cells_the_larger_box_adds() -> None:
+    rng = random.Random(8)
+    for _ in range(100):
+        lat, lng = rng.uniform(18, 53), rng.uniform(74, 134)
+        inner = rng.uniform(100, 20_000)
+        outer = inner * rng.uniform(1.01, 8)
+        read = _cells(geo.cell_ranges(lat, lng, inner))
+        added = _cells(geo.cell_ranges(lat, lng, outer, read_m=inner))
+        assert not set(read) & set(added)
+        assert sorted(read + added) == _cells(geo.cell_ranges(lat, lng, outer))

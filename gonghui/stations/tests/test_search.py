@@ -4,6 +4,9 @@ grid cells through their index; holidays come from the organisation's work calen
 
 import datetime as dt
 import random
+import re
+from typing import Any
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -103,19 +106,37 @@ def test_an_inactive_station_is_never_found(world: World) -> None:
 @pytest.mark.django_db
 def test_a_search_reads_cell_ranges_not_the_table(world: World) -> None:
     make_station(world.union_a)
-    query = selectors.NearestQuery(lat=31.3238, lng=120.6186)
+    query = selectors.NearestQuery(lat=31.3238, lng=120.6186, kind_id=kind("outdoor").pk, facility_mask=1)
     with CaptureQueriesContext(connection) as ctx:
         selectors.nearest_hits(query)
     statements = [q["sql"] for q in ctx.captured_queries if "stations_station" in q["sql"]]
     assert statements and all("s.cell BETWEEN" in s for s in statements)
     if connection.vendor == "postgresql":
-        ranges = geo.cell_ranges(query.lat, query.lng, 2000)
-        where = " OR ".join("cell BETWEEN %d AND %d" % r for r in ranges)
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("EXPLAIN SELECT id FROM stations_station WHERE is_active AND (%s)" % where)  # noqa: S608
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-        assert "station_cell_idx" in plan
+            for statement in statements:
+                cursor.execute("EXPLAIN " + statement)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+                # The cell index alone (not the kind's), even with the table scan ruled out.
+                assert set(re.findall(r"Index (?:Only )?Scan (?:using|on) (\w+)", plan)) == {"station_cell_idx"}
+
+
+@pytest.mark.django_db
+def test_each_widening_reads_only_the_cells_it_adds(world: World) -> None:
+    far = make_station(world.union_a, lat=31.60, lng=120.62)  # about 31 km north
+    query = selectors.NearestQuery(lat=31.3238, lng=120.6186, limit=1)
+    steps: list[tuple[float, float | None]] = []
+    read = selectors.candidate_rows
+
+    def spy(query: selectors.NearestQuery, radius_m: float, *, read_m: float | None = None) -> list[Any]:
+        steps.append((radius_m, read_m))
+        return read(query, radius_m, read_m=read_m)
+
+    with mock.patch.object(selectors, "candidate_rows", spy):
+        found = selectors.nearest_hits(query)
+    assert [h.station_id for h in found] == [far.pk]
+    assert len(steps) > 2 and steps[0][1] is None
+    assert all(read_m == previous for (_, read_m), (previous, _) in zip(steps[1:], steps, strict=False))
 
 
 @pytest.mark.django_db
@@ -135,6 +156,9 @@ def test_holiday_hours_follow_the_official_calendar_and_local_days_off(world: Wo
         body={"holidays": [day.isoformat()], "workdays": [], "note": "本地休息日"},
     )
     selectors._holidays.clear()  # the calendar is remembered for a minute
+    selectors._org_holidays.clear()
     assert not selectors.station_is_open(closed_on_holidays, ordinary_day)
+    near = selectors.NearestQuery(lat=closed_on_holidays.lat, lng=closed_on_holidays.lng, open_now=False)
+    assert [h.is_open for h in selectors.nearest_hits(near, now=ordinary_day)] == [False]
     other = make_station(world.city, holiday_mode=HolidayMode.CLOSED)  # outside the street's sub-tree
     assert selectors.station_is_open(other, ordinary_day)
