@@ -369,7 +369,14 @@ def h5_card(request: HttpRequest) -> HttpResponse:
     member = _me(request)
     token = card.card_token_issue(member=member)
     return render(
-        request, "members/h5/card.html", {"member": member, "token": token, "qr": card.qr_data_uri(token.token)}
+        request,
+        "members/h5/card.html",
+        {
+            "member": member,
+            "token": token,
+            "qr": card.qr_data_uri(token.token),
+            "sections": registry.sections("members.h5_card", request, member),
+        },
     )
 
 

@@ -11,7 +11,7 @@ class StationsConfig(AppConfig):
     def ready(self) -> None:
         from gonghui.core import jobs, registry
         from gonghui.organizations.selectors import PickerPurpose, register_picker_purpose
-        from gonghui.stations import audit_labels, importing, services
+        from gonghui.stations import audit_labels, h5_views, importing, services
         from gonghui.stations.permissions import GRANTS, LABELS, StationPerm
 
         registry.permissions("stations", LABELS)
@@ -23,6 +23,7 @@ class StationsConfig(AppConfig):
         registry.describe_by("stations.facility", lambda f: "阵地设施：%s" % f.name, only=("name",))
         registry.nav(registry.NavItem("stations", "服务阵地", "geo-alt", "stations:list", (StationPerm.VIEW,), 78))
         registry.tile(registry.Tile("stations", "服务阵地", "geo-alt", "/h5/stations/", 43))
+        registry.section(registry.Section("stations.checkin", "members.h5_card", h5_views.card_entry, order=50))
         register_picker_purpose(
             services.PICKER, PickerPurpose(StationPerm.MANAGE, whole_federation=False, grassroots_only=False)
         )

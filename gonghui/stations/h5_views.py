@@ -1,5 +1,6 @@
 """The member's station pages (H5): the nearest open stations from the phone's position or a
-chosen district, the map, a station's page, and the check-in its QR code opens."""
+chosen district, the map, a station's page, the check-in its QR code opens and the scan page
+the member card links to."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -8,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -197,3 +199,29 @@ def h5_checkin(request: HttpRequest, code: str) -> HttpResponse:
             "recent": selectors.member_recent_checkins(member),
         },
     )
+
+
+def card_entry(request: HttpRequest, member: Any) -> str:
+    """The 扫码签到 entry on the member card page (a `registry.Section` of "members.h5_card")."""
+    return render_to_string("stations/h5/_card_entry.html", request=request)
+
+
+@require_GET
+def h5_scan(request: HttpRequest) -> HttpResponse:
+    """扫码签到 from the member card: the camera reads the station's poster QR code where the
+    browser can (BarcodeDetector), or the member types the station number; either opens the
+    station's check-in page."""
+    if member_of_user(request.user) is None:
+        raise NotFound("未找到会员信息")
+    error = ""
+    if "code" in request.GET:
+        text = request.GET["code"]
+        try:
+            if not text.strip():
+                raise ValidationFailed("请输入站点编号")
+            station = selectors.member_station_scanned(text)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            return redirect("stations:h5_checkin", code=station.code)
+    return render(request, "stations/h5/scan.html", {"error": error, "code": request.GET.get("code", "")[:100]})

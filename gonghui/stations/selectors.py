@@ -12,7 +12,9 @@ the answer is exactly the brute-force one."""
 import datetime as dt
 import json
 import math
+import re
 import time
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -326,6 +328,22 @@ def member_station_get(code: str) -> Station:
     if station is None:
         raise NotFound("站点不存在或已停用")
     return station
+
+
+_POSTER_PATH = re.compile(r"/h5/stations/s/([^/?#\s]+)")
+
+
+def member_station_scanned(text: str) -> Station:
+    """The active station a member scanned or typed on the scan page: its poster QR code's
+    check-in URL, or its station number (full-width characters as typed on a phone count as
+    their ASCII forms)."""
+    raw = unicodedata.normalize("NFKC", str(text or "")).strip()[:500]
+    found = _POSTER_PATH.search(raw)
+    code = found.group(1) if found else raw
+    try:
+        return member_station_get(code)
+    except NotFound:
+        raise NotFound("站点编号“%(code)s”不存在或站点已停用，请核对站点海报上的编号" % {"code": code[:20]}) from None
 
 
 def member_photo_get(pk: int) -> StationPhoto:

@@ -30,6 +30,7 @@ urlpatterns = [
     path("h5/stations/", h5_views.h5_nearest, name="h5_nearest"),
     path("h5/stations/map/", h5_views.h5_map, name="h5_map"),
     path("h5/stations/photos/<int:pk>/", h5_views.h5_photo, name="h5_photo"),
+    path("h5/stations/scan/", h5_views.h5_scan, name="h5_scan"),
     path("h5/stations/s/<str:code>/", h5_views.h5_station, name="h5_station"),
     path("h5/stations/s/<str:code>/checkin/", h5_views.h5_checkin, name="h5_checkin"),
 ]

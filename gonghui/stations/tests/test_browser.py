@@ -2,7 +2,8 @@
 set) opens 服务阵地, asks for stations with a 微波炉 near them, gets the nearest one that is
 open now (a closer one is closed, a closer one has no microwave), sees it on the map page —
 as a list with distances without a tile server, as a Leaflet map with one — and checks in
-with the station's QR code."""
+with the station's QR code: scanned on the 扫码签到 page (the camera path, with a stand-in
+detector) or its station number typed there, opened from the member card."""
 
 import pytest
 from django.test import Client
@@ -86,7 +87,7 @@ def test_member_finds_the_nearest_open_station_with_a_microwave_and_checks_in(li
     page.locator(".leaflet-marker-icon").first.click()
     assert "驿站" in page.locator(".leaflet-popup-content").inner_text()
 
-    # 4. The station's page, then its QR code (the poster's URL) and the check-in.
+    # 4. The station's page; its poster's QR code holds the check-in URL.
     page.goto(f"{base}/h5/stations/s/{target.code}/?lat={HERE['latitude']}&lng={HERE['longitude']}")
     assert "微波炉" in page.inner_text("[data-testid=station-facilities]")
     assert page.inner_text("[data-testid=station-open]") == "开放中"
@@ -94,8 +95,33 @@ def test_member_finds_the_nearest_open_station_with_a_microwave_and_checks_in(li
     poster = staff.get(f"/console/stations/{target.pk}/poster/").content.decode()
     checkin_url = f"/h5/stations/s/{target.code}/checkin/"
     assert checkin_url in poster
-    page.goto(f"{base}{checkin_url}")
+
+    # 5. 扫码签到 with a camera: the scan page reads the QR code (a stand-in BarcodeDetector
+    #    and camera; this chromium has neither) and opens the station's check-in.
+    camera = context.new_page()
+    camera.add_init_script(
+        "window.BarcodeDetector = class { detect() { return Promise.resolve([{ rawValue: %r }]); } };"
+        "navigator.mediaDevices.getUserMedia = () => Promise.resolve(document.createElement('canvas').captureStream());"
+        % f"{base}{checkin_url}"
+    )
+    camera.goto(f"{base}/h5/stations/scan/")
+    camera.wait_for_selector("[data-testid=checkin-page]")
+    assert camera.inner_text("[data-testid=checkin-station]") == "平江路爱心驿站"
+    camera.close()
+
+    # 6. 扫码签到 from the member card, typing the station number: a wrong one is refused in
+    #    Chinese, the right one opens the check-in, and one tap records the visit.
+    page.goto(f"{base}/h5/card/")
+    page.click("[data-testid=card-scan-checkin]")
+    page.fill("[data-testid=scan-code]", "ZD9999999999")
+    page.click("[data-testid=scan-submit]")
+    page.wait_for_selector("[data-testid=scan-error]:visible")
+    assert "站点编号“ZD9999999999”不存在或站点已停用" in page.inner_text("[data-testid=scan-error]")
+    page.fill("[data-testid=scan-code]", target.code.lower())
+    page.click("[data-testid=scan-submit]")
+    page.wait_for_selector("[data-testid=checkin-page]")
     assert page.inner_text("[data-testid=checkin-station]") == "平江路爱心驿站"
+    assert not Checkin.objects.exists()
     page.click("[data-testid=checkin-submit]")
     page.wait_for_selector(".weui-toptips_success")
     assert "签到成功" in page.inner_text(".weui-toptips_success")

@@ -1,5 +1,6 @@
 """The member's pages: nearest stations from a position or a district (filters checked), the
-map page with and without a tile server, a station's page, and the QR check-in."""
+map page with and without a tile server, a station's page, the QR check-in and the scan page
+the member card links to."""
 
 import pytest
 from django.core.cache import cache
@@ -79,6 +80,39 @@ def test_a_qr_check_in_is_recorded_once_per_half_hour(world: World) -> None:
     assert Checkin.objects.filter(station=station, member=world.member_a).count() == 1
     assert AuditEvent.objects.filter(action="stations.checkin").count() == 1
     assert client.get("/h5/stations/s/NOSUCH/checkin/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_member_card_offers_scan_check_in_by_qr_url_or_station_number(world: World) -> None:
+    station = make_station(world.union_a, name="扫码站")
+    retired = make_station(world.union_a, is_active=False)
+    client = _member(world)
+    card = client.get("/h5/card/").content.decode()
+    assert 'href="/h5/stations/scan/"' in card and "扫码签到" in card
+    page = client.get("/h5/stations/scan/").content.decode()
+    assert "站点编号" in page and 'data-testid="scan-error"' in page and "stations/scan.js" in page
+    checkin = "/h5/stations/s/%s/checkin/" % station.code
+    for typed in (
+        station.code,
+        station.code.lower(),
+        " %s " % station.code,
+        station.code.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)}),  # typed in full width
+        "https://gh.example.cn" + checkin,  # what the poster's QR code holds
+        checkin + "?from=poster",
+    ):
+        response = client.get("/h5/stations/scan/", {"code": typed})
+        assert response.status_code == 302 and response["Location"] == checkin, typed
+    for typed, words in (
+        ("NOSUCH", "站点编号“NOSUCH”不存在或站点已停用"),
+        (retired.code, "不存在或站点已停用"),
+        ("   ", "请输入站点编号"),
+        ("https://gh.example.cn/h5/stations/s/NOPE/checkin/", "站点编号“NOPE”不存在"),
+        ("<script>x</script>" * 30, "不存在或站点已停用"),
+    ):
+        response = client.get("/h5/stations/scan/", {"code": typed})
+        body = response.content.decode()
+        assert response.status_code == 200 and words in body and "<script>x" not in body, typed
+    assert not Checkin.objects.exists()  # finding the station records nothing: the check-in page does
 
 
 @pytest.mark.django_db
