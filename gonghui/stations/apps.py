@@ -12,6 +12,7 @@ class StationsConfig(AppConfig):
         from gonghui.core import jobs, registry
         from gonghui.organizations.selectors import PickerPurpose, register_picker_purpose
         from gonghui.stations import audit_labels, h5_views, importing, services
+        from gonghui.stations.dashboard import register_cards
         from gonghui.stations.permissions import GRANTS, LABELS, StationPerm
 
         registry.permissions("stations", LABELS)
@@ -27,6 +28,7 @@ class StationsConfig(AppConfig):
         register_picker_purpose(
             services.PICKER, PickerPurpose(StationPerm.MANAGE, whole_federation=False, grassroots_only=False)
         )
+        register_cards()
         registry.seeder("stations", order=70, run=_seed_demo, label="服务阵地")
         # An import checks and writes the whole file in one transaction: a run whose worker
         # died wrote nothing and runs again from the kept file (which is dropped once read).

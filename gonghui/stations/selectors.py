@@ -445,11 +445,40 @@ def failing_for_actor(*, actor: Any, requirement: str, perm: str = StationPerm.V
     elif requirement in Requirement.values:
         qs = qs.filter(**{"last_inspection__has_%s" % requirement: False})
     else:
-        failed = Q()
-        for r in Requirement:
-            failed |= Q(**{"last_inspection__has_%s" % r.value: False})
-        qs = qs.filter(failed)
+        qs = qs.filter(_latest_failed())
     return qs.order_by("organization__path", "code")
+
+
+def _latest_failed() -> Q:
+    """Stations whose latest inspection failed any requirement."""
+    failed = Q()
+    for r in Requirement:
+        failed |= Q(**{"last_inspection__has_%s" % r.value: False})
+    return failed
+
+
+@dataclass(frozen=True)
+class Overview:
+    active: int
+    never_inspected: int
+    failing: int
+    checkins_this_month: int
+
+
+def overview_for_actor(*, actor: Any, today: dt.date) -> Overview:
+    """The console home's figures: the actor's active stations, those never inspected and
+    those whose latest inspection failed a requirement (one grouped query), and this month's
+    check-ins (Asia/Shanghai) at stations in the sub-tree."""
+    counts = Station.objects.filter(scope_q(actor, StationPerm.VIEW), is_active=True).aggregate(
+        active=Count("id"),
+        never=Count("id", filter=Q(last_inspection__isnull=True)),
+        failing=Count("id", filter=_latest_failed()),
+    )
+    month = dt.datetime.combine(today.replace(day=1), dt.time(), tzinfo=timezone.get_current_timezone())
+    checkins = Checkin.objects.filter(
+        scope_q(actor, StationPerm.VIEW, field="station__organization__path"), at__gte=month
+    ).count()
+    return Overview(counts["active"], counts["never"], counts["failing"], checkins)
 
 
 def imports_for_actor(*, actor: Any) -> QuerySet[StationImport]:

@@ -1,12 +1,15 @@
 """Console pages: creating and editing a station (coordinates checked, GCJ-02 converted),
 union B never sees or touches union A's stations, exports, photos, the "六有" inspection and
-the failing list, the usage counts, the redemption-point link, and the settings."""
+the failing list, the usage counts, the redemption-point link, the settings and the console
+home's card."""
 
 import datetime as dt
 import io
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -15,7 +18,7 @@ from gonghui.core.errors import PermissionDenied
 from gonghui.core.models import AuditEvent
 from gonghui.site.testing import World
 from gonghui.stations import defaults, geo, selectors, services
-from gonghui.stations.models import Checkin, Inspection, Station, StationKind
+from gonghui.stations.models import Checkin, Inspection, Requirement, Station, StationKind
 from gonghui.stations.tests.factories import PNG, facility, kind, make_station
 
 
@@ -240,3 +243,43 @@ def test_only_the_federation_admin_configures_kinds_and_facilities(world: World)
     umbrella.refresh_from_db()
     assert not umbrella.is_active
     assert "雨具" not in [f.name for f in selectors.active_facilities()]
+
+
+@pytest.mark.django_db
+def test_the_console_home_card_counts_the_actors_active_stations(world: World) -> None:
+    failed, passed = make_station(world.union_a), make_station(world.union_a)
+    make_station(world.union_a)  # never inspected
+    make_station(world.union_a, is_active=False)
+    make_station(world.union_b)
+    today = timezone.localdate().isoformat()
+    services.inspection_record(
+        actor=world.staff_a, station=failed, data=services.InspectionInput(inspected_on=today, met=["sign"], score="60")
+    )
+    every = [r.value for r in Requirement]
+    services.inspection_record(
+        actor=world.staff_a, station=passed, data=services.InspectionInput(inspected_on=today, met=every, score="95")
+    )
+    services.checkin_record(member=world.member_a, station=passed)
+
+    def card(user: Any) -> Any:
+        response = world.client_for(user).get(reverse("site:dashboard"))
+        return {c.key: c for c in response.context["cards"]}["stations.overview"]
+
+    mine = card(world.staff_a)
+    assert {f.label: f.value for f in mine.figures} == {
+        "在用站点": "3",
+        "本月签到": "1",
+        "检查未达标": "1",
+        "从未检查": "1",
+    }
+    assert [t.text for t in mine.todos] == [
+        "1 个站点最近一次“六有”检查未达标，请督促整改",
+        "1 个在用站点尚未做过“六有”检查",
+    ]
+    sibling = card(world.staff_b)
+    assert {f.label: f.value for f in sibling.figures} == {
+        "在用站点": "1",
+        "本月签到": "0",
+        "检查未达标": "0",
+        "从未检查": "1",
+    }
