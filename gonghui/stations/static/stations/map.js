@@ -18,6 +18,8 @@
     window.L.marker([m.lat, m.lng]).addTo(map).bindPopup(link);
     bounds.push([m.lat, m.lng]);
   });
-  if (bounds.length > 1) { map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16 }); }
+  // Without animation: the markers are where they stay once the page says it is drawn (a tap
+  // during Leaflet's zoom animation is taken for a drag and opens no popup).
+  if (bounds.length > 1) { map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16, animate: false }); }
   el.setAttribute("data-rendered", String(data.markers.length));
 })();
