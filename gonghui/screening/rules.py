@@ -16,8 +16,8 @@ category, row_no — a dataset's normalised Parquet file). Every rule's query re
 columns (`RESULT_COLUMNS`), so candidates are built the same way whatever the engine.
 No engine-specific function is used, so nothing is spelled per engine. A run hands the engine
 each rule's SELECT tagged with its position (`compile_rule_parts`); Spark runs them as one
-statement joined by UNION ALL (`compile_rules`: one job), DuckDB one after the other (see
-`engines.DuckDBSession.collect_all`)."""
+statement joined by UNION ALL (`engines.EngineSession.collect_all`: one job), DuckDB one after
+the other (`engines.DuckDBSession.collect_all`)."""
 
 import datetime as dt
 import re
@@ -29,7 +29,7 @@ from gonghui.screening.kinds import DatasetKind
 from gonghui.screening.models import ConditionType, Since, SuggestionKind
 
 RESULT_COLUMNS = ("member_id", "org_id", "amount_fen", "event_date", "row_count", "category", "source")
-# The columns of `compile_rules`: the rule's position in the list, then `RESULT_COLUMNS`.
+# The columns of `compile_rule_parts`: the rule's position in the list, then `RESULT_COLUMNS`.
 FOUND_COLUMNS = ("rule_no", *RESULT_COLUMNS)
 MEMBERS_VIEW = "members"
 # The blind-index export of the registry, as the run writes it (a headerless CSV).
@@ -213,15 +213,3 @@ def compile_rule_parts(
         if query is not None:
             parts.append("SELECT CAST(%d AS INT) AS rule_no, r%d.* FROM (%s) r%d" % (number, number, query, number))  # noqa: S608
     return parts, ran
-
-
-def compile_rules(
-    rules: Sequence[Any], *, available: Iterable[str], reference_date: dt.date, last_run_date: dt.date | None = None
-) -> tuple[str | None, list[bool]]:
-    """One SELECT of `FOUND_COLUMNS` for all of `rules` (None if none reads an available
-    dataset): the parts of `compile_rule_parts` joined by UNION ALL; and for each rule whether
-    it ran."""
-    parts, ran = compile_rule_parts(
-        rules, available=available, reference_date=reference_date, last_run_date=last_run_date
-    )
-    return (" UNION ALL ".join(parts) if parts else None), ran
