@@ -167,13 +167,19 @@ def aware(value: dt.datetime) -> dt.datetime:
 # ---- query-string filters: a bad value is an absent value -----------------------------------
 
 
-def query_id(params: Mapping[str, Any], name: str) -> int | None:
-    """`?campaign=12` → 12; anything that cannot be a row id (text, 0, beyond bigint) → None."""
-    text = clean(params.get(name))
+def as_id(raw: Any) -> int | None:
+    """A row id from a URL, a form or a query string: `"12"` → 12; anything that cannot be one
+    (text, other digits such as "²", 0, beyond bigint) → None."""
+    text = clean(raw)
     if not text.isascii() or not text.isdigit() or len(text) > 19:
         return None
     value = int(text)
     return value if 1 <= value <= BIGINT_MAX else None
+
+
+def query_id(params: Mapping[str, Any], name: str) -> int | None:
+    """`?campaign=12` → 12; anything that cannot be a row id (text, 0, beyond bigint) → None."""
+    return as_id(params.get(name))
 
 
 def query_ids(params: Any, name: str) -> list[int]:

@@ -25,7 +25,7 @@ from django.db.models import Avg, Count, F, Q, QuerySet
 from django.db.models.functions import ExtractHour, Substr, TruncDate
 from django.utils import timezone
 
-from gonghui.core import sql
+from gonghui.core import parsing, sql
 from gonghui.core.errors import NotFound
 from gonghui.core.workdays import WORKDAYS_POLICY, WorkCalendar
 from gonghui.organizations.models import Level, Organization
@@ -70,22 +70,14 @@ def all_facilities() -> QuerySet[Facility]:
 
 
 def kind_get(pk: Any) -> StationKind:
-    found = (
-        StationKind.objects.filter(pk=pk).first()
-        if str(pk).isascii() and str(pk).isdigit() and len(str(pk)) < 10
-        else None
-    )
+    found = StationKind.objects.filter(pk=key).first() if (key := parsing.as_id(pk)) else None
     if found is None:
         raise NotFound("站点类型不存在")
     return found
 
 
 def facility_get(pk: Any) -> Facility:
-    found = (
-        Facility.objects.filter(pk=pk).first()
-        if str(pk).isascii() and str(pk).isdigit() and len(str(pk)) < 10
-        else None
-    )
+    found = Facility.objects.filter(pk=key).first() if (key := parsing.as_id(pk)) else None
     if found is None:
         raise NotFound("设施不存在")
     return found
@@ -396,8 +388,8 @@ def station_list_for_actor(*, actor: Any, filters: StationFilters, perm: str = S
 
 def station_get_for_actor(*, actor: Any, pk: Any, perm: str = StationPerm.VIEW) -> Station:
     found = None
-    if str(pk).isascii() and str(pk).isdigit() and len(str(pk)) < 19:
-        found = stations_for_actor(actor=actor, perm=perm).filter(pk=pk).first()
+    if key := parsing.as_id(pk):
+        found = stations_for_actor(actor=actor, perm=perm).filter(pk=key).first()
     if found is None:
         raise NotFound("服务阵地不存在或无权访问")
     return found
@@ -489,8 +481,8 @@ def imports_for_actor(*, actor: Any) -> QuerySet[StationImport]:
 
 def import_get_for_actor(*, actor: Any, pk: Any) -> StationImport:
     found = None
-    if str(pk).isascii() and str(pk).isdigit() and len(str(pk)) < 19:
-        found = imports_for_actor(actor=actor).filter(pk=pk).first()
+    if key := parsing.as_id(pk):
+        found = imports_for_actor(actor=actor).filter(pk=key).first()
     if found is None:
         raise NotFound("导入记录不存在或无权访问")
     return found

@@ -106,3 +106,10 @@ def test_query_filters_treat_bad_values_as_absent() -> None:
     assert parsing.query_date(params, "from") is None
     assert parsing.query_date(params, "to") == dt.date(2026, 7, 1)
     assert parsing.query_ids(params, "ids") == [1]
+
+
+def test_a_row_id_from_a_url_or_a_form() -> None:
+    assert parsing.as_id("12") == parsing.as_id(12) == parsing.as_id(" １２ ") == 12
+    assert parsing.as_id(str(parsing.BIGINT_MAX)) == parsing.BIGINT_MAX
+    for bad in (None, "", "0", "-1", "1.0", "abc", "²", "1e3", str(parsing.BIGINT_MAX + 1), "1" + "0" * 20):
+        assert parsing.as_id(bad) is None, bad
